@@ -1,0 +1,254 @@
+//! Credential types shared between the session API and the mechanisms.
+
+use crate::{Error, Secret};
+
+/// The hash function of a SCRAM mechanism family.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ScramHash {
+    /// SHA-1 (SCRAM-SHA-1, RFC 5802).
+    Sha1,
+    /// SHA-256 (SCRAM-SHA-256, RFC 7677).
+    Sha256,
+    /// SHA-512 (SCRAM-SHA-512, draft-melnikov-scram-sha-512).
+    Sha512,
+}
+
+impl ScramHash {
+    /// Digest length in bytes.
+    pub fn output_len(self) -> usize {
+        match self {
+            ScramHash::Sha1 => 20,
+            ScramHash::Sha256 => 32,
+            ScramHash::Sha512 => 64,
+        }
+    }
+
+    /// The IANA hash name as used in the mechanism name (`SHA-256`).
+    pub fn name(self) -> &'static str {
+        match self {
+            ScramHash::Sha1 => "SHA-1",
+            ScramHash::Sha256 => "SHA-256",
+            ScramHash::Sha512 => "SHA-512",
+        }
+    }
+}
+
+/// What a SCRAM server stores per user and hash: never the password.
+#[derive(Clone, Debug)]
+pub struct ScramCredentials {
+    hash: ScramHash,
+    iterations: u32,
+    salt: Vec<u8>,
+    stored_key: Secret<Vec<u8>>,
+    server_key: Secret<Vec<u8>>,
+}
+
+impl ScramCredentials {
+    /// Checks and wraps stored credentials: the keys must be as long as the hash
+    /// output, the salt non-empty and the iteration count at least 1.
+    pub fn new(
+        hash: ScramHash,
+        iterations: u32,
+        salt: Vec<u8>,
+        stored_key: Vec<u8>,
+        server_key: Vec<u8>,
+    ) -> Result<Self, Error> {
+        let stored_key = Secret::new(stored_key);
+        let server_key = Secret::new(server_key);
+        if iterations == 0 {
+            return Err(Error::Config(
+                "SCRAM iteration count must be at least 1".into(),
+            ));
+        }
+        if salt.is_empty() {
+            return Err(Error::Config("SCRAM salt must not be empty".into()));
+        }
+        if stored_key.expose().len() != hash.output_len()
+            || server_key.expose().len() != hash.output_len()
+        {
+            return Err(Error::Config(format!(
+                "SCRAM-{} keys must be {} bytes",
+                hash.name(),
+                hash.output_len()
+            )));
+        }
+        Ok(Self {
+            hash,
+            iterations,
+            salt,
+            stored_key,
+            server_key,
+        })
+    }
+
+    /// The hash these credentials were derived with.
+    pub fn hash(&self) -> ScramHash {
+        self.hash
+    }
+
+    /// The PBKDF2 iteration count.
+    pub fn iterations(&self) -> u32 {
+        self.iterations
+    }
+
+    /// The salt.
+    pub fn salt(&self) -> &[u8] {
+        &self.salt
+    }
+
+    /// `StoredKey = H(ClientKey)`.
+    pub fn stored_key(&self) -> &[u8] {
+        self.stored_key.expose()
+    }
+
+    /// `ServerKey = HMAC(SaltedPassword, "Server Key")`.
+    pub fn server_key(&self) -> &[u8] {
+        self.server_key.expose()
+    }
+}
+
+/// Keys a SCRAM client derived from the password for one (hash, salt, iterations),
+/// cached by the application so that later logins skip PBKDF2.
+///
+/// A successful SCRAM login hands these back (see
+/// [`ClientSuccess::scram_keys`](crate::ClientSuccess::scram_keys)); pass them in
+/// [`ClientCredentials::with_scram_keys`] next time. Treat them like the password.
+#[derive(Clone, Debug)]
+pub struct ScramKeys {
+    hash: ScramHash,
+    iterations: u32,
+    salt: Vec<u8>,
+    client_key: Secret<Vec<u8>>,
+    server_key: Secret<Vec<u8>>,
+}
+
+impl ScramKeys {
+    /// Wraps derived keys. Fails if the key lengths do not fit the hash.
+    pub fn new(
+        hash: ScramHash,
+        iterations: u32,
+        salt: Vec<u8>,
+        client_key: Vec<u8>,
+        server_key: Vec<u8>,
+    ) -> Result<Self, Error> {
+        let client_key = Secret::new(client_key);
+        let server_key = Secret::new(server_key);
+        if client_key.expose().len() != hash.output_len()
+            || server_key.expose().len() != hash.output_len()
+        {
+            return Err(Error::Config(
+                "SCRAM key length does not fit the hash".into(),
+            ));
+        }
+        Ok(Self {
+            hash,
+            iterations,
+            salt,
+            client_key,
+            server_key,
+        })
+    }
+
+    /// Whether these keys were derived for exactly these parameters.
+    pub fn matches(&self, hash: ScramHash, salt: &[u8], iterations: u32) -> bool {
+        self.hash == hash && self.iterations == iterations && self.salt == salt
+    }
+
+    /// The hash.
+    pub fn hash(&self) -> ScramHash {
+        self.hash
+    }
+
+    /// The iteration count.
+    pub fn iterations(&self) -> u32 {
+        self.iterations
+    }
+
+    /// The salt.
+    pub fn salt(&self) -> &[u8] {
+        &self.salt
+    }
+
+    /// `ClientKey = HMAC(SaltedPassword, "Client Key")`.
+    pub fn client_key(&self) -> &[u8] {
+        self.client_key.expose()
+    }
+
+    /// `ServerKey = HMAC(SaltedPassword, "Server Key")`.
+    pub fn server_key(&self) -> &[u8] {
+        self.server_key.expose()
+    }
+}
+
+/// What a client authenticates with.
+#[derive(Clone, Debug, Default)]
+#[non_exhaustive]
+pub struct ClientCredentials {
+    authcid: String,
+    authzid: Option<String>,
+    password: Option<Secret<String>>,
+    scram_keys: Vec<ScramKeys>,
+}
+
+impl ClientCredentials {
+    /// Credentials for the authentication identity (user name) `authcid`.
+    pub fn new(authcid: impl Into<String>) -> Self {
+        Self {
+            authcid: authcid.into(),
+            ..Self::default()
+        }
+    }
+
+    /// Adds the password.
+    pub fn with_password(mut self, password: impl Into<String>) -> Self {
+        self.password = Some(Secret::new(password.into()));
+        self
+    }
+
+    /// Asks to act as another identity (authzid). An empty string means none.
+    pub fn with_authzid(mut self, authzid: impl Into<String>) -> Self {
+        let z = authzid.into();
+        self.authzid = if z.is_empty() { None } else { Some(z) };
+        self
+    }
+
+    /// Adds cached SCRAM keys from an earlier login (several may be given, e.g. one
+    /// per hash).
+    pub fn with_scram_keys(mut self, keys: ScramKeys) -> Self {
+        self.scram_keys.push(keys);
+        self
+    }
+
+    /// The authentication identity.
+    pub fn authcid(&self) -> &str {
+        &self.authcid
+    }
+
+    /// The requested authorization identity, if any.
+    pub fn authzid(&self) -> Option<&str> {
+        self.authzid.as_deref()
+    }
+
+    /// The password, if given.
+    pub fn password(&self) -> Option<&str> {
+        self.password.as_ref().map(|p| p.expose().as_str())
+    }
+
+    /// Cached SCRAM keys matching these parameters, if any.
+    pub fn scram_keys_for(
+        &self,
+        hash: ScramHash,
+        salt: &[u8],
+        iterations: u32,
+    ) -> Option<&ScramKeys> {
+        self.scram_keys
+            .iter()
+            .find(|k| k.matches(hash, salt, iterations))
+    }
+
+    /// Whether any SCRAM keys for this hash are cached.
+    pub fn has_scram_keys(&self, hash: ScramHash) -> bool {
+        self.scram_keys.iter().any(|k| k.hash == hash)
+    }
+}

@@ -1,0 +1,114 @@
+//! # sasl-core: sans-IO SASL sessions
+//!
+//! The shared foundation of the `sasl` crate family: the session API every mechanism
+//! runs under, mechanism registries and negotiation, channel binding, PRECIS and
+//! SASLprep, limits, secrets, a failure taxonomy mapped to IMAP and SMTP replies, and
+//! the base64 line helpers those protocols need.
+//!
+//! Nothing here does I/O. The application feeds each decoded peer message in and gets
+//! one owned step back that says the single next thing to do: send a challenge or
+//! response, answer a request (credential lookup, password check), or report the
+//! outcome. Requests are owned values, so a server can answer them after an `.await`.
+//!
+//! ## Roles
+//!
+//! **Server:** build a [`ServerMechanisms`] registry once, ask it what to
+//! [`advertise`](ServerMechanisms::advertise) for a connection ([`ConnectionInfo`]),
+//! [`start`](ServerMechanisms::start) a [`ServerSession`] by the name the client chose,
+//! then [`start`](ServerSession::start) / [`step`](ServerSession::step) /
+//! [`provide`](ServerSession::provide) until a [`ServerStep::Success`] or
+//! [`ServerStep::Failure`].
+//!
+//! **Client:** build a [`ClientMechanisms`] list in preference order,
+//! [`start_best`](ClientMechanisms::start_best) against the server's list, then
+//! [`start`](ClientSession::start) / [`step`](ClientSession::step) and finally
+//! [`finish`](ClientSession::finish) with what the server said. `finish` only reports
+//! success when the mechanism is satisfied (a SCRAM server must prove itself).
+//!
+//! **Mechanism authors:** implement [`ServerMechanism`]/[`ServerMechanismFactory`] and
+//! [`ClientMechanism`]/[`ClientMechanismFactory`].
+//!
+//! ## Example: PLAIN, client and server in memory
+//!
+//! ```
+//! use sasl_core::{
+//!     ClientCredentials, ClientMechanisms, ClientStep, ConnectionInfo, Request,
+//!     ServerMechanisms, ServerOutcome, ServerStep,
+//! };
+//! use sasl_plain::{PlainClient, PlainServer};
+//!
+//! let connection = ConnectionInfo::tls();
+//! let server_mechs = ServerMechanisms::new().with(PlainServer::factory());
+//! let client_mechs = ClientMechanisms::new().with(PlainClient::factory());
+//!
+//! // The server advertises; the client picks and starts.
+//! let advertised = server_mechs.advertise(&connection);
+//! let credentials = ClientCredentials::new("tim").with_password("tanstaaftanstaaf");
+//! let mut client = client_mechs.start_best(&advertised, credentials, &connection)?;
+//! let ClientStep::Respond(initial) = client.start()? else { unreachable!() };
+//!
+//! // The server gets the initial response and asks the application to check it.
+//! let mut server = server_mechs.start(client.mechanism().as_str(), &connection)?;
+//! let ServerStep::NeedCredentials(Request::VerifyPassword(check)) = server.start(Some(&initial))? else {
+//!     unreachable!()
+//! };
+//! let answer = if check.authcid() == "tim" && check.password_matches("tanstaaftanstaaf") {
+//!     check.valid()
+//! } else {
+//!     check.invalid()
+//! };
+//! let ServerStep::Success(auth) = server.provide(answer)? else { unreachable!() };
+//! assert_eq!(auth.identity(), "tim");
+//!
+//! // The client learns the outcome.
+//! assert!(client.finish(ServerOutcome::success())?.is_authenticated());
+//! # Ok::<(), sasl_core::Error>(())
+//! ```
+//!
+//! ## Security rules
+//!
+//! Secrets live in [`Secret`] (redacted `Debug`, zeroized on drop) and are compared in
+//! constant time. Unknown users fail exactly like wrong passwords on the wire. Every
+//! peer message is size- and count-limited ([`Limits`]). Anything a peer can cause is a
+//! failure step; [`Error`] is only for local misuse.
+#![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+pub mod channel_binding;
+mod client;
+mod connection;
+mod credentials;
+mod error;
+mod failure;
+mod limits;
+mod mechanism;
+mod mechanism_api;
+pub mod prep;
+mod random;
+mod request;
+mod secret;
+mod server;
+pub mod wire;
+
+pub use channel_binding::{ChannelBinding, ChannelBindingType};
+pub use client::{
+    ClientFailure, ClientMechanisms, ClientOutcome, ClientSession, ClientStep, ClientSuccess,
+    ServerOutcome,
+};
+pub use connection::{ChannelBindingPolicy, ConnectionInfo, SuccessData};
+pub use credentials::{ClientCredentials, ScramCredentials, ScramHash, ScramKeys};
+pub use error::Error;
+pub use failure::{
+    ClientAction, FailureKind, FailureReason, ImapCode, ImapResponse, ImapStatus, SmtpReply,
+};
+pub use limits::Limits;
+pub use mechanism::Mechanism;
+pub use mechanism_api::{
+    ChannelBindingUse, ClientContext, ClientMechanism, ClientMechanismFactory, MechanismProperties,
+    ServerMechanism, ServerMechanismFactory,
+};
+pub use prep::{PrecisProfile, PrepError, SaslprepMode, saslprep};
+pub use random::{OsRandom, RandomSource, SharedRandom, os_random};
+pub use request::{Answer, Request, ScramLookup, Store, Verdict, VerifyPassword};
+pub use secret::Secret;
+pub use server::{Authenticated, Failed, ServerMechanisms, ServerSession, ServerStep};

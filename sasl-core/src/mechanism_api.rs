@@ -1,0 +1,141 @@
+//! The traits mechanism crates implement, and the properties the registries use.
+//!
+//! Applications rarely touch these: they register factories (for example
+//! `sasl_plain::PlainServer::factory()`) with [`ServerMechanisms`](crate::ServerMechanisms)
+//! or [`ClientMechanisms`](crate::ClientMechanisms) and drive sessions.
+
+use crate::Error;
+use crate::client::{ClientOutcome, ClientStep, ServerOutcome};
+use crate::connection::ConnectionInfo;
+use crate::credentials::ClientCredentials;
+use crate::mechanism::Mechanism;
+use crate::request::Verdict;
+use crate::server::ServerStep;
+
+/// How a mechanism relates to channel binding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChannelBindingUse {
+    /// Never binds (PLAIN, LOGIN).
+    Never,
+    /// Can signal binding support but does not bind (SCRAM without `-PLUS`).
+    Optional,
+    /// Always binds (`-PLUS` mechanisms): needs binding data on the connection.
+    Required,
+}
+
+/// What the registries need to know to decide where a mechanism may be used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct MechanismProperties {
+    /// The password crosses the wire in the clear (PLAIN, LOGIN): not offered without
+    /// TLS unless the connection allows it.
+    pub plaintext_password: bool,
+    /// How the mechanism uses channel binding.
+    pub channel_binding: ChannelBindingUse,
+}
+
+impl MechanismProperties {
+    /// Properties of a mechanism that sends the password in the clear and never binds.
+    pub const PLAINTEXT: Self = Self {
+        plaintext_password: true,
+        channel_binding: ChannelBindingUse::Never,
+    };
+
+    /// Properties of a mechanism that never exposes the password, with the given
+    /// channel-binding use.
+    pub const fn protected(channel_binding: ChannelBindingUse) -> Self {
+        Self {
+            plaintext_password: false,
+            channel_binding,
+        }
+    }
+}
+
+/// A server-side mechanism instance: one exchange.
+///
+/// [`ServerSession`](crate::ServerSession) calls these in lock-step, enforces limits and
+/// stamps requests; implementations only parse, decide and build messages. Everything
+/// the peer can cause must come back as a [`ServerStep::Failure`], never as `Err`.
+pub trait ServerMechanism: Send {
+    /// The client chose this mechanism; `initial_response` is `None` when it sent
+    /// none and `Some(b"")` when it sent an empty one.
+    fn start(&mut self, initial_response: Option<&[u8]>) -> Result<ServerStep, Error>;
+
+    /// The client answered the last challenge.
+    fn step(&mut self, response: &[u8]) -> Result<ServerStep, Error>;
+
+    /// The application answered the last request.
+    fn provide(&mut self, verdict: Verdict) -> Result<ServerStep, Error>;
+}
+
+/// Makes server mechanism instances; what [`ServerMechanisms`](crate::ServerMechanisms)
+/// holds.
+pub trait ServerMechanismFactory: Send + Sync {
+    /// The mechanism name.
+    fn mechanism(&self) -> Mechanism;
+
+    /// Where the mechanism may be used.
+    fn properties(&self) -> MechanismProperties;
+
+    /// Starts one exchange on a connection.
+    fn start(&self, connection: &ConnectionInfo) -> Result<Box<dyn ServerMechanism>, Error>;
+}
+
+/// A client-side mechanism instance: one exchange.
+pub trait ClientMechanism: Send {
+    /// Begins: the initial response for a client-first mechanism, or
+    /// [`ClientStep::AwaitChallenge`] for a server-first one.
+    fn start(&mut self) -> Result<ClientStep, Error>;
+
+    /// The server sent a challenge.
+    fn step(&mut self, challenge: &[u8]) -> Result<ClientStep, Error>;
+
+    /// The server reported its outcome. A mechanism with mutual authentication must
+    /// return a failure if the server did not prove itself.
+    fn finish(&mut self, outcome: ServerOutcome) -> Result<ClientOutcome, Error>;
+}
+
+/// What a client factory gets when starting an exchange.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ClientContext {
+    /// Who the client authenticates as and with what.
+    pub credentials: ClientCredentials,
+    /// The connection facts (TLS, channel binding).
+    pub connection: ConnectionInfo,
+    /// Whether the server advertised the `-PLUS` variant of this mechanism's family
+    /// (SCRAM clients send `y` rather than `n` when they could bind but the server
+    /// offered no `-PLUS`).
+    pub server_offers_plus: bool,
+}
+
+impl ClientContext {
+    /// Builds a context.
+    pub fn new(
+        credentials: ClientCredentials,
+        connection: ConnectionInfo,
+        server_offers_plus: bool,
+    ) -> Self {
+        Self {
+            credentials,
+            connection,
+            server_offers_plus,
+        }
+    }
+}
+
+/// Makes client mechanism instances; what [`ClientMechanisms`](crate::ClientMechanisms)
+/// holds.
+pub trait ClientMechanismFactory: Send + Sync {
+    /// The mechanism name.
+    fn mechanism(&self) -> Mechanism;
+
+    /// Where the mechanism may be used.
+    fn properties(&self) -> MechanismProperties;
+
+    /// Whether these credentials are enough for this mechanism.
+    fn can_use(&self, credentials: &ClientCredentials) -> bool;
+
+    /// Starts one exchange.
+    fn start(&self, context: &ClientContext) -> Result<Box<dyn ClientMechanism>, Error>;
+}

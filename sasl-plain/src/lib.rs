@@ -1,0 +1,2 @@
+//! PLAIN (in progress)
+#![forbid(unsafe_code)]

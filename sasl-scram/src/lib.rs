@@ -1,0 +1,2 @@
+//! SCRAM (in progress).
+#![forbid(unsafe_code)]

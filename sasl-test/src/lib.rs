@@ -1,0 +1,2 @@
+//! test support (in progress)
+#![forbid(unsafe_code)]
