@@ -1,2 +1,51 @@
-//! PLAIN (in progress)
+//! # sasl-plain: PLAIN (RFC 4616) and LOGIN, client and server
+//!
+//! Both mechanisms send the password to the server in the clear, so
+//! [`ServerMechanisms`](sasl_core::ServerMechanisms) offers them only on TLS
+//! connections unless the connection explicitly allows it.
+//!
+//! The server never sees a password store: after parsing and preparing the client's
+//! message it asks the application with a
+//! [`VerifyPassword`](sasl_core::VerifyPassword) request, which the application
+//! answers (possibly after an `.await`) with `valid()`, `valid_with_authzid()` or
+//! `invalid()`.
+//!
+//! ## Preparation profile
+//!
+//! [`Preparation::SaslPrep`] (the default) prepares the authcid, the authzid and the
+//! password with SASLprep in query mode (RFC 4616 §2 and RFC 4013): the request carries
+//! the prepared strings, so the application compares prepared against prepared.
+//! [`Preparation::Precis`] uses PRECIS UsernameCaseMapped for the identities and
+//! OpaqueString for the password (RFC 8265). [`Preparation::None`] passes the UTF-8
+//! strings through. A string that fails preparation, or prepares to nothing, fails the
+//! exchange.
+//!
+//! ```
+//! use sasl_core::{ConnectionInfo, Request, ServerMechanisms, ServerStep};
+//! use sasl_plain::PlainServer;
+//!
+//! let mechs = ServerMechanisms::new().with(PlainServer::factory());
+//! let mut session = mechs.start("PLAIN", &ConnectionInfo::tls())?;
+//! let step = session.start(Some(b"\0tim\0tanstaaftanstaaf"))?;
+//! let ServerStep::NeedCredentials(Request::VerifyPassword(check)) = step else { panic!() };
+//! let ok = check.password_matches("tanstaaftanstaaf");
+//! let step = session.provide(if ok { check.valid() } else { check.invalid() })?;
+//! assert!(matches!(step, ServerStep::Success(_)));
+//! # Ok::<(), sasl_core::Error>(())
+//! ```
 #![forbid(unsafe_code)]
+
+mod client;
+mod fields;
+mod server;
+
+pub use client::{LoginClient, PlainClient};
+pub use fields::{FieldLimits, Preparation};
+pub use server::{LoginServer, LoginServerConfig, PlainServer, PlainServerConfig};
+
+use sasl_core::Mechanism;
+
+/// `PLAIN`
+pub const PLAIN: Mechanism = Mechanism::from_static("PLAIN");
+/// `LOGIN`
+pub const LOGIN: Mechanism = Mechanism::from_static("LOGIN");

@@ -1,0 +1,277 @@
+//! Channel bindings read from real rustls connections, handshaking in memory
+//! (records are moved between client and server through `Vec` buffers; no
+//! sockets). Certificates and keys come from `tests/data/certs/make.sh`.
+#![cfg(feature = "rustls")]
+// Test helpers outside #[test] functions are not covered by clippy.toml's
+// allow-*-in-tests settings; failing loudly is what a test helper should do.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+use std::path::Path;
+use std::sync::Arc;
+
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName};
+use rustls::{ClientConfig, ClientConnection, RootCertStore, ServerConfig, ServerConnection};
+use sasl_core::channel_binding::{
+    ChannelBinding, ChannelBindingType, EndPointErrorKind, RustlsBindingError, TLS_EXPORTER_LENGTH,
+    from_rustls_client, from_rustls_server, tls_server_end_point,
+};
+
+fn read(name: &str) -> Vec<u8> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/certs")
+        .join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
+}
+
+/// One test PKI from make.sh: `prefix` is "tls" (ECDSA) or "tls-ed25519".
+struct Pki {
+    ca: Vec<u8>,
+    leaf: Vec<u8>,
+    key: Vec<u8>,
+}
+
+impl Pki {
+    fn load(prefix: &str) -> Self {
+        Self {
+            ca: read(&format!("{prefix}-ca.der")),
+            leaf: read(&format!("{prefix}-leaf.der")),
+            key: read(&format!("{prefix}-leaf.key.der")),
+        }
+    }
+}
+
+fn configs(
+    pki: &Pki,
+    version: &'static rustls::SupportedProtocolVersion,
+) -> (Arc<ClientConfig>, Arc<ServerConfig>) {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut roots = RootCertStore::empty();
+    roots.add(CertificateDer::from(pki.ca.clone())).unwrap();
+    let client = ClientConfig::builder_with_provider(provider.clone())
+        .with_protocol_versions(&[version])
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let server = ServerConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[version])
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![CertificateDer::from(pki.leaf.clone())],
+            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(pki.key.clone())),
+        )
+        .unwrap();
+    (Arc::new(client), Arc::new(server))
+}
+
+fn connect(
+    client_cfg: &Arc<ClientConfig>,
+    server_cfg: &Arc<ServerConfig>,
+) -> (ClientConnection, ServerConnection) {
+    let name = ServerName::try_from("localhost").unwrap();
+    let client = ClientConnection::new(client_cfg.clone(), name).unwrap();
+    let server = ServerConnection::new(server_cfg.clone()).unwrap();
+    (client, server)
+}
+
+/// Moves every pending record from the client to the server and lets the
+/// server process them. Returns whether anything moved.
+fn client_to_server(client: &mut ClientConnection, server: &mut ServerConnection) -> bool {
+    let mut buf = Vec::new();
+    while client.wants_write() {
+        client.write_tls(&mut buf).unwrap();
+    }
+    let mut rest = &buf[..];
+    while !rest.is_empty() {
+        server.read_tls(&mut rest).unwrap();
+        server.process_new_packets().unwrap();
+    }
+    !buf.is_empty()
+}
+
+/// The mirror image of [`client_to_server`].
+fn server_to_client(server: &mut ServerConnection, client: &mut ClientConnection) -> bool {
+    let mut buf = Vec::new();
+    while server.wants_write() {
+        server.write_tls(&mut buf).unwrap();
+    }
+    let mut rest = &buf[..];
+    while !rest.is_empty() {
+        client.read_tls(&mut rest).unwrap();
+        client.process_new_packets().unwrap();
+    }
+    !buf.is_empty()
+}
+
+fn complete_handshake(client: &mut ClientConnection, server: &mut ServerConnection) {
+    for _ in 0..20 {
+        let moved = client_to_server(client, server) | server_to_client(server, client);
+        if !moved && !client.is_handshaking() && !server.is_handshaking() {
+            return;
+        }
+    }
+    panic!("handshake did not complete");
+}
+
+fn handshake(
+    pki: &Pki,
+    version: &'static rustls::SupportedProtocolVersion,
+) -> (ClientConnection, ServerConnection) {
+    let (c, s) = configs(pki, version);
+    let (mut client, mut server) = connect(&c, &s);
+    complete_handshake(&mut client, &mut server);
+    (client, server)
+}
+
+#[test]
+fn tls13_gives_exporter_then_end_point_on_both_sides() {
+    let pki = Pki::load("tls");
+    let (client, server) = handshake(&pki, &rustls::version::TLS13);
+    assert_eq!(
+        client.protocol_version(),
+        Some(rustls::ProtocolVersion::TLSv1_3)
+    );
+
+    let c = from_rustls_client(&client).unwrap();
+    let s = from_rustls_server(&server, &pki.leaf).unwrap();
+    let kinds: Vec<_> = c.iter().map(ChannelBinding::kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            ChannelBindingType::TlsExporter,
+            ChannelBindingType::TlsServerEndPoint
+        ]
+    );
+    assert_eq!(c, s, "client and server must derive identical bindings");
+
+    assert_eq!(c[0].data().len(), TLS_EXPORTER_LENGTH);
+    assert_ne!(c[0].data(), &[0u8; TLS_EXPORTER_LENGTH]);
+    let expected = tls_server_end_point(&pki.leaf).unwrap();
+    assert_eq!(c[1], expected);
+    assert_eq!(
+        expected.data().len(),
+        48,
+        "the test leaf is signed with ecdsa-with-SHA384"
+    );
+}
+
+#[test]
+fn tls13_exporter_differs_between_connections() {
+    let pki = Pki::load("tls");
+    let (cc, sc) = configs(&pki, &rustls::version::TLS13);
+    let mut exporters = Vec::new();
+    for _ in 0..2 {
+        let (mut client, mut server) = connect(&cc, &sc);
+        complete_handshake(&mut client, &mut server);
+        let c = from_rustls_client(&client).unwrap();
+        let s = from_rustls_server(&server, &pki.leaf).unwrap();
+        assert_eq!(c[0], s[0]);
+        // The end-point binding is per server, not per connection.
+        assert_eq!(c[1], tls_server_end_point(&pki.leaf).unwrap());
+        exporters.push(c[0].clone());
+    }
+    assert_ne!(exporters[0].data(), exporters[1].data());
+}
+
+#[test]
+fn bindings_are_refused_until_the_handshake_completes() {
+    let pki = Pki::load("tls");
+    for version in [&rustls::version::TLS13, &rustls::version::TLS12] {
+        let (cc, sc) = configs(&pki, version);
+        let (mut client, mut server) = connect(&cc, &sc);
+        assert_eq!(
+            from_rustls_client(&client),
+            Err(RustlsBindingError::HandshakeIncomplete)
+        );
+        assert_eq!(
+            from_rustls_server(&server, &pki.leaf),
+            Err(RustlsBindingError::HandshakeIncomplete)
+        );
+        // ClientHello sent and answered: both sides are mid-handshake, the
+        // server already knows the version and the client has the
+        // server's certificate (TLS 1.2) or soon will.
+        assert!(client_to_server(&mut client, &mut server));
+        assert!(server.protocol_version().is_some());
+        assert_eq!(
+            from_rustls_server(&server, &pki.leaf),
+            Err(RustlsBindingError::HandshakeIncomplete)
+        );
+        assert!(server_to_client(&mut server, &mut client));
+        if client.is_handshaking() {
+            assert_eq!(
+                from_rustls_client(&client),
+                Err(RustlsBindingError::HandshakeIncomplete)
+            );
+        }
+        complete_handshake(&mut client, &mut server);
+        assert!(from_rustls_client(&client).is_ok());
+        assert!(from_rustls_server(&server, &pki.leaf).is_ok());
+    }
+    let err = RustlsBindingError::HandshakeIncomplete.to_string();
+    assert!(err.contains("handshake is not complete"), "{err}");
+}
+
+/// rustls offers Extended Master Secret but does not report whether the peer
+/// accepted it, and RFC 9266 forbids a TLS 1.2 exporter without it, so over
+/// TLS 1.2 only `tls-server-end-point` is returned.
+#[test]
+fn tls12_gives_only_end_point() {
+    let pki = Pki::load("tls");
+    let (client, server) = handshake(&pki, &rustls::version::TLS12);
+    assert_eq!(
+        client.protocol_version(),
+        Some(rustls::ProtocolVersion::TLSv1_2)
+    );
+    let c = from_rustls_client(&client).unwrap();
+    let s = from_rustls_server(&server, &pki.leaf).unwrap();
+    assert_eq!(c, vec![tls_server_end_point(&pki.leaf).unwrap()]);
+    assert_eq!(c, s);
+}
+
+/// An Ed25519-signed certificate has no end-point binding: over TLS 1.3 the
+/// exporter alone is returned, over TLS 1.2 there is nothing, and the error
+/// says why.
+#[test]
+fn ed25519_certificates_have_no_end_point_binding() {
+    let pki = Pki::load("tls-ed25519");
+
+    let (client, server) = handshake(&pki, &rustls::version::TLS13);
+    let c = from_rustls_client(&client).unwrap();
+    let s = from_rustls_server(&server, &pki.leaf).unwrap();
+    assert_eq!(c.len(), 1);
+    assert_eq!(c[0].kind(), ChannelBindingType::TlsExporter);
+    assert_eq!(c, s);
+
+    let (client, server) = handshake(&pki, &rustls::version::TLS12);
+    for result in [
+        from_rustls_client(&client),
+        from_rustls_server(&server, &pki.leaf),
+    ] {
+        match result {
+            Err(RustlsBindingError::EndPoint(e)) => {
+                assert_eq!(e.kind(), EndPointErrorKind::NoHashAlgorithm);
+                let msg = RustlsBindingError::EndPoint(e).to_string();
+                assert!(msg.contains("1.3.101.112"), "{msg}");
+            }
+            other => panic!("expected an end-point error, got {other:?}"),
+        }
+    }
+}
+
+/// `std::error::Error::source` exposes the underlying end-point error.
+#[test]
+fn error_source_chain() {
+    use std::error::Error as _;
+    let inner = tls_server_end_point(&read("ed25519.der")).unwrap_err();
+    let outer = RustlsBindingError::EndPoint(inner.clone());
+    assert_eq!(
+        outer.source().map(|s| s.to_string()),
+        Some(inner.to_string())
+    );
+    assert!(RustlsBindingError::HandshakeIncomplete.source().is_none());
+}

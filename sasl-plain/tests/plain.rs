@@ -1,0 +1,512 @@
+//! PLAIN and LOGIN end to end on the sasl-core session API.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+use proptest::prelude::*;
+use sasl_core::{
+    Answer, ClientCredentials, ClientMechanisms, ClientStep, ConnectionInfo, Error, FailureKind,
+    Limits, Request, ServerMechanisms, ServerOutcome, ServerSession, ServerStep,
+};
+use sasl_plain::{LoginClient, LoginServer, LoginServerConfig, PlainClient, PlainServer};
+use sasl_test::{Direction, Driver, tamper};
+
+const USER: &str = "tim";
+const PASS: &str = "tanstaaftanstaaf";
+
+/// A store that knows one user and grants authzid "shared" only.
+fn store(request: Request) -> Answer {
+    match request {
+        Request::VerifyPassword(check) => {
+            if check.authcid() != USER || !check.password_matches(PASS) {
+                check.invalid()
+            } else if check.authzid() == Some("shared") {
+                check.valid_with_authzid()
+            } else {
+                check.valid()
+            }
+        }
+        other => other.reject(FailureKind::Other),
+    }
+}
+
+fn servers() -> ServerMechanisms {
+    ServerMechanisms::new()
+        .with(PlainServer::factory())
+        .with(LoginServer::factory())
+}
+
+fn clients() -> ClientMechanisms {
+    ClientMechanisms::new()
+        .with(PlainClient::factory())
+        .with(LoginClient::factory())
+}
+
+fn run(mech: &str, creds: ClientCredentials) -> sasl_test::Transcript {
+    let conn = ConnectionInfo::tls();
+    let advertised = servers().advertise(&conn);
+    let client = clients().start(mech, &advertised, creds, &conn).unwrap();
+    let server = servers().start(mech, &conn).unwrap();
+    Driver::new(client, server, store).run().unwrap()
+}
+
+#[test]
+fn plain_success_with_rfc4616_message() {
+    let t = run("PLAIN", ClientCredentials::new(USER).with_password(PASS));
+    assert_eq!(t.shape(), "C ok ok");
+    assert_eq!(t.client_messages()[0], b"\0tim\0tanstaaftanstaaf");
+    let auth = t.authenticated().unwrap();
+    assert_eq!(auth.identity(), "tim");
+    assert_eq!(auth.authzid(), None);
+    assert!(!auth.channel_bound());
+}
+
+#[test]
+fn plain_without_initial_response_uses_empty_challenge() {
+    let conn = ConnectionInfo::tls();
+    let client = clients()
+        .start(
+            "PLAIN",
+            &["PLAIN"],
+            ClientCredentials::new(USER).with_password(PASS),
+            &conn,
+        )
+        .unwrap();
+    let server = servers().start("PLAIN", &conn).unwrap();
+    let t = Driver::new(client, server, store)
+        .without_initial_response()
+        .run()
+        .unwrap();
+    assert_eq!(t.shape(), "S C ok ok");
+    assert_eq!(t.server_messages()[0], b"");
+}
+
+#[test]
+fn plain_wrong_password_and_unknown_user_fail_alike() {
+    let wrong = run("PLAIN", ClientCredentials::new(USER).with_password("nope"));
+    let unknown = run("PLAIN", ClientCredentials::new("bob").with_password(PASS));
+    for t in [&wrong, &unknown] {
+        assert_eq!(t.shape(), "C fail fail");
+        let f = t.server_failure().unwrap();
+        assert_eq!(f.reason().kind(), FailureKind::InvalidCredentials);
+        assert_eq!(
+            f.smtp().line(),
+            "535 5.7.8 Authentication credentials invalid"
+        );
+    }
+}
+
+#[test]
+fn plain_authzid_needs_the_applications_grant() {
+    let granted = run(
+        "PLAIN",
+        ClientCredentials::new(USER)
+            .with_password(PASS)
+            .with_authzid("shared"),
+    );
+    assert_eq!(granted.authenticated().unwrap().identity(), "shared");
+    assert_eq!(granted.authenticated().unwrap().authcid(), "tim");
+    assert_eq!(
+        granted.client_messages()[0],
+        b"shared\0tim\0tanstaaftanstaaf"
+    );
+
+    let denied = run(
+        "PLAIN",
+        ClientCredentials::new(USER)
+            .with_password(PASS)
+            .with_authzid("root"),
+    );
+    assert_eq!(
+        denied.server_failure().unwrap().reason().kind(),
+        FailureKind::AuthorizationDenied
+    );
+    assert!(!denied.client_succeeded());
+
+    // Asking to be yourself needs no grant.
+    let same = run(
+        "PLAIN",
+        ClientCredentials::new(USER)
+            .with_password(PASS)
+            .with_authzid("tim"),
+    );
+    assert!(same.both_succeeded());
+}
+
+fn server_reply(mech: &str, initial: Option<&[u8]>) -> ServerStep {
+    let mut s = servers().start(mech, &ConnectionInfo::tls()).unwrap();
+    s.start_with(initial, &store).unwrap()
+}
+
+fn failure_kind(step: &ServerStep) -> Option<FailureKind> {
+    match step {
+        ServerStep::Failure(f) => Some(f.reason().kind()),
+        _ => None,
+    }
+}
+
+#[test]
+fn plain_rejects_malformed_messages() {
+    let long = "x".repeat(256);
+    let cases: Vec<(Vec<u8>, FailureKind)> = vec![
+        (b"".to_vec(), FailureKind::Malformed), // empty initial response
+        (b"tim\0tanstaaf".to_vec(), FailureKind::Malformed), // one NUL
+        (b"\0tim\0pass\0extra".to_vec(), FailureKind::Malformed), // three NULs
+        (b"\0\0pass".to_vec(), FailureKind::Malformed), // empty authcid
+        (b"\0tim\0".to_vec(), FailureKind::Malformed), // empty password
+        (b"\0t\xffm\0pass".to_vec(), FailureKind::Malformed), // invalid UTF-8
+        (
+            format!("\0{long}\0pass").into_bytes(),
+            FailureKind::Malformed,
+        ), // oversized authcid
+        (b"\0tim\0a\x07b".to_vec(), FailureKind::InvalidCredentials), // SASLprep-prohibited
+    ];
+    for (msg, kind) in cases {
+        let step = server_reply("PLAIN", Some(&msg));
+        assert_eq!(
+            failure_kind(&step),
+            Some(kind),
+            "{:?}",
+            String::from_utf8_lossy(&msg)
+        );
+    }
+}
+
+#[test]
+fn none_and_empty_initial_response_differ() {
+    assert!(matches!(server_reply("PLAIN", None), ServerStep::Challenge(c) if c.is_empty()));
+    assert_eq!(
+        failure_kind(&server_reply("PLAIN", Some(b""))),
+        Some(FailureKind::Malformed)
+    );
+}
+
+#[test]
+fn login_success_is_server_first() {
+    let t = run("LOGIN", ClientCredentials::new(USER).with_password(PASS));
+    assert_eq!(t.shape(), "S C S C ok ok");
+    assert!(!t.initial_response);
+    assert_eq!(t.server_messages(), vec![&b"Username:"[..], b"Password:"]);
+    assert_eq!(t.client_messages(), vec![&b"tim"[..], b"tanstaaftanstaaf"]);
+    assert_eq!(t.authenticated().unwrap().mechanism().as_str(), "LOGIN");
+}
+
+#[test]
+fn login_rejects_initial_response_unless_configured() {
+    assert_eq!(
+        failure_kind(&server_reply("LOGIN", Some(b"tim"))),
+        Some(FailureKind::Protocol)
+    );
+    let lenient = LoginServerConfig::default().with_initial_username(true);
+    let mechs = ServerMechanisms::new().with(LoginServer::factory_with(lenient));
+    let mut s = mechs.start("LOGIN", &ConnectionInfo::tls()).unwrap();
+    let step = s.start(Some(b"tim")).unwrap();
+    assert!(matches!(step, ServerStep::Challenge(c) if c == b"Password:"));
+}
+
+#[test]
+fn login_rejects_line_breaks_and_wrong_password() {
+    let mut s = servers().start("LOGIN", &ConnectionInfo::tls()).unwrap();
+    let _ = s.start(None).unwrap();
+    assert_eq!(
+        failure_kind(&s.step(b"ti\r\nm").unwrap()),
+        Some(FailureKind::Malformed)
+    );
+    let wrong = run("LOGIN", ClientCredentials::new(USER).with_password("bad"));
+    assert_eq!(wrong.shape(), "S C S C fail fail");
+}
+
+#[test]
+fn plain_and_login_hidden_without_tls() {
+    let plaintext = ConnectionInfo::plaintext();
+    assert!(servers().advertise(&plaintext).is_empty());
+    assert!(matches!(
+        servers().start("PLAIN", &plaintext),
+        Err(Error::MechanismNotAvailable(_))
+    ));
+    let allowed = ConnectionInfo::plaintext().allow_plaintext_passwords(true);
+    let names: Vec<String> = servers()
+        .advertise(&allowed)
+        .iter()
+        .map(|m| m.to_string())
+        .collect();
+    assert_eq!(names, ["PLAIN", "LOGIN"]);
+    let creds = ClientCredentials::new(USER).with_password(PASS);
+    assert_eq!(
+        clients().select(&["PLAIN", "LOGIN"], &creds, &plaintext),
+        None
+    );
+    assert_eq!(
+        clients()
+            .select(&["LOGIN", "PLAIN"], &creds, &ConnectionInfo::tls())
+            .unwrap()
+            .as_str(),
+        "PLAIN"
+    );
+    assert_eq!(
+        clients()
+            .select(&["login"], &creds, &ConnectionInfo::tls())
+            .unwrap()
+            .as_str(),
+        "LOGIN"
+    );
+    // Without a password neither mechanism can be used.
+    assert_eq!(
+        clients().select(
+            &["PLAIN"],
+            &ClientCredentials::new(USER),
+            &ConnectionInfo::tls()
+        ),
+        None
+    );
+}
+
+#[test]
+fn unknown_mechanism_is_an_error() {
+    assert!(matches!(
+        servers().start("CRAM-MD5", &ConnectionInfo::tls()),
+        Err(Error::UnknownMechanism(_))
+    ));
+    assert!(matches!(
+        servers().start("bad name!", &ConnectionInfo::tls()),
+        Err(Error::UnknownMechanism(_))
+    ));
+}
+
+#[test]
+fn session_misuse_is_reported() {
+    let mechs = servers();
+    let conn = ConnectionInfo::tls();
+    let mut a = mechs.start("PLAIN", &conn).unwrap();
+    let mut b = mechs.start("PLAIN", &conn).unwrap();
+    assert_eq!(a.step(b"x").unwrap_err(), Error::NotStarted);
+    let ServerStep::NeedCredentials(req_a) = a.start(Some(b"\0tim\0tanstaaftanstaaf")).unwrap()
+    else {
+        panic!()
+    };
+    assert_eq!(a.start(None).unwrap_err(), Error::AlreadyStarted);
+    assert_eq!(a.step(b"x").unwrap_err(), Error::RequestPending);
+    let ServerStep::NeedCredentials(req_b) = b.start(Some(b"\0tim\0wrong")).unwrap() else {
+        panic!()
+    };
+    // A's answer given to B is refused, and B still waits for its own.
+    let answer_a = store(req_a);
+    assert_eq!(b.provide(answer_a).unwrap_err(), Error::ForeignAnswer);
+    let step = b.provide(store(req_b)).unwrap();
+    assert_eq!(failure_kind(&step), Some(FailureKind::InvalidCredentials));
+    assert_eq!(b.step(b"").unwrap_err(), Error::Finished);
+    assert_eq!(b.cancel().unwrap_err(), Error::Finished);
+    assert!(b.is_finished());
+}
+
+#[test]
+fn stale_answer_from_same_session_is_refused() {
+    // LOGIN asks once; a second session of the same registry has its own tickets.
+    let conn = ConnectionInfo::tls();
+    let mut s = servers().start("PLAIN", &conn).unwrap();
+    assert_eq!(
+        s.provide(store(Request::VerifyPassword(
+            sasl_core::VerifyPassword::new(sasl_plain::PLAIN, "tim".into(), None, "x".into())
+        )))
+        .unwrap_err(),
+        Error::NotStarted
+    );
+    let _ = s.start(None).unwrap();
+    // An unstamped request (never issued by any session) cannot answer a session.
+    let forged =
+        sasl_core::VerifyPassword::new(sasl_plain::PLAIN, "tim".into(), None, "x".into()).valid();
+    assert_eq!(s.provide(forged).unwrap_err(), Error::NoRequestPending);
+    let ServerStep::NeedCredentials(_real) = s.step(b"\0tim\0tanstaaftanstaaf").unwrap() else {
+        panic!()
+    };
+    let forged =
+        sasl_core::VerifyPassword::new(sasl_plain::PLAIN, "tim".into(), None, "x".into()).valid();
+    assert_eq!(s.provide(forged).unwrap_err(), Error::ForeignAnswer);
+}
+
+#[test]
+fn cancel_ends_with_cancelled_failure() {
+    let mut s = servers().start("LOGIN", &ConnectionInfo::tls()).unwrap();
+    let _ = s.start(None).unwrap();
+    let step = s.cancel().unwrap();
+    let ServerStep::Failure(f) = step else {
+        panic!()
+    };
+    assert_eq!(f.reason().kind(), FailureKind::Cancelled);
+    assert_eq!(f.smtp().code, 501);
+}
+
+#[test]
+fn limits_turn_into_failures() {
+    let mechs = servers().with_limits(Limits::default().with_max_message_len(10));
+    let mut s = mechs.start("PLAIN", &ConnectionInfo::tls()).unwrap();
+    let step = s.start(Some(b"\0tim\0tanstaaftanstaaf")).unwrap();
+    assert_eq!(failure_kind(&step), Some(FailureKind::MessageTooLarge));
+    assert_eq!(s.step(b"").unwrap_err(), Error::Finished);
+
+    let mechs = servers().with_limits(Limits::default().with_max_round_trips(1));
+    let mut s = mechs.start("LOGIN", &ConnectionInfo::tls()).unwrap();
+    let _ = s.start(None).unwrap();
+    let _ = s.step(b"tim").unwrap();
+    assert_eq!(
+        failure_kind(&s.step(b"pw").unwrap()),
+        Some(FailureKind::TooManyRoundTrips)
+    );
+}
+
+#[test]
+fn client_rejects_success_data_and_unexpected_challenges() {
+    let conn = ConnectionInfo::tls();
+    let creds = ClientCredentials::new(USER).with_password(PASS);
+    let mut c = clients()
+        .start("PLAIN", &["PLAIN"], creds.clone(), &conn)
+        .unwrap();
+    assert!(matches!(c.start().unwrap(), ClientStep::Respond(_)));
+    assert!(matches!(c.step(b"huh").unwrap(), ClientStep::Abort(_)));
+    assert_eq!(c.step(b"").unwrap_err(), Error::Finished);
+
+    let mut c = clients()
+        .start("PLAIN", &["PLAIN"], creds.clone(), &conn)
+        .unwrap();
+    let _ = c.start().unwrap();
+    let out = c
+        .finish(ServerOutcome::Success {
+            additional_data: Some(b"x".to_vec()),
+        })
+        .unwrap();
+    assert!(!out.is_authenticated());
+
+    // LOGIN: success before the password was sent is not success.
+    let mut c = clients().start("LOGIN", &["LOGIN"], creds, &conn).unwrap();
+    assert_eq!(c.start().unwrap(), ClientStep::AwaitChallenge);
+    let _ = c.step(b"Username:").unwrap();
+    assert!(
+        !c.finish(ServerOutcome::success())
+            .unwrap()
+            .is_authenticated()
+    );
+}
+
+#[test]
+fn client_refuses_nul_in_credentials() {
+    let conn = ConnectionInfo::tls();
+    let bad = ClientCredentials::new("t\0m").with_password(PASS);
+    assert!(matches!(
+        clients().start("PLAIN", &["PLAIN"], bad, &conn),
+        Err(Error::Config(_))
+    ));
+    let bad = ClientCredentials::new(USER).with_password("a\nb");
+    assert!(matches!(
+        clients().start("LOGIN", &["LOGIN"], bad, &conn),
+        Err(Error::Config(_))
+    ));
+}
+
+#[test]
+fn tampering_never_yields_success() {
+    for mech in ["PLAIN", "LOGIN"] {
+        for index in 0..2 {
+            for pos in 0..20 {
+                for dir in [Direction::ClientToServer, Direction::ServerToClient] {
+                    let conn = ConnectionInfo::tls();
+                    let client = clients()
+                        .start(
+                            mech,
+                            &[mech],
+                            ClientCredentials::new(USER).with_password(PASS),
+                            &conn,
+                        )
+                        .unwrap();
+                    let server = servers().start(mech, &conn).unwrap();
+                    let t = Driver::new(client, server, store)
+                        .with_tamper(tamper::flip_bit(dir, index, pos, 3))
+                        .run()
+                        .unwrap();
+                    // Server challenges in PLAIN/LOGIN carry no meaning, so flipping them
+                    // may still succeed; a changed client message never may.
+                    if dir == Direction::ClientToServer
+                        && t.messages
+                            .iter()
+                            .any(|m| m.direction == dir && m.index == index)
+                    {
+                        assert!(!t.server_succeeded(), "{mech} {index} {pos}: {}", t.shape());
+                    }
+                }
+            }
+        }
+    }
+}
+
+proptest! {
+    #[test]
+    fn arbitrary_input_never_panics_or_succeeds(
+        mech in prop::sample::select(vec!["PLAIN", "LOGIN"]),
+        initial in prop::option::of(prop::collection::vec(any::<u8>(), 0..600)),
+        steps in prop::collection::vec(prop::collection::vec(any::<u8>(), 0..300), 0..4),
+    ) {
+        let mut s = servers().start(mech, &ConnectionInfo::tls()).unwrap();
+        let mut step = s.start_with(initial.as_deref(), &store).unwrap();
+        for input in &steps {
+            match step {
+                ServerStep::Challenge(_) => step = s.step_with(input, &store).unwrap(),
+                _ => break,
+            }
+        }
+        if let ServerStep::Success(auth) = step {
+            // Only the real credentials can succeed.
+            prop_assert_eq!(auth.authcid(), USER);
+            let all: Vec<u8> = initial.iter().flatten().chain(steps.iter().flatten()).copied().collect();
+            prop_assert!(all.windows(PASS.len()).any(|w| w == PASS.as_bytes()));
+        }
+    }
+
+    #[test]
+    fn arbitrary_challenges_never_panic_client(
+        mech in prop::sample::select(vec!["PLAIN", "LOGIN"]),
+        challenges in prop::collection::vec(prop::collection::vec(any::<u8>(), 0..300), 0..5),
+        success in any::<bool>(),
+    ) {
+        let conn = ConnectionInfo::tls();
+        let mut c = clients().start(mech, &[mech], ClientCredentials::new(USER).with_password(PASS), &conn).unwrap();
+        let _ = c.start().unwrap();
+        for ch in &challenges {
+            match c.step(ch) {
+                Ok(ClientStep::Abort(_)) | Err(Error::Finished) => break,
+                Ok(_) => {}
+                Err(e) => prop_assert!(false, "unexpected error {e}"),
+            }
+        }
+        let _ = c.finish(if success { ServerOutcome::success() } else { ServerOutcome::Failure });
+    }
+}
+
+#[test]
+fn server_session_can_be_built_without_a_registry() {
+    let mut s = ServerSession::new(
+        sasl_plain::PLAIN,
+        Box::new(PlainServer::new()),
+        Limits::default(),
+        sasl_core::SuccessData::AsChallenge,
+    );
+    let step = s
+        .start_with(Some(b"\0tim\0tanstaaftanstaaf"), &store)
+        .unwrap();
+    assert!(matches!(step, ServerStep::Success(_)));
+}
+
+#[test]
+fn saslprep_profile_is_applied() {
+    // U+00AD SOFT HYPHEN maps to nothing and U+2168 ROMAN NUMERAL NINE becomes "IX"
+    // (RFC 4013 §3 examples 1 and 5), so these present the stored credentials.
+    let t = run("PLAIN", ClientCredentials::new("t\u{00AD}im").with_password("tanstaaf\u{00AD}tanstaaf"));
+    assert!(t.both_succeeded(), "{}", t.shape());
+    assert_eq!(t.authenticated().unwrap().authcid(), "tim");
+    // A prohibited character (U+0007) fails preparation, reported as bad credentials.
+    let step = server_reply("PLAIN", Some("\0tim\0tanstaaf\u{0007}tanstaaf".as_bytes()));
+    let ServerStep::Failure(f) = step else { panic!() };
+    assert_eq!(f.reason().kind(), FailureKind::InvalidCredentials);
+    assert!(f.reason().detail().contains("preparation"), "{}", f.reason().detail());
+}
