@@ -1,0 +1,343 @@
+//! Session-level behaviour of sasl-core, with a small test mechanism that sends
+//! additional data with success (like SCRAM's `v=`).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+use proptest::prelude::*;
+use sasl_core::wire;
+use sasl_core::{
+    Authenticated, ChannelBinding, ChannelBindingPolicy, ChannelBindingType, ChannelBindingUse,
+    ClientContext, ClientCredentials, ClientMechanism, ClientMechanismFactory, ClientMechanisms,
+    ClientOutcome, ClientStep, ClientSuccess, ConnectionInfo, Error, Failed, FailureKind,
+    Mechanism, MechanismProperties, ServerMechanism, ServerMechanismFactory, ServerMechanisms,
+    ServerOutcome, ServerStep, SuccessData, Verdict,
+};
+
+/// Server: expects one message "hello", answers success with data "proof".
+struct EchoServer;
+
+impl ServerMechanism for EchoServer {
+    fn start(&mut self, initial: Option<&[u8]>) -> Result<ServerStep, Error> {
+        match initial {
+            None => Ok(ServerStep::Challenge(vec![])),
+            Some(m) => self.step(m),
+        }
+    }
+    fn step(&mut self, response: &[u8]) -> Result<ServerStep, Error> {
+        Ok(if response == b"hello" {
+            ServerStep::Success(
+                Authenticated::new(Mechanism::from_static("X-ECHO"), "u")
+                    .with_additional_data(b"proof".to_vec()),
+            )
+        } else {
+            ServerStep::Failure(Failed::new(FailureKind::InvalidCredentials, "not hello"))
+        })
+    }
+    fn provide(&mut self, _verdict: Verdict) -> Result<ServerStep, Error> {
+        Err(Error::NoRequestPending)
+    }
+}
+
+struct Factory(&'static str, ChannelBindingUse);
+
+impl ServerMechanismFactory for Factory {
+    fn mechanism(&self) -> Mechanism {
+        Mechanism::new(self.0).unwrap()
+    }
+    fn properties(&self) -> MechanismProperties {
+        MechanismProperties::protected(self.1)
+    }
+    fn start(&self, _c: &ConnectionInfo) -> Result<Box<dyn ServerMechanism>, Error> {
+        Ok(Box::new(EchoServer))
+    }
+}
+
+struct EchoClient {
+    verified: bool,
+}
+
+impl ClientMechanism for EchoClient {
+    fn start(&mut self) -> Result<ClientStep, Error> {
+        Ok(ClientStep::Respond(b"hello".to_vec()))
+    }
+    fn step(&mut self, challenge: &[u8]) -> Result<ClientStep, Error> {
+        if challenge == b"proof" {
+            self.verified = true;
+            Ok(ClientStep::Respond(vec![]))
+        } else {
+            Ok(ClientStep::Abort(sasl_core::ClientFailure::new(
+                FailureKind::Protocol,
+                "bad",
+            )))
+        }
+    }
+    fn finish(&mut self, outcome: ServerOutcome) -> Result<ClientOutcome, Error> {
+        let verified = self.verified
+            || matches!(&outcome, ServerOutcome::Success { additional_data: Some(d) } if d == b"proof");
+        Ok(match outcome {
+            ServerOutcome::Success { .. } if verified => ClientOutcome::Authenticated(
+                ClientSuccess::new(Mechanism::from_static("X-ECHO")).with_server_verified(true),
+            ),
+            _ => ClientOutcome::Failed(sasl_core::ClientFailure::new(
+                FailureKind::ServerNotAuthenticated,
+                "no proof",
+            )),
+        })
+    }
+}
+
+impl ClientMechanismFactory for Factory {
+    fn mechanism(&self) -> Mechanism {
+        Mechanism::new(self.0).unwrap()
+    }
+    fn properties(&self) -> MechanismProperties {
+        MechanismProperties::protected(self.1)
+    }
+    fn can_use(&self, _c: &ClientCredentials) -> bool {
+        true
+    }
+    fn start(&self, _c: &ClientContext) -> Result<Box<dyn ClientMechanism>, Error> {
+        Ok(Box::new(EchoClient { verified: false }))
+    }
+}
+
+fn server() -> ServerMechanisms {
+    ServerMechanisms::new().with(Factory("X-ECHO", ChannelBindingUse::Optional))
+}
+
+#[test]
+fn success_data_goes_out_as_a_final_challenge_by_default() {
+    let mut s = server().start("X-ECHO", &ConnectionInfo::tls()).unwrap();
+    let step = s.start(Some(b"hello")).unwrap();
+    let ServerStep::Challenge(data) = step else {
+        panic!("{step:?}")
+    };
+    assert_eq!(data, b"proof");
+    assert!(!s.is_finished());
+    let ServerStep::Success(auth) = s.step(b"").unwrap() else {
+        panic!()
+    };
+    assert_eq!(auth.additional_data(), None);
+    assert!(s.is_finished());
+}
+
+#[test]
+fn non_empty_answer_to_final_challenge_fails() {
+    let mut s = server().start("X-ECHO", &ConnectionInfo::tls()).unwrap();
+    let _ = s.start(Some(b"hello")).unwrap();
+    let ServerStep::Failure(f) = s.step(b"junk").unwrap() else {
+        panic!()
+    };
+    assert_eq!(f.reason().kind(), FailureKind::Protocol);
+}
+
+#[test]
+fn success_data_in_outcome_when_protocol_carries_it() {
+    let conn = ConnectionInfo::tls().with_success_data(SuccessData::InOutcome);
+    let mut s = server().start("X-ECHO", &conn).unwrap();
+    let ServerStep::Success(auth) = s.start(Some(b"hello")).unwrap() else {
+        panic!()
+    };
+    assert_eq!(auth.additional_data(), Some(&b"proof"[..]));
+
+    let clients = ClientMechanisms::new().with(Factory("X-ECHO", ChannelBindingUse::Optional));
+    let mut c = clients
+        .start("X-ECHO", &["X-ECHO"], ClientCredentials::new("u"), &conn)
+        .unwrap();
+    let _ = c.start().unwrap();
+    let out = c
+        .finish(ServerOutcome::Success {
+            additional_data: Some(b"proof".to_vec()),
+        })
+        .unwrap();
+    assert!(out.is_authenticated());
+}
+
+#[test]
+fn client_session_state_errors() {
+    let clients = ClientMechanisms::new().with(Factory("X-ECHO", ChannelBindingUse::Optional));
+    let conn = ConnectionInfo::tls();
+    let mut c = clients
+        .start("X-ECHO", &["X-ECHO"], ClientCredentials::new("u"), &conn)
+        .unwrap();
+    assert_eq!(c.step(b"x").unwrap_err(), Error::NotStarted);
+    assert_eq!(
+        c.finish(ServerOutcome::Failure).unwrap_err(),
+        Error::NotStarted
+    );
+    let _ = c.start().unwrap();
+    assert_eq!(c.start().unwrap_err(), Error::AlreadyStarted);
+    let out = c.finish(ServerOutcome::success()).unwrap();
+    let ClientOutcome::Failed(f) = out else {
+        panic!()
+    };
+    assert_eq!(f.reason().kind(), FailureKind::ServerNotAuthenticated);
+    assert_eq!(f.action(), sasl_core::ClientAction::GiveUp);
+    assert_eq!(
+        c.finish(ServerOutcome::success()).unwrap_err(),
+        Error::Finished
+    );
+}
+
+#[test]
+fn client_limits_abort() {
+    let clients = ClientMechanisms::new()
+        .with(Factory("X-ECHO", ChannelBindingUse::Optional))
+        .with_limits(sasl_core::Limits::default().with_max_message_len(3));
+    let conn = ConnectionInfo::tls();
+    let mut c = clients
+        .start("X-ECHO", &["X-ECHO"], ClientCredentials::new("u"), &conn)
+        .unwrap();
+    let _ = c.start().unwrap();
+    let ClientStep::Abort(f) = c.step(b"proof").unwrap() else {
+        panic!()
+    };
+    assert_eq!(f.reason().kind(), FailureKind::MessageTooLarge);
+    assert!(c.is_finished());
+}
+
+fn cb() -> ChannelBinding {
+    ChannelBinding::new(ChannelBindingType::TlsExporter, vec![7; 32])
+}
+
+fn names(m: &ServerMechanisms, conn: &ConnectionInfo) -> Vec<String> {
+    m.advertise(conn).iter().map(|m| m.to_string()).collect()
+}
+
+#[test]
+fn plus_advertised_only_with_binding_data_and_policy() {
+    let m = ServerMechanisms::new()
+        .with(Factory("X-ECHO-PLUS", ChannelBindingUse::Required))
+        .with(Factory("X-ECHO", ChannelBindingUse::Optional));
+    assert_eq!(names(&m, &ConnectionInfo::tls()), ["X-ECHO"]);
+    assert_eq!(
+        names(&m, &ConnectionInfo::tls().with_channel_binding(cb())),
+        ["X-ECHO-PLUS", "X-ECHO"]
+    );
+    let required = ConnectionInfo::tls()
+        .with_channel_binding(cb())
+        .with_policy(ChannelBindingPolicy::Required);
+    assert_eq!(names(&m, &required), ["X-ECHO-PLUS"]);
+    assert!(matches!(
+        m.start("X-ECHO", &required),
+        Err(Error::MechanismNotAvailable(_))
+    ));
+    let disabled = ConnectionInfo::tls()
+        .with_channel_binding(cb())
+        .with_policy(ChannelBindingPolicy::Disabled);
+    assert_eq!(names(&m, &disabled), ["X-ECHO"]);
+    assert!(!disabled.can_bind());
+    assert!(matches!(
+        m.start("X-ECHO-PLUS", &ConnectionInfo::tls()),
+        Err(Error::MechanismNotAvailable(_))
+    ));
+}
+
+#[test]
+fn client_prefers_its_own_order_and_skips_unusable_plus() {
+    let c = ClientMechanisms::new()
+        .with(Factory("X-ECHO-PLUS", ChannelBindingUse::Required))
+        .with(Factory("X-ECHO", ChannelBindingUse::Optional))
+        .with(Factory("X-OTHER", ChannelBindingUse::Optional));
+    let creds = ClientCredentials::new("u");
+    let both = ["X-OTHER", "X-ECHO", "X-ECHO-PLUS"];
+    let bound = ConnectionInfo::tls().with_channel_binding(cb());
+    assert_eq!(
+        c.select(&both, &creds, &bound).unwrap().as_str(),
+        "X-ECHO-PLUS"
+    );
+    assert_eq!(
+        c.select(&both, &creds, &ConnectionInfo::tls())
+            .unwrap()
+            .as_str(),
+        "X-ECHO"
+    );
+    assert_eq!(
+        c.select(&["X-OTHER"], &creds, &bound).unwrap().as_str(),
+        "X-OTHER"
+    );
+    assert_eq!(c.select(&["NOPE"], &creds, &bound), None);
+    assert!(c.start_best(&["NOPE"], creds, &bound).is_err());
+}
+
+#[test]
+fn secrets_do_not_leak_through_debug() {
+    let creds = ClientCredentials::new("u").with_password("hunter2-secret");
+    assert!(!format!("{creds:?}").contains("hunter2"));
+    let check = sasl_core::VerifyPassword::new(
+        Mechanism::from_static("PLAIN"),
+        "u".into(),
+        None,
+        "hunter2-secret".into(),
+    );
+    assert!(!format!("{check:?}").contains("hunter2"));
+    let keys = sasl_core::ScramKeys::new(
+        sasl_core::ScramHash::Sha1,
+        4096,
+        vec![1],
+        vec![0xAB; 20],
+        vec![0xCD; 20],
+    )
+    .unwrap();
+    let shown = format!("{keys:?}");
+    assert!(
+        !shown.contains("171") && !shown.contains("AB") && !shown.contains("ab, "),
+        "{shown}"
+    );
+}
+
+#[test]
+fn scram_credentials_validate_lengths() {
+    use sasl_core::{ScramCredentials, ScramHash};
+    assert!(
+        ScramCredentials::new(
+            ScramHash::Sha256,
+            4096,
+            vec![1; 16],
+            vec![0; 32],
+            vec![0; 32]
+        )
+        .is_ok()
+    );
+    assert!(
+        ScramCredentials::new(
+            ScramHash::Sha256,
+            4096,
+            vec![1; 16],
+            vec![0; 20],
+            vec![0; 32]
+        )
+        .is_err()
+    );
+    assert!(
+        ScramCredentials::new(ScramHash::Sha1, 0, vec![1; 16], vec![0; 20], vec![0; 20]).is_err()
+    );
+    assert!(ScramCredentials::new(ScramHash::Sha1, 1, vec![], vec![0; 20], vec![0; 20]).is_err());
+}
+
+proptest! {
+    #[test]
+    fn wire_round_trip(data in prop::collection::vec(any::<u8>(), 0..200)) {
+        let line = wire::encode_response(&data);
+        prop_assert_eq!(wire::decode_response(line.as_bytes()).unwrap(), wire::Response::Data(data.clone()));
+        let ir = wire::encode_initial_response(&data);
+        prop_assert_eq!(wire::decode_initial_response(Some(ir.as_bytes())).unwrap(), Some(data));
+    }
+
+    #[test]
+    fn wire_decode_never_panics(line in prop::collection::vec(any::<u8>(), 0..100)) {
+        let _ = wire::decode_response(&line);
+        let _ = wire::decode_initial_response(Some(&line));
+    }
+
+    #[test]
+    fn mechanism_names_follow_rfc4422(name in "[A-Za-z0-9_.\\- ]{0,24}") {
+        let valid = !name.is_empty() && name.len() <= 20
+            && name.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
+        prop_assert_eq!(Mechanism::new(name.clone()).is_ok(), valid);
+    }
+}
