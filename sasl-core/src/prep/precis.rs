@@ -1,0 +1,435 @@
+//! PRECIS (RFC 8264) enforcement for the RFC 8265 profiles.
+
+use std::borrow::Cow;
+
+use unicode_normalization::{UnicodeNormalization, is_nfc};
+
+use super::ucd::{self, Bidi, JoinType, Prop};
+use super::{PrepError, PrepErrorKind, all_ascii_in};
+
+/// A PRECIS profile from RFC 8265.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PrecisProfile {
+    /// User names compared case-insensitively (RFC 8265 §3.3):
+    /// IdentifierClass, width mapping, lowercasing, NFC, Bidi Rule.
+    UsernameCaseMapped,
+    /// User names compared case-sensitively (RFC 8265 §3.4): as
+    /// [`UsernameCaseMapped`](Self::UsernameCaseMapped) without lowercasing.
+    UsernameCasePreserved,
+    /// Passwords and other opaque strings (RFC 8265 §4.2): FreeformClass,
+    /// non-ASCII spaces mapped to U+0020, NFC.
+    OpaqueString,
+}
+
+/// Applications of the profile rules beyond the first before giving up
+/// (RFC 8264 §7 suggests three).
+const EXTRA_PASSES: usize = 3;
+
+impl PrecisProfile {
+    /// The profile's name as registered with IANA, e.g.
+    /// `"UsernameCaseMapped"`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::UsernameCaseMapped => "UsernameCaseMapped",
+            Self::UsernameCasePreserved => "UsernameCasePreserved",
+            Self::OpaqueString => "OpaqueString",
+        }
+    }
+
+    /// Enforces the profile on `input` (RFC 8264 §7 rule order).
+    ///
+    /// The mapping rules, normalization and directionality rule are applied
+    /// and re-applied until the result is stable; the result must not be
+    /// empty; finally every code point must be valid in the profile's string
+    /// class (checked on the mapped and normalized result, as RFC 8264 orders
+    /// it). For the username profiles the input is a single *userpart*: a
+    /// space is disallowed.
+    ///
+    /// Returns the input borrowed when it is already in enforced form.
+    ///
+    /// ```
+    /// use sasl_core::prep::PrecisProfile;
+    ///
+    /// let p = PrecisProfile::UsernameCaseMapped;
+    /// assert_eq!(p.enforce("\u{212A}evin").unwrap(), "kevin");
+    /// assert_eq!(p.enforce("\u{03A3}\u{03A3}").unwrap(), "\u{03C3}\u{03C2}");
+    /// assert!(p.enforce("henry\u{2163}").is_err());
+    /// assert_eq!(
+    ///     PrecisProfile::OpaqueString.enforce("foo\u{1680}bar").unwrap(),
+    ///     "foo bar"
+    /// );
+    /// ```
+    pub fn enforce<'a>(&self, input: &'a str) -> Result<Cow<'a, str>, PrepError> {
+        if input.is_empty() {
+            return Err(self.err(PrepErrorKind::Empty, None));
+        }
+        // Printable ASCII needs no mapping (bar ASCII lowercasing), is NFC,
+        // has no RTL characters, and is valid in both classes; only SPACE is
+        // outside IdentifierClass.
+        let ascii_floor = match self {
+            Self::OpaqueString => 0x20,
+            Self::UsernameCaseMapped | Self::UsernameCasePreserved => 0x21,
+        };
+        if all_ascii_in(input, ascii_floor) {
+            return Ok(match self {
+                Self::UsernameCaseMapped if input.bytes().any(|b| b.is_ascii_uppercase()) => {
+                    Cow::Owned(input.to_ascii_lowercase())
+                }
+                _ => Cow::Borrowed(input),
+            });
+        }
+
+        // A code point unassigned in our Unicode version is left alone by
+        // every rule and so always fails the final class check. Rejecting it
+        // up front keeps the newer case-mapping and normalization data of
+        // the standard library and `unicode-normalization` from turning it
+        // into an assigned character.
+        if let Some(i) = input
+            .chars()
+            .position(|c| ucd::precis_property(c) == Prop::Unassigned)
+        {
+            return Err(self.err(PrepErrorKind::Unassigned, Some(i)));
+        }
+
+        let mut value: Cow<'a, str> = Cow::Borrowed(input);
+        let mut stable = false;
+        for _ in 0..=EXTRA_PASSES {
+            match self.apply_rules(&value)? {
+                None => {
+                    stable = true;
+                    break;
+                }
+                Some(next) => value = Cow::Owned(next),
+            }
+        }
+        if !stable {
+            return Err(self.err(PrepErrorKind::NotStable, None));
+        }
+        if value.is_empty() {
+            return Err(self.err(PrepErrorKind::Empty, None));
+        }
+        self.check_class(&value)?;
+        Ok(value)
+    }
+
+    fn err(&self, kind: PrepErrorKind, position: Option<usize>) -> PrepError {
+        PrepError::new(self.name(), kind, position)
+    }
+
+    fn is_username(&self) -> bool {
+        matches!(self, Self::UsernameCaseMapped | Self::UsernameCasePreserved)
+    }
+
+    /// Applies rules 1-5 of RFC 8264 §7 once; `None` means `s` is unchanged.
+    fn apply_rules(&self, s: &str) -> Result<Option<String>, PrepError> {
+        let mut cur: Cow<'_, str> = Cow::Borrowed(s);
+
+        // 1. Width mapping: to the <wide>/<narrow> decomposition mapping, as
+        // RFC 8265 words it. (precis_i18n uses NFKC instead, which differs
+        // only for halfwidth Hangul jamo: it yields conjoining jamo, we yield
+        // compatibility jamo, which IdentifierClass disallows.)
+        if self.is_username() && cur.chars().any(|c| ucd::width_map(c).is_some()) {
+            cur = Cow::Owned(
+                cur.chars()
+                    .map(|c| ucd::width_map(c).unwrap_or(c))
+                    .collect(),
+            );
+        }
+        // 2. Additional mapping.
+        if *self == Self::OpaqueString && cur.chars().any(ucd::is_precis_non_ascii_space) {
+            cur = Cow::Owned(
+                cur.chars()
+                    .map(|c| {
+                        if ucd::is_precis_non_ascii_space(c) {
+                            ' '
+                        } else {
+                            c
+                        }
+                    })
+                    .collect(),
+            );
+        }
+        // 3. Case mapping: Unicode toLowerCase, Final_Sigma included.
+        if *self == Self::UsernameCaseMapped {
+            let lower = cur.to_lowercase();
+            if lower != *cur {
+                cur = Cow::Owned(lower);
+            }
+        }
+        // 4. Normalization.
+        if !is_nfc(&cur) {
+            cur = Cow::Owned(cur.nfc().collect());
+        }
+        // 5. Directionality: the Bidi Rule, only for strings with RTL
+        // characters.
+        if self.is_username() && has_rtl(&cur) && !bidi_rule(&cur) {
+            return Err(self.err(PrepErrorKind::Bidi, None));
+        }
+
+        Ok(match cur {
+            Cow::Owned(next) if next != s => Some(next),
+            _ => None,
+        })
+    }
+
+    /// Rule 6: every code point must be valid in the string class.
+    fn check_class(&self, s: &str) -> Result<(), PrepError> {
+        let chars: Vec<char> = s.chars().collect();
+        for (i, &c) in chars.iter().enumerate() {
+            match ucd::precis_property(c) {
+                Prop::Pvalid => {}
+                Prop::FreePval if *self == Self::OpaqueString => {}
+                Prop::ContextJ | Prop::ContextO => {
+                    if !context_rule_holds(&chars, i) {
+                        return Err(self.err(PrepErrorKind::ContextRule, Some(i)));
+                    }
+                }
+                Prop::Unassigned => return Err(self.err(PrepErrorKind::Unassigned, Some(i))),
+                Prop::FreePval | Prop::Disallowed => {
+                    return Err(self.err(PrepErrorKind::Disallowed, Some(i)));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The contextual rules of RFC 5892 Appendix A for `chars[i]`. A rule that
+/// needs a neighbour which does not exist fails.
+fn context_rule_holds(chars: &[char], i: usize) -> bool {
+    let Some(&c) = chars.get(i) else {
+        return false;
+    };
+    let before = i.checked_sub(1).and_then(|j| chars.get(j)).copied();
+    let after = chars.get(i + 1).copied();
+    match c {
+        // ZERO WIDTH NON-JOINER: after a virama, or inside a cursive joining
+        // context (L|D) T* ZWNJ T* (R|D).
+        '\u{200C}' => before.is_some_and(ucd::is_virama) || in_joining_context(chars, i),
+        // ZERO WIDTH JOINER: after a virama.
+        '\u{200D}' => before.is_some_and(ucd::is_virama),
+        // MIDDLE DOT: only between two 'l' (Catalan ela geminada).
+        '\u{00B7}' => before == Some('l') && after == Some('l'),
+        // GREEK LOWER NUMERAL SIGN: followed by a Greek character.
+        '\u{0375}' => after.is_some_and(ucd::is_greek),
+        // HEBREW PUNCTUATION GERESH and GERSHAYIM: preceded by Hebrew.
+        '\u{05F3}' | '\u{05F4}' => before.is_some_and(ucd::is_hebrew),
+        // KATAKANA MIDDLE DOT: the string has some Hiragana, Katakana or Han.
+        '\u{30FB}' => chars.iter().any(|&x| ucd::is_hiragana_katakana_han(x)),
+        // The two sets of Arabic-Indic digits must not be mixed.
+        '\u{0660}'..='\u{0669}' => !chars.iter().any(|x| ('\u{06F0}'..='\u{06F9}').contains(x)),
+        '\u{06F0}'..='\u{06F9}' => !chars.iter().any(|x| ('\u{0660}'..='\u{0669}').contains(x)),
+        // A contextual code point without a rule is never valid.
+        _ => false,
+    }
+}
+
+fn in_joining_context(chars: &[char], i: usize) -> bool {
+    let not_transparent = |c: &&char| ucd::join_type(**c) != Some(JoinType::Transparent);
+    let before_ok = chars.get(..i).is_some_and(|head| {
+        head.iter()
+            .rev()
+            .find(not_transparent)
+            .is_some_and(|&c| matches!(ucd::join_type(c), Some(JoinType::Left | JoinType::Dual)))
+    });
+    let after_ok = chars.get(i + 1..).is_some_and(|tail| {
+        tail.iter()
+            .find(not_transparent)
+            .is_some_and(|&c| matches!(ucd::join_type(c), Some(JoinType::Right | JoinType::Dual)))
+    });
+    before_ok && after_ok
+}
+
+/// Whether the string has a character of Bidi class R, AL or AN, which makes
+/// the Bidi Rule apply (RFC 8265 §3.3.5 via RFC 5893).
+fn has_rtl(s: &str) -> bool {
+    s.chars()
+        .any(|c| matches!(ucd::bidi_class(c), Bidi::R | Bidi::Al | Bidi::An))
+}
+
+/// The Bidi Rule of RFC 5893 §2, with the whole string as the "label".
+fn bidi_rule(s: &str) -> bool {
+    use Bidi::*;
+    let rtl = match s.chars().next().map(ucd::bidi_class) {
+        Some(L) => false,
+        Some(R | Al) => true,
+        _ => return false,
+    };
+    // Conditions 2 and 5: allowed classes.
+    let allowed = |b: Bidi| {
+        if rtl {
+            matches!(b, R | Al | An | En | Es | Cs | Et | On | Bn | Nsm)
+        } else {
+            matches!(b, L | En | Es | Cs | Et | On | Bn | Nsm)
+        }
+    };
+    if !s.chars().all(|c| allowed(ucd::bidi_class(c))) {
+        return false;
+    }
+    // Conditions 3 and 6: the last non-NSM character.
+    let end_ok = s
+        .chars()
+        .rev()
+        .map(ucd::bidi_class)
+        .find(|&b| b != Nsm)
+        .is_some_and(|b| {
+            if rtl {
+                matches!(b, R | Al | En | An)
+            } else {
+                matches!(b, L | En)
+            }
+        });
+    if !end_ok {
+        return false;
+    }
+    // Condition 4: EN and AN not both present in an RTL string.
+    if rtl {
+        let has = |want: Bidi| s.chars().any(|c| ucd::bidi_class(c) == want);
+        if has(En) && has(An) {
+            return false;
+        }
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use PrecisProfile::*;
+
+    fn ok(p: PrecisProfile, s: &str) -> String {
+        p.enforce(s).unwrap().into_owned()
+    }
+
+    fn kind(p: PrecisProfile, s: &str) -> PrepErrorKind {
+        p.enforce(s).unwrap_err().kind()
+    }
+
+    /// RFC 8265 §3.5 Table 1 (valid userparts) and Table 2 (invalid).
+    #[test]
+    fn rfc8265_username_examples() {
+        for p in [UsernameCaseMapped, UsernameCasePreserved] {
+            assert_eq!(ok(p, "juliet@example.com"), "juliet@example.com");
+            assert_eq!(ok(p, "fussball"), "fussball");
+            assert_eq!(ok(p, "fu\u{00DF}ball"), "fu\u{00DF}ball");
+            assert_eq!(ok(p, "\u{03C0}"), "\u{03C0}");
+            assert_eq!(ok(p, "\u{03C3}"), "\u{03C3}");
+            assert_eq!(ok(p, "\u{03C2}"), "\u{03C2}");
+            assert_eq!(kind(p, "foo bar"), PrepErrorKind::Disallowed);
+            assert_eq!(kind(p, ""), PrepErrorKind::Empty);
+            assert_eq!(kind(p, "henry\u{2163}"), PrepErrorKind::Disallowed);
+            assert_eq!(kind(p, "\u{221E}"), PrepErrorKind::Disallowed);
+        }
+        // #5: capital sigma is lowercased by the case-mapped profile only.
+        assert_eq!(ok(UsernameCaseMapped, "\u{03A3}"), "\u{03C3}");
+        assert_eq!(ok(UsernameCasePreserved, "\u{03A3}"), "\u{03A3}");
+        let e = UsernameCaseMapped.enforce("henry\u{2163}").unwrap_err();
+        assert_eq!(e.position(), Some(5));
+    }
+
+    /// RFC 8265 §4.4 Table 3 (valid passwords) and Table 4 (invalid).
+    #[test]
+    fn rfc8265_password_examples() {
+        let p = OpaqueString;
+        assert_eq!(
+            ok(p, "correct horse battery staple"),
+            "correct horse battery staple"
+        );
+        assert_eq!(
+            ok(p, "Correct Horse Battery Staple"),
+            "Correct Horse Battery Staple"
+        );
+        assert_eq!(
+            ok(p, "\u{03C0}\u{00DF}\u{00E5}"),
+            "\u{03C0}\u{00DF}\u{00E5}"
+        );
+        assert_eq!(ok(p, "Jack of \u{2666}s"), "Jack of \u{2666}s");
+        assert_eq!(ok(p, "foo\u{1680}bar"), "foo bar");
+        assert_eq!(kind(p, ""), PrepErrorKind::Empty);
+        assert_eq!(kind(p, "my cat is a \u{0009}by"), PrepErrorKind::Disallowed);
+    }
+
+    #[test]
+    fn ascii_fast_path_borrows() {
+        assert!(matches!(
+            UsernameCaseMapped.enforce("juliet"),
+            Ok(Cow::Borrowed("juliet"))
+        ));
+        assert!(matches!(
+            UsernameCaseMapped.enforce("Juliet"),
+            Ok(Cow::Owned(s)) if s == "juliet"
+        ));
+        assert!(matches!(
+            OpaqueString.enforce("pass word"),
+            Ok(Cow::Borrowed(_))
+        ));
+        assert!(matches!(
+            UsernameCasePreserved.enforce("\u{00E9}t\u{00E9}"),
+            Ok(Cow::Borrowed(_))
+        ));
+    }
+
+    #[test]
+    fn contextual_rules() {
+        let p = UsernameCasePreserved;
+        assert_eq!(ok(p, "l\u{00B7}l"), "l\u{00B7}l");
+        assert_eq!(kind(p, "a\u{00B7}l"), PrepErrorKind::ContextRule);
+        assert_eq!(kind(p, "\u{00B7}"), PrepErrorKind::ContextRule);
+        assert_eq!(ok(UsernameCaseMapped, "L\u{00B7}L"), "l\u{00B7}l");
+        assert_eq!(ok(p, "\u{0375}\u{03B1}"), "\u{0375}\u{03B1}");
+        assert_eq!(kind(p, "\u{0375}a"), PrepErrorKind::ContextRule);
+        assert_eq!(ok(p, "\u{05D0}\u{05F3}"), "\u{05D0}\u{05F3}");
+        assert_eq!(kind(OpaqueString, "a\u{05F3}"), PrepErrorKind::ContextRule);
+        assert_eq!(ok(p, "\u{30A2}\u{30FB}"), "\u{30A2}\u{30FB}");
+        assert_eq!(kind(p, "a\u{30FB}"), PrepErrorKind::ContextRule);
+        assert_eq!(
+            ok(p, "\u{0915}\u{094D}\u{200D}"),
+            "\u{0915}\u{094D}\u{200D}"
+        );
+        assert_eq!(kind(p, "a\u{200D}"), PrepErrorKind::ContextRule);
+        // BEH, ZWNJ, BEH: dual-joining on both sides.
+        assert_eq!(
+            ok(p, "\u{0628}\u{200C}\u{0628}"),
+            "\u{0628}\u{200C}\u{0628}"
+        );
+        // ALEF is right-joining, so it cannot precede the ZWNJ.
+        assert_eq!(
+            kind(p, "\u{0627}\u{200C}\u{0628}"),
+            PrepErrorKind::ContextRule
+        );
+        assert_eq!(ok(OpaqueString, "\u{0660}\u{0661}"), "\u{0660}\u{0661}");
+        assert_eq!(
+            kind(OpaqueString, "\u{0660}\u{06F1}"),
+            PrepErrorKind::ContextRule
+        );
+    }
+
+    #[test]
+    fn bidi_rule_cases() {
+        let p = UsernameCaseMapped;
+        assert_eq!(ok(p, "\u{0627}\u{0031}"), "\u{0627}1");
+        assert_eq!(kind(p, "\u{0627}a"), PrepErrorKind::Bidi);
+        assert_eq!(kind(p, "1\u{0627}"), PrepErrorKind::Bidi);
+        assert_eq!(kind(p, "\u{0627}1\u{0661}"), PrepErrorKind::Bidi);
+        // No directionality rule for passwords.
+        assert_eq!(ok(OpaqueString, "\u{0627}a"), "\u{0627}a");
+    }
+
+    #[test]
+    fn unassigned_is_rejected_early() {
+        // U+A7DC was assigned in Unicode 16 and lowercases to U+019B there.
+        assert_eq!(
+            kind(UsernameCaseMapped, "\u{A7DC}"),
+            PrepErrorKind::Unassigned
+        );
+        assert_eq!(kind(OpaqueString, "a\u{0378}"), PrepErrorKind::Unassigned);
+    }
+
+    #[test]
+    fn names() {
+        assert_eq!(UsernameCaseMapped.name(), "UsernameCaseMapped");
+        assert_eq!(UsernameCasePreserved.name(), "UsernameCasePreserved");
+        assert_eq!(OpaqueString.name(), "OpaqueString");
+    }
+}
