@@ -501,12 +501,21 @@ fn server_session_can_be_built_without_a_registry() {
 fn saslprep_profile_is_applied() {
     // U+00AD SOFT HYPHEN maps to nothing and U+2168 ROMAN NUMERAL NINE becomes "IX"
     // (RFC 4013 §3 examples 1 and 5), so these present the stored credentials.
-    let t = run("PLAIN", ClientCredentials::new("t\u{00AD}im").with_password("tanstaaf\u{00AD}tanstaaf"));
+    let t = run(
+        "PLAIN",
+        ClientCredentials::new("t\u{00AD}im").with_password("tanstaaf\u{00AD}tanstaaf"),
+    );
     assert!(t.both_succeeded(), "{}", t.shape());
     assert_eq!(t.authenticated().unwrap().authcid(), "tim");
     // A prohibited character (U+0007) fails preparation, reported as bad credentials.
     let step = server_reply("PLAIN", Some("\0tim\0tanstaaf\u{0007}tanstaaf".as_bytes()));
-    let ServerStep::Failure(f) = step else { panic!() };
+    let ServerStep::Failure(f) = step else {
+        panic!()
+    };
     assert_eq!(f.reason().kind(), FailureKind::InvalidCredentials);
-    assert!(f.reason().detail().contains("preparation"), "{}", f.reason().detail());
+    assert!(
+        f.reason().detail().contains("preparation"),
+        "{}",
+        f.reason().detail()
+    );
 }

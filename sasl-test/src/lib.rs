@@ -14,6 +14,7 @@ use sasl_core::{
 };
 use std::sync::Mutex;
 
+pub mod peers;
 pub mod tamper;
 
 /// Which way a message travelled.
