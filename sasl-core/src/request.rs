@@ -113,6 +113,12 @@ impl Answer {
         &self.verdict
     }
 
+    /// Takes the verdict out, for driving a mechanism state machine directly without a
+    /// [`ServerSession`](crate::ServerSession) (which checks the answer's ticket first).
+    pub fn into_verdict(self) -> Verdict {
+        self.verdict
+    }
+
     pub(crate) fn into_parts(self) -> (Ticket, Verdict) {
         (self.ticket, self.verdict)
     }

@@ -1,0 +1,619 @@
+//! The SCRAM client: bounded against a hostile server, and mutual authentication is
+//! mandatory.
+
+use crate::hash::{Alg, Digest, MAX_OUT};
+use crate::messages::{
+    MAX_MESSAGE_LEN, ServerErrorValue, ServerFinal, escape_saslname, is_printable,
+    parse_server_final, parse_server_first,
+};
+use crate::prep::{PasswordPrep, UsernamePrep, salted_password};
+use crate::session::{ScramClientFactory, mechanism_for};
+use base64::Engine as _;
+use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
+use sasl_core::{
+    ChannelBinding, ChannelBindingType, ClientContext, ClientCredentials, ClientFailure,
+    ClientMechanism, ClientOutcome, ClientStep, ClientSuccess, ConnectionInfo, Error, FailureKind,
+    Mechanism, ScramHash, ScramKeys, ServerOutcome, SharedRandom, os_random,
+};
+use std::sync::Arc;
+
+const MIN_NONCE_BYTES: usize = 18;
+const MAX_NONCE_BYTES: usize = 48;
+
+/// Client settings: the bounds on what the server controls, and normalisation.
+///
+/// Defaults: iterations 4096..=1_000_000 (4096 is the registry minimum for SHA-1 and
+/// SHA-256; the SHA-512 draft asks servers for 10000, but the default window accepts
+/// 4096 for every hash so that servers using one count for all families
+/// interoperate — raise it with [`with_iterations`](Self::with_iterations)), salt
+/// 8..=256 bytes, a server nonce part of at least 8 characters, SASLprep for the
+/// password (stored mode) and user name (query mode), 18-byte client nonces from the
+/// OS random source.
+#[derive(Clone)]
+pub struct ScramClientConfig {
+    random: SharedRandom,
+    min_iterations: u32,
+    max_iterations: u32,
+    min_salt_len: usize,
+    max_salt_len: usize,
+    min_server_nonce_len: usize,
+    password_prep: PasswordPrep,
+    username_prep: UsernamePrep,
+    nonce_len: usize,
+}
+
+impl core::fmt::Debug for ScramClientConfig {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ScramClientConfig")
+            .field("min_iterations", &self.min_iterations)
+            .field("max_iterations", &self.max_iterations)
+            .field("min_salt_len", &self.min_salt_len)
+            .field("max_salt_len", &self.max_salt_len)
+            .field("min_server_nonce_len", &self.min_server_nonce_len)
+            .field("password_prep", &self.password_prep)
+            .field("username_prep", &self.username_prep)
+            .field("nonce_len", &self.nonce_len)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for ScramClientConfig {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ScramClientConfig {
+    /// The defaults described on the type.
+    pub fn new() -> Self {
+        Self {
+            random: os_random(),
+            min_iterations: 4096,
+            max_iterations: 1_000_000,
+            min_salt_len: 8,
+            max_salt_len: 256,
+            min_server_nonce_len: 8,
+            password_prep: PasswordPrep::SaslPrep,
+            username_prep: UsernamePrep::SaslPrep,
+            nonce_len: MIN_NONCE_BYTES,
+        }
+    }
+
+    /// The accepted iteration window. A huge count from a hostile server would make
+    /// the client burn CPU (RFC 5802 §9); a tiny one weakens the stored keys.
+    /// Fails unless `1 <= min <= max`.
+    pub fn with_iterations(mut self, min: u32, max: u32) -> Result<Self, Error> {
+        if min == 0 || min > max {
+            return Err(Error::Config(
+                "SCRAM iteration window must satisfy 1 <= min <= max".into(),
+            ));
+        }
+        self.min_iterations = min;
+        self.max_iterations = max;
+        Ok(self)
+    }
+
+    /// The accepted salt length window in bytes. Fails unless `1 <= min <= max <= 4096`.
+    pub fn with_salt_len(mut self, min: usize, max: usize) -> Result<Self, Error> {
+        if min == 0 || min > max || max > 4096 {
+            return Err(Error::Config(
+                "SCRAM salt window must satisfy 1 <= min <= max <= 4096".into(),
+            ));
+        }
+        self.min_salt_len = min;
+        self.max_salt_len = max;
+        Ok(self)
+    }
+
+    /// The least number of characters the server must add to the client nonce
+    /// (at least 1).
+    pub fn with_min_server_nonce_len(mut self, len: usize) -> Self {
+        self.min_server_nonce_len = len.max(1);
+        self
+    }
+
+    /// How the password is normalised before key derivation.
+    pub fn with_password_prep(mut self, prep: PasswordPrep) -> Self {
+        self.password_prep = prep;
+        self
+    }
+
+    /// How the user name is prepared before it is sent.
+    pub fn with_username_prep(mut self, prep: UsernamePrep) -> Self {
+        self.username_prep = prep;
+        self
+    }
+
+    /// Random bytes per client nonce (18 to 48; default 18).
+    pub fn with_nonce_len(mut self, bytes: usize) -> Self {
+        self.nonce_len = bytes.clamp(MIN_NONCE_BYTES, MAX_NONCE_BYTES);
+        self
+    }
+
+    /// Uses another random source (tests use a deterministic one).
+    pub fn with_random(mut self, random: SharedRandom) -> Self {
+        self.random = random;
+        self
+    }
+
+    /// The accepted iteration window.
+    pub fn iterations(&self) -> (u32, u32) {
+        (self.min_iterations, self.max_iterations)
+    }
+
+    /// The password normalisation.
+    pub fn password_prep(&self) -> PasswordPrep {
+        self.password_prep
+    }
+}
+
+/// The GS2 flag the client sends, decided from the mechanism and the connection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum CbChoice {
+    /// `n`: no binding (none available, or the server offered `-PLUS` but the
+    /// application chose the bare mechanism).
+    None,
+    /// `y`: could bind, but the server did not advertise `-PLUS`.
+    Unused,
+    /// `p=<type>`.
+    Bound(ChannelBinding),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    New,
+    AwaitServerFirst { resent: bool },
+    AwaitServerFinal,
+    Verified,
+    Done,
+}
+
+/// One SCRAM client exchange, as a typed state machine.
+///
+/// It implements [`ClientMechanism`]: drive it directly (`start`, `step`, `finish`) or
+/// wrap it in a [`ClientSession`](sasl_core::ClientSession). Usually made by a factory
+/// ([`ScramClient::factory`], [`client_factories`](crate::client_factories)).
+///
+/// Channel-binding flag (RFC 5802 §6, RFC 5801 §5): a `-PLUS` mechanism sends
+/// `p=<type>` with the connection's [preferred binding](ConnectionInfo::preferred_binding);
+/// a bare mechanism sends `y` when the client could bind but the server did not
+/// advertise `-PLUS` (so a server that can bind detects the downgrade), and `n`
+/// otherwise. In particular a bare mechanism started while the server *did* offer
+/// `-PLUS` sends `n`: the application chose not to bind, and `y` would be a false
+/// downgrade alarm that a correct server must reject. Registries pick `-PLUS` first.
+pub struct ScramClient {
+    config: Arc<ScramClientConfig>,
+    alg: Alg,
+    mechanism: Mechanism,
+    credentials: ClientCredentials,
+    cb: CbChoice,
+    fixed_nonce: Option<String>,
+    state: State,
+    client_first: String,
+    gs2_len: usize,
+    server_signature: Digest,
+    new_keys: Option<ScramKeys>,
+}
+
+impl core::fmt::Debug for ScramClient {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ScramClient")
+            .field("mechanism", &self.mechanism)
+            .field("state", &self.state)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ScramClient {
+    /// Starts one exchange of `SCRAM-<hash>[-PLUS]`.
+    ///
+    /// `server_offers_plus`: whether the server advertised the `-PLUS` variant (it
+    /// decides between `y` and `n`). Fails with [`Error::MechanismNotAvailable`] for
+    /// `-PLUS` without channel-binding data, [`Error::MissingCredentials`] without a
+    /// password or cached keys for this hash, [`Error::Config`] for an unknown hash.
+    pub fn new(
+        config: impl Into<Arc<ScramClientConfig>>,
+        hash: ScramHash,
+        plus: bool,
+        credentials: ClientCredentials,
+        connection: &ConnectionInfo,
+        server_offers_plus: bool,
+    ) -> Result<Self, Error> {
+        let alg =
+            Alg::from_hash(hash).ok_or_else(|| Error::Config("unsupported SCRAM hash".into()))?;
+        Self::with_alg(
+            config.into(),
+            alg,
+            plus,
+            credentials,
+            connection,
+            server_offers_plus,
+        )
+    }
+
+    /// Starts one exchange from a registry's [`ClientContext`].
+    pub fn from_context(
+        config: impl Into<Arc<ScramClientConfig>>,
+        hash: ScramHash,
+        plus: bool,
+        context: &ClientContext,
+    ) -> Result<Self, Error> {
+        Self::new(
+            config,
+            hash,
+            plus,
+            context.credentials.clone(),
+            &context.connection,
+            context.server_offers_plus,
+        )
+    }
+
+    pub(crate) fn with_alg(
+        config: Arc<ScramClientConfig>,
+        alg: Alg,
+        plus: bool,
+        credentials: ClientCredentials,
+        connection: &ConnectionInfo,
+        server_offers_plus: bool,
+    ) -> Result<Self, Error> {
+        let mechanism = mechanism_for(alg, plus);
+        let cb = if plus {
+            match connection.preferred_binding() {
+                Some(b) => CbChoice::Bound(b.clone()),
+                None => return Err(Error::MechanismNotAvailable(mechanism.to_string())),
+            }
+        } else if connection.can_bind() && !server_offers_plus {
+            CbChoice::Unused
+        } else {
+            CbChoice::None
+        };
+        if credentials.password().is_none() && !credentials.has_scram_keys(alg.hash()) {
+            return Err(Error::MissingCredentials(
+                "SCRAM needs a password or cached keys for this hash",
+            ));
+        }
+        Ok(Self {
+            config,
+            alg,
+            mechanism,
+            credentials,
+            cb,
+            fixed_nonce: None,
+            state: State::New,
+            client_first: String::new(),
+            gs2_len: 0,
+            server_signature: Digest::empty(),
+            new_keys: None,
+        })
+    }
+
+    /// A factory for the client registry
+    /// ([`ClientMechanisms::with`](sasl_core::ClientMechanisms::with)).
+    pub fn factory(
+        config: impl Into<Arc<ScramClientConfig>>,
+        hash: ScramHash,
+        plus: bool,
+    ) -> Result<ScramClientFactory, Error> {
+        ScramClientFactory::new(config.into(), hash, plus)
+    }
+
+    /// Uses a fixed client nonce instead of a random one. **Only for reproducing
+    /// published test vectors**: a predictable nonce breaks SCRAM's replay
+    /// protection. Fails if the nonce is empty or not printable.
+    pub fn with_client_nonce(mut self, nonce: &str) -> Result<Self, Error> {
+        if !is_printable(nonce.as_bytes()) {
+            return Err(Error::Config(
+                "SCRAM nonce must be printable ASCII without ','".into(),
+            ));
+        }
+        self.fixed_nonce = Some(nonce.to_owned());
+        Ok(self)
+    }
+
+    /// The mechanism of this exchange.
+    pub fn mechanism(&self) -> &Mechanism {
+        &self.mechanism
+    }
+
+    fn abort(&mut self, kind: FailureKind, detail: &'static str) -> ClientStep {
+        self.state = State::Done;
+        ClientStep::Abort(ClientFailure::new(kind, detail))
+    }
+
+    fn client_first_message(&mut self) -> Result<ClientStep, Error> {
+        let Some(user) = self.config.username_prep.apply(self.credentials.authcid()) else {
+            return Ok(self.abort(
+                FailureKind::InvalidCredentials,
+                "the user name fails preparation or is empty",
+            ));
+        };
+        let mut m = String::with_capacity(64 + user.len());
+        match &self.cb {
+            CbChoice::None => m.push_str("n,"),
+            CbChoice::Unused => m.push_str("y,"),
+            CbChoice::Bound(b) => {
+                m.push_str("p=");
+                m.push_str(b.kind().name());
+                m.push(',');
+            }
+        }
+        if let Some(z) = self.credentials.authzid() {
+            m.push_str("a=");
+            escape_saslname(z, &mut m);
+        }
+        m.push(',');
+        self.gs2_len = m.len();
+        m.push_str("n=");
+        escape_saslname(&user, &mut m);
+        m.push_str(",r=");
+        match &self.fixed_nonce {
+            Some(n) => m.push_str(n),
+            None => {
+                let mut raw = [0u8; MAX_NONCE_BYTES];
+                let raw = raw.get_mut(..self.config.nonce_len).unwrap_or_default();
+                if let Err(e) = self.config.random.fill(raw) {
+                    self.state = State::Done;
+                    return Err(e);
+                }
+                STANDARD_NO_PAD.encode_string(&*raw, &mut m);
+            }
+        }
+        self.client_first = m;
+        self.state = State::AwaitServerFirst { resent: false };
+        Ok(ClientStep::Respond(self.client_first.as_bytes().to_vec()))
+    }
+
+    fn bare(&self) -> &str {
+        self.client_first.get(self.gs2_len..).unwrap_or_default()
+    }
+
+    fn client_nonce(&self) -> &str {
+        // The bare message ends with "r=<nonce>" (the client sends no extensions).
+        self.bare()
+            .rsplit_once(",r=")
+            .map(|(_, n)| n)
+            .unwrap_or_default()
+    }
+
+    fn server_first(&mut self, msg: &[u8]) -> ClientStep {
+        match self.server_first_inner(msg) {
+            Ok(reply) => {
+                self.state = State::AwaitServerFinal;
+                ClientStep::Respond(reply)
+            }
+            Err((kind, detail)) => self.abort(kind, detail),
+        }
+    }
+
+    fn server_first_inner(&mut self, msg: &[u8]) -> Result<Vec<u8>, (FailureKind, &'static str)> {
+        const P: FailureKind = FailureKind::Protocol;
+        let parsed = parse_server_first(msg)?;
+        let cnonce = self.client_nonce();
+        let Some(extension) = parsed.nonce.strip_prefix(cnonce) else {
+            return Err((P, "server nonce does not start with the client nonce"));
+        };
+        if extension.len() < self.config.min_server_nonce_len {
+            return Err((P, "server nonce part is too short"));
+        }
+        let max_salt_b64 = self.config.max_salt_len.div_ceil(3) * 4;
+        if parsed.salt.len() > max_salt_b64 {
+            return Err((P, "salt is too long"));
+        }
+        let salt = STANDARD
+            .decode(parsed.salt)
+            .map_err(|_| (P, "salt is not valid base64"))?;
+        if salt.len() < self.config.min_salt_len || salt.len() > self.config.max_salt_len {
+            return Err((P, "salt length is outside the accepted window"));
+        }
+        let iterations = parsed.iterations;
+        if iterations < self.config.min_iterations || iterations > self.config.max_iterations {
+            return Err((P, "iteration count is outside the accepted window"));
+        }
+        let hash = self.alg.hash();
+        let (client_key, server_key) =
+            if let Some(keys) = self.credentials.scram_keys_for(hash, &salt, iterations) {
+                // Cached keys for exactly this (hash, salt, iterations): skip PBKDF2.
+                (
+                    Digest::from_slice(keys.client_key()),
+                    Digest::from_slice(keys.server_key()),
+                )
+            } else {
+                let Some(password) = self.credentials.password() else {
+                    return Err((
+                        FailureKind::InvalidCredentials,
+                        "no password, and no cached keys for the server's salt and iterations",
+                    ));
+                };
+                let Some(salted) = salted_password(
+                    self.alg,
+                    self.config.password_prep,
+                    password,
+                    &salt,
+                    iterations,
+                ) else {
+                    return Err((
+                        FailureKind::InvalidCredentials,
+                        "the password fails normalisation",
+                    ));
+                };
+                let key = self.alg.mac_key(salted.as_slice());
+                let ck = key.mac(&[b"Client Key"]);
+                let sk = key.mac(&[b"Server Key"]);
+                self.new_keys = ScramKeys::new(
+                    hash,
+                    iterations,
+                    salt.clone(),
+                    ck.as_slice().to_vec(),
+                    sk.as_slice().to_vec(),
+                )
+                .ok();
+                (ck, sk)
+            };
+        let stored_key = self.alg.digest(&[client_key.as_slice()]);
+
+        // client-final-message-without-proof = "c=" base64(gs2-header [cb-data]) ",r=" nonce
+        let gs2 = self.client_first.get(..self.gs2_len).unwrap_or_default();
+        let mut cbind = Vec::with_capacity(gs2.len() + 64);
+        cbind.extend_from_slice(gs2.as_bytes());
+        if let CbChoice::Bound(b) = &self.cb {
+            cbind.extend_from_slice(b.data());
+        }
+        let mut reply = String::with_capacity(msg.len() + cbind.len() * 2 + 2 * MAX_OUT + 16);
+        reply.push_str("c=");
+        STANDARD.encode_string(&cbind, &mut reply);
+        reply.push_str(",r=");
+        reply.push_str(parsed.nonce);
+
+        let auth_message: [&[u8]; 5] = [self.bare().as_bytes(), b",", msg, b",", reply.as_bytes()];
+        let mut proof = self.alg.hmac(stored_key.as_slice(), &auth_message);
+        proof.xor_with(client_key.as_slice());
+        self.server_signature = self.alg.hmac(server_key.as_slice(), &auth_message);
+        reply.push_str(",p=");
+        STANDARD.encode_string(proof.as_slice(), &mut reply);
+        Ok(reply.into_bytes())
+    }
+
+    /// Checks a server-final message; `Ok` only for a `v=` that matches.
+    fn verify_server_final(&self, msg: &[u8]) -> Result<(), ClientFailure> {
+        match parse_server_final(msg) {
+            Err((kind, detail)) => Err(ClientFailure::new(kind, detail)),
+            Ok(ServerFinal::Error(value)) => Err(failure_for_server_error(value)),
+            Ok(ServerFinal::Verifier(v)) => {
+                let mut buf = [0u8; MAX_OUT + 3];
+                let n = STANDARD.decode_slice(v, &mut buf).unwrap_or(0);
+                let got = buf.get(..n).unwrap_or_default();
+                let expected = self.server_signature.as_slice();
+                let ok = !expected.is_empty()
+                    && got.len() == expected.len()
+                    && bool::from(self.server_signature.ct_eq(got));
+                if ok {
+                    Ok(())
+                } else {
+                    Err(ClientFailure::new(
+                        FailureKind::ServerNotAuthenticated,
+                        "server signature does not verify",
+                    ))
+                }
+            }
+        }
+    }
+
+    fn success(&mut self) -> ClientOutcome {
+        let kind = match &self.cb {
+            CbChoice::Bound(b) => Some(b.kind()),
+            _ => None,
+        };
+        ClientOutcome::Authenticated(
+            ClientSuccess::new(self.mechanism.clone())
+                .with_server_verified(true)
+                .with_channel_binding(kind)
+                .with_scram_keys(self.new_keys.take()),
+        )
+    }
+
+    /// The channel-binding type this exchange binds with, if any.
+    pub fn channel_binding(&self) -> Option<ChannelBindingType> {
+        match &self.cb {
+            CbChoice::Bound(b) => Some(b.kind()),
+            _ => None,
+        }
+    }
+}
+
+/// Maps a server `e=` value to a local failure, keeping the value (unknown ones
+/// become `other-error`, as RFC 5802 says).
+fn failure_for_server_error(value: &str) -> ClientFailure {
+    use ServerErrorValue as E;
+    let parsed = E::from_wire(value);
+    let kind = match parsed {
+        E::InvalidProof => FailureKind::InvalidCredentials,
+        E::UnknownUser => FailureKind::UnknownUser,
+        E::ChannelBindingsDontMatch => FailureKind::ChannelBindingMismatch,
+        E::ServerDoesSupportChannelBinding => FailureKind::ChannelBindingDowngrade,
+        E::ChannelBindingNotSupported | E::UnsupportedChannelBindingType => {
+            FailureKind::ChannelBindingUnsupported
+        }
+        E::InvalidEncoding | E::ExtensionsNotSupported | E::InvalidUsernameEncoding => {
+            FailureKind::Protocol
+        }
+        E::NoResources => FailureKind::Temporary,
+        E::OtherError => FailureKind::Rejected,
+    };
+    ClientFailure::new(kind, "server sent a SCRAM error").with_server_error(parsed.as_str())
+}
+
+impl ClientMechanism for ScramClient {
+    fn start(&mut self) -> Result<ClientStep, Error> {
+        if self.state != State::New {
+            return Err(Error::AlreadyStarted);
+        }
+        self.client_first_message()
+    }
+
+    fn step(&mut self, challenge: &[u8]) -> Result<ClientStep, Error> {
+        if challenge.len() > MAX_MESSAGE_LEN {
+            return Ok(self.abort(FailureKind::MessageTooLarge, "server message too long"));
+        }
+        Ok(match self.state {
+            State::New => return Err(Error::NotStarted),
+            State::Done => return Err(Error::Finished),
+            // The server asked for the initial response with an empty challenge (the
+            // protocol had no room for it): send the client-first message once.
+            State::AwaitServerFirst { resent: false } if challenge.is_empty() => {
+                self.state = State::AwaitServerFirst { resent: true };
+                ClientStep::Respond(self.client_first.as_bytes().to_vec())
+            }
+            State::AwaitServerFirst { .. } => self.server_first(challenge),
+            State::AwaitServerFinal => match self.verify_server_final(challenge) {
+                Ok(()) => {
+                    // The server-final arrived as a challenge (IMAP, SMTP): answer with an
+                    // empty response and wait for the outcome.
+                    self.state = State::Verified;
+                    ClientStep::Respond(Vec::new())
+                }
+                Err(failure) => {
+                    self.state = State::Done;
+                    ClientStep::Abort(failure)
+                }
+            },
+            State::Verified => self.abort(
+                FailureKind::Protocol,
+                "unexpected challenge after the server-final message",
+            ),
+        })
+    }
+
+    fn finish(&mut self, outcome: ServerOutcome) -> Result<ClientOutcome, Error> {
+        let state = self.state;
+        if state == State::Done {
+            return Err(Error::Finished);
+        }
+        if state == State::New {
+            return Err(Error::NotStarted);
+        }
+        self.state = State::Done;
+        Ok(match outcome {
+            ServerOutcome::Failure => ClientOutcome::Failed(ClientFailure::new(
+                FailureKind::Rejected,
+                "server reported failure",
+            )),
+            ServerOutcome::Success { additional_data } => {
+                match (state, additional_data) {
+                    // Data with success (XMPP, LDAP) must be a valid server-final, even
+                    // if one already arrived as a challenge.
+                    (State::AwaitServerFinal | State::Verified, Some(data)) => {
+                        match self.verify_server_final(&data) {
+                            Ok(()) => self.success(),
+                            Err(f) => ClientOutcome::Failed(f),
+                        }
+                    }
+                    (State::Verified, None) => self.success(),
+                    _ => ClientOutcome::Failed(ClientFailure::new(
+                        FailureKind::ServerNotAuthenticated,
+                        "server reported success without proving itself (no valid v=)",
+                    )),
+                }
+            }
+        })
+    }
+}

@@ -1,0 +1,661 @@
+//! The SCRAM server: works from stored credentials only.
+
+use crate::hash::{Alg, Digest, MAX_OUT};
+use crate::messages::{
+    self, Flag, MAX_MESSAGE_LEN, Reject, ServerErrorValue, is_printable, parse_client_final,
+    parse_client_first,
+};
+use crate::prep::UsernamePrep;
+use crate::session::{ScramServerFactory, mechanism_for};
+use base64::Engine as _;
+use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
+use sasl_core::{
+    Authenticated, ChannelBindingPolicy, ChannelBindingType, ConnectionInfo, Error, Failed,
+    FailureKind, Mechanism, Request, ScramHash, ScramLookup, Secret, ServerMechanism, ServerStep,
+    SharedRandom, Verdict, os_random,
+};
+use std::io::Write as _;
+use std::sync::Arc;
+
+/// Smallest server nonce, in random bytes (RFC 5802 asks for a fresh, unpredictable one;
+/// 18 bytes give 24 base64 characters).
+const MIN_NONCE_BYTES: usize = 18;
+const MAX_NONCE_BYTES: usize = 48;
+/// Default salt length for unknown users; match what your store uses.
+const DEFAULT_FAKE_SALT_LEN: usize = 16;
+/// Shortest accepted server secret.
+const MIN_SECRET_LEN: usize = 16;
+
+/// Server settings shared by every exchange (hold it in an [`Arc`]).
+///
+/// The server secret keys the fake salts and keys given to unknown users: keep it
+/// stable (a restart must not change the salt an unknown name gets, or an observer
+/// could tell it from a real account) and secret.
+#[derive(Clone)]
+pub struct ScramServerConfig {
+    random: SharedRandom,
+    secret: Secret<Vec<u8>>,
+    unknown_user_iterations: u32,
+    fake_salt_len: usize,
+    username_prep: UsernamePrep,
+    nonce_len: usize,
+}
+
+impl core::fmt::Debug for ScramServerConfig {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ScramServerConfig")
+            .field("unknown_user_iterations", &self.unknown_user_iterations)
+            .field("fake_salt_len", &self.fake_salt_len)
+            .field("username_prep", &self.username_prep)
+            .field("nonce_len", &self.nonce_len)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ScramServerConfig {
+    /// A configuration with the server secret for unknown-user salts (at least 16
+    /// bytes, e.g. 32 random bytes kept in your configuration), the OS random source,
+    /// 4096 iterations for unknown users, 16-byte fake salts, SASLprep for user names
+    /// and 18-byte server nonces.
+    pub fn new(server_secret: impl Into<Vec<u8>>) -> Result<Self, Error> {
+        let secret = Secret::new(server_secret.into());
+        if secret.expose().len() < MIN_SECRET_LEN {
+            return Err(Error::Config(format!(
+                "SCRAM server secret must be at least {MIN_SECRET_LEN} bytes"
+            )));
+        }
+        Ok(Self {
+            random: os_random(),
+            secret,
+            unknown_user_iterations: 4096,
+            fake_salt_len: DEFAULT_FAKE_SALT_LEN,
+            username_prep: UsernamePrep::SaslPrep,
+            nonce_len: MIN_NONCE_BYTES,
+        })
+    }
+
+    /// Uses another random source (tests use a deterministic one).
+    pub fn with_random(mut self, random: SharedRandom) -> Self {
+        self.random = random;
+        self
+    }
+
+    /// The iteration count unknown users get: set it to what real accounts use, or
+    /// the difference shows. At least 1.
+    pub fn with_unknown_user_iterations(mut self, iterations: u32) -> Self {
+        self.unknown_user_iterations = iterations.max(1);
+        self
+    }
+
+    /// The salt length unknown users get (8 to 64 bytes): set it to what real
+    /// accounts use. Default 16 (Dovecot, PostgreSQL).
+    pub fn with_unknown_user_salt_len(mut self, len: usize) -> Self {
+        self.fake_salt_len = len.clamp(8, 64);
+        self
+    }
+
+    /// How user names are prepared before the lookup (default SASLprep, RFC 5802).
+    pub fn with_username_prep(mut self, prep: UsernamePrep) -> Self {
+        self.username_prep = prep;
+        self
+    }
+
+    /// Random bytes per server nonce (18 to 48; default 18).
+    pub fn with_nonce_len(mut self, bytes: usize) -> Self {
+        self.nonce_len = bytes.clamp(MIN_NONCE_BYTES, MAX_NONCE_BYTES);
+        self
+    }
+
+    /// The iteration count for unknown users.
+    pub fn unknown_user_iterations(&self) -> u32 {
+        self.unknown_user_iterations
+    }
+
+    /// The user-name preparation.
+    pub fn username_prep(&self) -> UsernamePrep {
+        self.username_prep
+    }
+}
+
+/// Channel-binding data copied from the connection, inline when small (the common
+/// case: 32 to 64 bytes) so that a `-PLUS` exchange does not allocate for it.
+#[derive(Clone)]
+enum CbData {
+    Inline { len: usize, buf: [u8; 64] },
+    Heap(Vec<u8>),
+}
+
+impl CbData {
+    fn new(data: &[u8]) -> Self {
+        let mut buf = [0u8; 64];
+        if data.len() <= buf.len() {
+            let len = crate::hash::copy_prefix(&mut buf, data);
+            CbData::Inline { len, buf }
+        } else {
+            CbData::Heap(data.to_vec())
+        }
+    }
+
+    fn as_slice(&self) -> &[u8] {
+        match self {
+            CbData::Inline { len, buf } => buf.get(..*len).unwrap_or_default(),
+            CbData::Heap(v) => v,
+        }
+    }
+}
+
+const CB_KINDS: [ChannelBindingType; 3] = [
+    ChannelBindingType::TlsUnique,
+    ChannelBindingType::TlsServerEndPoint,
+    ChannelBindingType::TlsExporter,
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    New,
+    AwaitClientFirst,
+    AwaitLookup,
+    AwaitClientFinal,
+    Done,
+}
+
+/// Keys for the proof check: real ones from the store, or fake ones that make an
+/// unknown or rejected user go through exactly the same work and fail the same way.
+struct Keys {
+    stored: Digest,
+    server: Digest,
+    /// `Some(kind)`: fake keys; the exchange fails with this local reason.
+    fake: Option<FailureKind>,
+    authzid_granted: bool,
+}
+
+/// One SCRAM server exchange, as a typed state machine.
+///
+/// It implements [`ServerMechanism`]: drive it directly (`start`, `step`, `provide`)
+/// or wrap it in a [`ServerSession`](sasl_core::ServerSession). Usually it is made by
+/// a factory ([`ScramServer::factory`], [`server_factories`](crate::server_factories)).
+///
+/// The exchange: the client-first message yields a
+/// [`Request::ScramLookup`]; the answer yields the server-first challenge; the
+/// client-final yields [`ServerStep::Success`] whose additional data is the
+/// server-final `v=` message, or a [`ServerStep::Failure`] carrying `e=...`.
+pub struct ScramServer {
+    config: Arc<ScramServerConfig>,
+    alg: Alg,
+    mechanism: Mechanism,
+    plus: bool,
+    can_bind: bool,
+    policy: ChannelBindingPolicy,
+    bindings: [Option<CbData>; 3],
+    fixed_nonce: Option<String>,
+    state: State,
+    /// `client-first-message "," server-first-message`: one buffer for the whole
+    /// transcript the server must remember.
+    transcript: Vec<u8>,
+    /// Where the server-first message starts in `transcript`.
+    server_first_at: usize,
+    gs2_len: usize,
+    /// Where the full nonce (client part + server part) sits in `transcript`.
+    nonce_start: usize,
+    nonce_end: usize,
+    authcid: String,
+    authzid: Option<String>,
+    cb_used: Option<ChannelBindingType>,
+    cb_data: Option<usize>,
+    keys: Option<Keys>,
+}
+
+impl core::fmt::Debug for ScramServer {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ScramServer")
+            .field("mechanism", &self.mechanism)
+            .field("state", &self.state)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ScramServer {
+    /// Starts one exchange of `SCRAM-<hash>[-PLUS]` on `connection`.
+    ///
+    /// Fails with [`Error::MechanismNotAvailable`] for `-PLUS` on a connection without
+    /// channel-binding data, and [`Error::Config`] for a hash this crate does not know.
+    pub fn new(
+        config: impl Into<Arc<ScramServerConfig>>,
+        hash: ScramHash,
+        plus: bool,
+        connection: &ConnectionInfo,
+    ) -> Result<Self, Error> {
+        let alg =
+            Alg::from_hash(hash).ok_or_else(|| Error::Config("unsupported SCRAM hash".into()))?;
+        Self::with_alg(config.into(), alg, plus, connection)
+    }
+
+    pub(crate) fn with_alg(
+        config: Arc<ScramServerConfig>,
+        alg: Alg,
+        plus: bool,
+        connection: &ConnectionInfo,
+    ) -> Result<Self, Error> {
+        let mechanism = mechanism_for(alg, plus);
+        if plus && !connection.can_bind() {
+            return Err(Error::MechanismNotAvailable(mechanism.to_string()));
+        }
+        let mut bindings: [Option<CbData>; 3] = [None, None, None];
+        if plus {
+            for (slot, kind) in bindings.iter_mut().zip(CB_KINDS) {
+                *slot = connection.binding(kind).map(|b| CbData::new(b.data()));
+            }
+        }
+        Ok(Self {
+            config,
+            alg,
+            mechanism,
+            plus,
+            can_bind: connection.can_bind(),
+            policy: connection.policy(),
+            bindings,
+            fixed_nonce: None,
+            state: State::New,
+            transcript: Vec::new(),
+            server_first_at: 0,
+            gs2_len: 0,
+            nonce_start: 0,
+            nonce_end: 0,
+            authcid: String::new(),
+            authzid: None,
+            cb_used: None,
+            cb_data: None,
+            keys: None,
+        })
+    }
+
+    /// A factory for the session registry
+    /// ([`ServerMechanisms::with`](sasl_core::ServerMechanisms::with)).
+    pub fn factory(
+        config: impl Into<Arc<ScramServerConfig>>,
+        hash: ScramHash,
+        plus: bool,
+    ) -> Result<ScramServerFactory, Error> {
+        ScramServerFactory::new(config.into(), hash, plus)
+    }
+
+    /// Uses a fixed server nonce part instead of a random one. **Only for
+    /// reproducing published test vectors**: a predictable nonce breaks SCRAM's
+    /// replay protection. Fails if the nonce is empty or not printable.
+    pub fn with_server_nonce(mut self, nonce: &str) -> Result<Self, Error> {
+        if !is_printable(nonce.as_bytes()) {
+            return Err(Error::Config(
+                "SCRAM nonce must be printable ASCII without ','".into(),
+            ));
+        }
+        self.fixed_nonce = Some(nonce.to_owned());
+        Ok(self)
+    }
+
+    /// The mechanism of this exchange.
+    pub fn mechanism(&self) -> &Mechanism {
+        &self.mechanism
+    }
+
+    fn fail(&mut self, reject: Reject) -> ServerStep {
+        self.state = State::Done;
+        ServerStep::Failure(
+            Failed::new(reject.kind, reject.detail).with_message(reject.wire.to_message()),
+        )
+    }
+
+    fn client_first(&mut self, msg: &[u8]) -> Result<ServerStep, Error> {
+        match self.client_first_inner(msg) {
+            Ok(step) => Ok(step),
+            Err(reject) => Ok(self.fail(reject)),
+        }
+    }
+
+    fn client_first_inner(&mut self, msg: &[u8]) -> Result<ServerStep, Reject> {
+        use ServerErrorValue as E;
+        let parsed = parse_client_first(msg)?;
+        // Channel-binding negotiation (RFC 5802 §6, RFC 5801 §5).
+        match parsed.flag {
+            Flag::P(name) => {
+                if !self.plus {
+                    return Err(Reject::new(
+                        E::ChannelBindingNotSupported,
+                        FailureKind::Protocol,
+                        "channel binding (p=) sent with a mechanism without -PLUS",
+                    ));
+                }
+                if !self.can_bind {
+                    return Err(Reject::new(
+                        E::ChannelBindingNotSupported,
+                        FailureKind::ChannelBindingUnsupported,
+                        "client asked for channel binding; the connection has none",
+                    ));
+                }
+                let found = ChannelBindingType::from_name(name).and_then(|kind| {
+                    CB_KINDS
+                        .iter()
+                        .position(|k| *k == kind)
+                        .filter(|i| self.bindings.get(*i).is_some_and(Option::is_some))
+                        .map(|i| (kind, i))
+                });
+                let Some((kind, index)) = found else {
+                    return Err(Reject::new(
+                        E::UnsupportedChannelBindingType,
+                        FailureKind::ChannelBindingUnsupported,
+                        "client asked for a channel-binding type this connection does not have",
+                    ));
+                };
+                self.cb_used = Some(kind);
+                self.cb_data = Some(index);
+            }
+            Flag::Y | Flag::N if self.plus => {
+                return Err(Reject::new(
+                    E::OtherError,
+                    FailureKind::Protocol,
+                    "-PLUS mechanism used without channel binding (flag n or y)",
+                ));
+            }
+            Flag::Y if self.can_bind => {
+                return Err(Reject::new(
+                    E::ServerDoesSupportChannelBinding,
+                    FailureKind::ChannelBindingDowngrade,
+                    "client sent y although this server can bind: possible downgrade",
+                ));
+            }
+            Flag::Y | Flag::N => {
+                if self.policy == ChannelBindingPolicy::Required {
+                    return Err(Reject::new(
+                        E::OtherError,
+                        FailureKind::ChannelBindingRequired,
+                        "channel binding is required on this connection",
+                    ));
+                }
+            }
+        }
+        let Some(prepared) = self.config.username_prep.apply(&parsed.username) else {
+            return Err(Reject::new(
+                E::InvalidUsernameEncoding,
+                FailureKind::Malformed,
+                "user name fails preparation or is empty",
+            ));
+        };
+        let authcid = prepared.into_owned();
+        let authzid = parsed.authzid.map(|z| z.into_owned());
+        let nonce_len = parsed.nonce.len();
+        let nonce_at = parsed.nonce_at;
+        self.gs2_len = parsed.gs2_len;
+
+        // One allocation holds everything the rest of the exchange needs; the
+        // capacity covers the server-first message for salts up to 64 bytes.
+        let mut transcript =
+            Vec::with_capacity(msg.len() + 32 + nonce_len + 2 * MAX_NONCE_BYTES + 88);
+        transcript.extend_from_slice(msg);
+        transcript.push(b',');
+        self.server_first_at = transcript.len();
+        transcript.extend_from_slice(b"r=");
+        self.nonce_start = transcript.len();
+        transcript.extend_from_within(nonce_at..nonce_at + nonce_len);
+        self.nonce_end = transcript.len();
+        self.transcript = transcript;
+        let lookup = ScramLookup::new(
+            self.mechanism.clone(),
+            authcid.clone(),
+            authzid.clone(),
+            self.alg.hash(),
+        );
+        self.authcid = authcid;
+        self.authzid = authzid;
+        self.state = State::AwaitLookup;
+        Ok(ServerStep::NeedCredentials(Request::ScramLookup(lookup)))
+    }
+
+    fn fake_keys(&self, reason: FailureKind) -> (Keys, Digest, u32) {
+        // Deterministic per (secret, hash, user): the same unknown name always gets
+        // the same salt, as a real account would. HMAC-SHA-512 so that any salt
+        // length up to 64 bytes can be cut from it.
+        let hash_name = self.alg.hash().name().as_bytes();
+        let user = self.authcid.as_bytes();
+        let secret = self.config.secret.expose();
+        let salt_mac = Alg::Sha512.hmac(secret, &[hash_name, user]);
+        let salt = Digest::from_slice(
+            salt_mac
+                .as_slice()
+                .get(..self.config.fake_salt_len)
+                .unwrap_or_default(),
+        );
+        // Fake keys so that the proof check runs as for a real account; they are
+        // never revealed, and `fake` forces failure even if a proof matched.
+        let key = self.alg.mac_key(secret);
+        let stored = key.mac(&[b"fake StoredKey", hash_name, user]);
+        let server = key.mac(&[b"fake ServerKey", hash_name, user]);
+        (
+            Keys {
+                stored,
+                server,
+                fake: Some(reason),
+                authzid_granted: false,
+            },
+            salt,
+            self.config.unknown_user_iterations,
+        )
+    }
+
+    fn lookup_answered(&mut self, verdict: Verdict) -> Result<ServerStep, Error> {
+        match verdict {
+            Verdict::ScramFound {
+                credentials,
+                authzid_granted,
+            } => {
+                if credentials.hash() != self.alg.hash() {
+                    self.state = State::Done;
+                    return Err(Error::AnswerMismatch);
+                }
+                self.keys = Some(Keys {
+                    stored: Digest::from_slice(credentials.stored_key()),
+                    server: Digest::from_slice(credentials.server_key()),
+                    fake: None,
+                    authzid_granted,
+                });
+                self.server_first(credentials.salt(), credentials.iterations())
+            }
+            Verdict::Rejected(kind) => {
+                let (keys, salt, iterations) = self.fake_keys(kind);
+                self.keys = Some(keys);
+                self.server_first(salt.as_slice(), iterations)
+            }
+            _ => {
+                self.state = State::Done;
+                Err(Error::AnswerMismatch)
+            }
+        }
+    }
+
+    /// Appends `<server nonce>,s=<salt>,i=<iterations>` after the `r=<client nonce>`
+    /// already in the transcript, and returns the server-first challenge.
+    fn server_first(&mut self, salt: &[u8], iterations: u32) -> Result<ServerStep, Error> {
+        let t = &mut self.transcript;
+        match &self.fixed_nonce {
+            Some(n) => t.extend_from_slice(n.as_bytes()),
+            None => {
+                let mut raw = [0u8; MAX_NONCE_BYTES];
+                let raw = raw.get_mut(..self.config.nonce_len).unwrap_or_default();
+                if let Err(e) = self.config.random.fill(raw) {
+                    self.state = State::Done;
+                    return Err(e);
+                }
+                // Base64 without padding: printable and never a ','.
+                append_base64(t, raw, &STANDARD_NO_PAD);
+            }
+        }
+        self.nonce_end = t.len();
+        t.extend_from_slice(b",s=");
+        append_base64(t, salt, &STANDARD);
+        t.extend_from_slice(b",i=");
+        // Writing to a Vec cannot fail.
+        let _ = write!(t, "{iterations}");
+        let challenge = t.get(self.server_first_at..).unwrap_or_default().to_vec();
+        self.state = State::AwaitClientFinal;
+        Ok(ServerStep::Challenge(challenge))
+    }
+
+    fn client_final(&mut self, msg: &[u8]) -> ServerStep {
+        match self.client_final_inner(msg) {
+            Ok(step) => {
+                self.state = State::Done;
+                step
+            }
+            Err(reject) => self.fail(reject),
+        }
+    }
+
+    fn client_final_inner(&mut self, msg: &[u8]) -> Result<ServerStep, Reject> {
+        use ServerErrorValue as E;
+        let parsed = parse_client_final(msg)?;
+        let gs2 = self.transcript.get(..self.gs2_len).unwrap_or_default();
+        let cb_data = self
+            .cb_data
+            .and_then(|i| self.bindings.get(i))
+            .and_then(Option::as_ref)
+            .map(CbData::as_slice)
+            .unwrap_or_default();
+        if !messages::base64_matches(parsed.channel_binding, &[gs2, cb_data]) {
+            return Err(Reject::new(
+                E::ChannelBindingsDontMatch,
+                FailureKind::ChannelBindingMismatch,
+                "c= does not match the GS2 header and this connection's binding data",
+            ));
+        }
+        let nonce = self
+            .transcript
+            .get(self.nonce_start..self.nonce_end)
+            .unwrap_or_default();
+        if parsed.nonce != nonce {
+            return Err(Reject::new(
+                E::OtherError,
+                FailureKind::Protocol,
+                "client-final nonce does not match the server-first nonce",
+            ));
+        }
+        let out_len = self.alg.out_len();
+        let mut proof = [0u8; MAX_OUT + 3];
+        let decoded = if parsed.proof.len() == out_len.div_ceil(3) * 4 {
+            STANDARD.decode_slice(parsed.proof, &mut proof).ok()
+        } else {
+            None
+        };
+        if decoded != Some(out_len) {
+            return Err(Reject::new(
+                E::InvalidProof,
+                FailureKind::Malformed,
+                "client proof has the wrong length",
+            ));
+        }
+        let proof = proof.get(..out_len).unwrap_or_default();
+        let Some(keys) = self.keys.as_ref() else {
+            return Err(Reject::new(E::OtherError, FailureKind::Other, "no keys"));
+        };
+        // AuthMessage = client-first-bare "," server-first "," client-final-without-proof,
+        // streamed from the transcript (which holds the first two, comma included).
+        let first_two = self.transcript.get(self.gs2_len..).unwrap_or_default();
+        let auth_message: [&[u8]; 3] = [first_two, b",", parsed.without_proof];
+        let mut client_key = self.alg.hmac(keys.stored.as_slice(), &auth_message);
+        client_key.xor_with(proof);
+        let stored = self.alg.digest(&[client_key.as_slice()]);
+        drop(client_key);
+        let proof_ok = stored.ct_eq(keys.stored.as_slice())
+            & subtle::Choice::from(u8::from(keys.fake.is_none()));
+        if !bool::from(proof_ok) {
+            return Err(match keys.fake {
+                Some(kind) => Reject::new(
+                    E::InvalidProof,
+                    kind,
+                    "unknown or rejected user (fake credentials used)",
+                ),
+                None => Reject::new(
+                    E::InvalidProof,
+                    FailureKind::InvalidCredentials,
+                    "client proof does not verify",
+                ),
+            });
+        }
+        let authzid = match self.authzid.take() {
+            Some(z) if z == self.authcid || keys.authzid_granted => Some(z),
+            Some(_) => {
+                return Err(Reject::new(
+                    E::OtherError,
+                    FailureKind::AuthorizationDenied,
+                    "authorization identity not granted",
+                ));
+            }
+            None => None,
+        };
+        let signature = self.alg.hmac(keys.server.as_slice(), &auth_message);
+        let mut verifier = Vec::with_capacity(2 + MAX_OUT.div_ceil(3) * 4);
+        verifier.extend_from_slice(b"v=");
+        append_base64(&mut verifier, signature.as_slice(), &STANDARD);
+        self.keys = None;
+        Ok(ServerStep::Success(
+            Authenticated::new(self.mechanism.clone(), core::mem::take(&mut self.authcid))
+                .with_authzid(authzid)
+                .with_channel_binding(self.cb_used)
+                .with_additional_data(verifier),
+        ))
+    }
+}
+
+/// Appends base64 of `data` to `out` in place (no temporary string).
+fn append_base64<E: base64::Engine>(out: &mut Vec<u8>, data: &[u8], engine: &E) {
+    let start = out.len();
+    let padded = data.len().div_ceil(3) * 4;
+    out.resize(start + padded, 0);
+    let written = out
+        .get_mut(start..)
+        .and_then(|tail| engine.encode_slice(data, tail).ok())
+        .unwrap_or(0);
+    out.truncate(start + written);
+}
+
+impl ServerMechanism for ScramServer {
+    fn start(&mut self, initial_response: Option<&[u8]>) -> Result<ServerStep, Error> {
+        if self.state != State::New {
+            return Err(Error::AlreadyStarted);
+        }
+        match initial_response {
+            // Client-first mechanism without an initial response: ask for it with an
+            // empty challenge.
+            None => {
+                self.state = State::AwaitClientFirst;
+                Ok(ServerStep::Challenge(Vec::new()))
+            }
+            Some(msg) => self.client_first(msg),
+        }
+    }
+
+    fn step(&mut self, response: &[u8]) -> Result<ServerStep, Error> {
+        match self.state {
+            State::New => Err(Error::NotStarted),
+            State::AwaitClientFirst => self.client_first(response),
+            State::AwaitLookup => Err(Error::RequestPending),
+            State::AwaitClientFinal => {
+                if response.len() > MAX_MESSAGE_LEN {
+                    return Ok(self.fail(Reject::new(
+                        ServerErrorValue::InvalidEncoding,
+                        FailureKind::MessageTooLarge,
+                        "client-final message too long",
+                    )));
+                }
+                Ok(self.client_final(response))
+            }
+            State::Done => Err(Error::Finished),
+        }
+    }
+
+    fn provide(&mut self, verdict: Verdict) -> Result<ServerStep, Error> {
+        match self.state {
+            State::AwaitLookup => self.lookup_answered(verdict),
+            State::Done => Err(Error::Finished),
+            State::New => Err(Error::NotStarted),
+            State::AwaitClientFirst | State::AwaitClientFinal => Err(Error::NoRequestPending),
+        }
+    }
+}

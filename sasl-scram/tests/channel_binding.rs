@@ -1,0 +1,217 @@
+//! Channel binding: flag choice on the client, downgrade, mismatch, unsupported type,
+//! policy, on both sides.
+// Test helpers outside #[test] functions may panic: clippy.toml only exempts the
+// test functions themselves.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+#[path = "common/helpers.rs"]
+mod helpers;
+
+use helpers::*;
+use sasl_core::{
+    ChannelBinding, ChannelBindingPolicy, ChannelBindingType as T, ClientCredentials,
+    ClientMechanism, ClientStep, ConnectionInfo, Error, FailureKind, ScramHash, ServerMechanism,
+    ServerStep,
+};
+use sasl_scram::{ScramClient, ScramClientConfig, ScramServer, derive};
+
+fn bound(kind: T, data: &[u8]) -> ConnectionInfo {
+    ConnectionInfo::tls().with_channel_binding(ChannelBinding::new(kind, data.to_vec()))
+}
+
+fn client(plus: bool, conn: &ConnectionInfo, offers_plus: bool) -> ScramClient {
+    ScramClient::new(
+        ScramClientConfig::new(),
+        ScramHash::Sha256,
+        plus,
+        ClientCredentials::new("user").with_password("pencil"),
+        conn,
+        offers_plus,
+    )
+    .unwrap()
+}
+
+fn server(plus: bool, conn: &ConnectionInfo) -> ScramServer {
+    ScramServer::new(server_config(), ScramHash::Sha256, plus, conn).unwrap()
+}
+
+fn creds() -> sasl_core::ScramCredentials {
+    derive(ScramHash::Sha256, "pencil", b"0123456789abcdef", 4096).unwrap()
+}
+
+fn first(c: &mut ScramClient) -> String {
+    let ClientStep::Respond(m) = c.start().unwrap() else {
+        panic!()
+    };
+    String::from_utf8(m).unwrap()
+}
+
+#[test]
+fn client_flag_choice() {
+    let plain = ConnectionInfo::tls();
+    let cb = bound(T::TlsExporter, &[1; 32]);
+    assert!(first(&mut client(false, &plain, false)).starts_with("n,,"));
+    assert!(first(&mut client(false, &plain, true)).starts_with("n,,"));
+    // Could bind, server offered no -PLUS: y (lets the server detect a downgrade).
+    assert!(first(&mut client(false, &cb, false)).starts_with("y,,"));
+    // Could bind, server offered -PLUS, but the bare mechanism was chosen: n, never y.
+    assert!(first(&mut client(false, &cb, true)).starts_with("n,,"));
+    assert!(first(&mut client(true, &cb, true)).starts_with("p=tls-exporter,,"));
+    // The preferred (first) binding is used.
+    let two = ConnectionInfo::tls()
+        .with_channel_binding(ChannelBinding::new(T::TlsServerEndPoint, vec![2; 32]))
+        .with_channel_binding(ChannelBinding::new(T::TlsExporter, vec![1; 32]));
+    assert!(first(&mut client(true, &two, true)).starts_with("p=tls-server-end-point,,"));
+    // -PLUS without binding data cannot start.
+    assert!(matches!(
+        ScramClient::new(
+            ScramClientConfig::new(),
+            ScramHash::Sha256,
+            true,
+            ClientCredentials::new("u").with_password("p"),
+            &plain,
+            true
+        ),
+        Err(Error::MechanismNotAvailable(_))
+    ));
+    // Binding disabled by policy: n.
+    let disabled = cb.clone().with_policy(ChannelBindingPolicy::Disabled);
+    assert!(first(&mut client(false, &disabled, false)).starts_with("n,,"));
+}
+
+#[test]
+fn bound_exchange_succeeds_and_is_recorded() {
+    for kind in [T::TlsExporter, T::TlsServerEndPoint, T::TlsUnique] {
+        let conn = bound(kind, b"some binding data of the channel");
+        let mut c = client(true, &conn, true);
+        let mut s = server(true, &conn);
+        let t = exchange(&mut c, &mut s, Store::Found(creds()), no_tamper);
+        let Some(Ok(auth)) = &t.server else {
+            panic!("{t:?}")
+        };
+        assert_eq!(auth.channel_binding(), Some(kind));
+        let Some(Ok(ok)) = &t.client else {
+            panic!("{t:?}")
+        };
+        assert_eq!(ok.channel_binding(), Some(kind));
+    }
+}
+
+#[test]
+fn mismatching_binding_data_fails() {
+    // A man in the middle: the two TLS connections have different binding data.
+    let mut c = client(true, &bound(T::TlsExporter, &[1; 32]), true);
+    let mut s = server(true, &bound(T::TlsExporter, &[2; 32]));
+    let t = exchange(&mut c, &mut s, Store::Found(creds()), no_tamper);
+    let f = t.server_failure();
+    assert_eq!(f.message().unwrap(), b"e=channel-bindings-dont-match");
+    assert_eq!(f.reason().kind(), FailureKind::ChannelBindingMismatch);
+    let Some(Err(cf)) = &t.client else { panic!() };
+    assert_eq!(cf.reason().kind(), FailureKind::ChannelBindingMismatch);
+    assert_eq!(cf.server_error(), Some("channel-bindings-dont-match"));
+}
+
+#[test]
+fn downgrade_y_is_rejected_when_the_server_can_bind() {
+    // The attacker stripped -PLUS from the list: the client sends y.
+    let cb = bound(T::TlsExporter, &[1; 32]);
+    let mut c = client(false, &cb, false);
+    let mut s = server(false, &cb);
+    let t = exchange(&mut c, &mut s, Store::Found(creds()), no_tamper);
+    let f = t.server_failure();
+    assert_eq!(
+        f.message().unwrap(),
+        b"e=server-does-support-channel-binding"
+    );
+    assert_eq!(f.reason().kind(), FailureKind::ChannelBindingDowngrade);
+    // y accepted by a server that cannot bind.
+    let mut c = client(false, &cb, false);
+    let mut s = server(false, &ConnectionInfo::tls());
+    assert!(exchange(&mut c, &mut s, Store::Found(creds()), no_tamper).server_ok());
+    // n accepted by a server that could bind (the client does not support it).
+    let mut c = client(false, &ConnectionInfo::tls(), false);
+    let mut s = server(false, &cb);
+    assert!(exchange(&mut c, &mut s, Store::Found(creds()), no_tamper).server_ok());
+}
+
+fn first_fails(s: &mut ScramServer, msg: &str) -> (String, FailureKind) {
+    match s.start(Some(msg.as_bytes())).unwrap() {
+        ServerStep::Failure(f) => (
+            String::from_utf8(f.message().unwrap().to_vec()).unwrap(),
+            f.reason().kind(),
+        ),
+        other => panic!("{msg} accepted: {other:?}"),
+    }
+}
+
+#[test]
+fn server_flag_rules() {
+    let cb = bound(T::TlsServerEndPoint, &[1; 32]);
+    // -PLUS needs p=.
+    for m in ["n,,n=user,r=abcdefgh", "y,,n=user,r=abcdefgh"] {
+        let (wire, kind) = first_fails(&mut server(true, &cb), m);
+        assert_eq!(wire, "e=other-error");
+        assert_eq!(kind, FailureKind::Protocol);
+    }
+    // Unavailable type.
+    let (wire, kind) = first_fails(&mut server(true, &cb), "p=tls-exporter,,n=user,r=abcdefgh");
+    assert_eq!(wire, "e=unsupported-channel-binding-type");
+    assert_eq!(kind, FailureKind::ChannelBindingUnsupported);
+    let (wire, _) = first_fails(&mut server(true, &cb), "p=tls-foo,,n=user,r=abcdefgh");
+    assert_eq!(wire, "e=unsupported-channel-binding-type");
+    // Bare mechanism with p=.
+    let (wire, kind) = first_fails(
+        &mut server(false, &cb),
+        "p=tls-server-end-point,,n=user,r=abcdefgh",
+    );
+    assert_eq!(wire, "e=channel-binding-not-supported");
+    assert_eq!(kind, FailureKind::Protocol);
+    // Policy Required refuses unbound exchanges.
+    let required = cb.clone().with_policy(ChannelBindingPolicy::Required);
+    let (_, kind) = first_fails(
+        &mut server(
+            false,
+            &ConnectionInfo::tls().with_policy(ChannelBindingPolicy::Required),
+        ),
+        "n,,n=user,r=abcdefgh",
+    );
+    assert_eq!(kind, FailureKind::ChannelBindingRequired);
+    let (wire, kind) = first_fails(&mut server(false, &required), "y,,n=user,r=abcdefgh");
+    assert_eq!(wire, "e=server-does-support-channel-binding");
+    assert_eq!(kind, FailureKind::ChannelBindingDowngrade);
+    // -PLUS server without binding data cannot start.
+    assert!(matches!(
+        ScramServer::new(
+            server_config(),
+            ScramHash::Sha256,
+            true,
+            &ConnectionInfo::tls()
+        ),
+        Err(Error::MechanismNotAvailable(_))
+    ));
+}
+
+#[test]
+fn stripped_or_swapped_binding_in_client_final_fails() {
+    // A client-final claiming `n,,` in c= after p= in the header.
+    let cb = bound(T::TlsExporter, &[9; 32]);
+    let from = "c=cD10bHMtZXhwb3J0ZXIsLAkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJ";
+    let mut c = client(true, &cb, true);
+    let mut s = server(true, &cb);
+    let t = exchange(&mut c, &mut s, Store::Found(creds()), |i, m| {
+        if i == 2 {
+            let text = String::from_utf8(m.clone()).unwrap();
+            assert!(text.starts_with(from), "{text}");
+            *m = text.replacen(from, "c=biws", 1).into_bytes();
+        }
+    });
+    assert_eq!(
+        t.server_failure().reason().kind(),
+        FailureKind::ChannelBindingMismatch
+    );
+}

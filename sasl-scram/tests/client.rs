@@ -1,0 +1,351 @@
+//! Client behaviour: bounds on what the server controls, mandatory server signature,
+//! e= mapping, key caching.
+// Test helpers outside #[test] functions may panic: clippy.toml only exempts the
+// test functions themselves.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+#[path = "common/helpers.rs"]
+mod helpers;
+
+use helpers::*;
+use sasl_core::{
+    ClientCredentials, ClientMechanism, ClientOutcome, ClientStep, ConnectionInfo, Error,
+    FailureKind, ScramHash, ServerOutcome,
+};
+use sasl_scram::{ScramClient, ScramClientConfig, ScramServer, derive};
+
+const CNONCE: &str = "fyko+d2lbbFgONRv9qkxdawL";
+
+fn client_with(config: ScramClientConfig, creds: ClientCredentials) -> ScramClient {
+    ScramClient::new(
+        config,
+        ScramHash::Sha1,
+        false,
+        creds,
+        &ConnectionInfo::tls(),
+        false,
+    )
+    .unwrap()
+    .with_client_nonce(CNONCE)
+    .unwrap()
+}
+
+fn client() -> ScramClient {
+    client_with(
+        ScramClientConfig::new(),
+        ClientCredentials::new("user").with_password("pencil"),
+    )
+}
+
+fn server_first_aborts(c: &mut ScramClient, sf: &str) -> FailureKind {
+    let _ = c.start().unwrap();
+    match c.step(sf.as_bytes()).unwrap() {
+        ClientStep::Abort(f) => f.reason().kind(),
+        other => panic!("{sf} accepted: {other:?}"),
+    }
+}
+
+#[test]
+fn server_first_must_reject_list() {
+    let good_nonce = format!("r={CNONCE}3rfcNHYJY1ZVvWVs7j");
+    let cases = [
+        format!("m=x,{good_nonce},s=QSXCR+Q6sek8bf92,i=4096"),
+        "r=other3rfcNHYJY1ZVvWVs7j,s=QSXCR+Q6sek8bf92,i=4096".to_string(),
+        format!("r={CNONCE},s=QSXCR+Q6sek8bf92,i=4096"),
+        format!("r={CNONCE}abc,s=QSXCR+Q6sek8bf92,i=4096"),
+        format!("{good_nonce},s=QSXCR+Q6sek8bf9,i=4096"),
+        format!("{good_nonce},s=,i=4096"),
+        format!("{good_nonce},s=QSXCR+Q6sek8bf92,i=04096"),
+        format!("{good_nonce},s=QSXCR+Q6sek8bf92,i=0"),
+        format!("{good_nonce},s=QSXCR+Q6sek8bf92,i=-1"),
+        format!("{good_nonce},s=QSXCR+Q6sek8bf92,i=4095"),
+        format!("{good_nonce},s=QSXCR+Q6sek8bf92,i=1000001"),
+        format!("{good_nonce},s=QSXCR+Q6sek8bf92,i=99999999999999"),
+        format!("{good_nonce},s=QSXCR+Q6sek8bf92"),
+        format!("{good_nonce},i=4096,s=QSXCR+Q6sek8bf92"),
+        format!("{good_nonce},s=QSXCR+Q6sek8bf92,i=4096,i=4096"),
+        format!("{good_nonce},s=QSXCR+Q6,i=4096"),
+        format!("{good_nonce},s={},i=4096", "A".repeat(400)),
+        format!("{good_nonce} x,s=QSXCR+Q6sek8bf92,i=4096"),
+        "e=other-error".into(),
+    ];
+    for sf in cases {
+        let kind = server_first_aborts(&mut client(), &sf);
+        assert!(
+            matches!(kind, FailureKind::Protocol | FailureKind::MessageTooLarge),
+            "{sf}: {kind:?}"
+        );
+    }
+    // Unknown extensions after i= are ignored.
+    let mut c = client();
+    let _ = c.start().unwrap();
+    let sf = format!("{good_nonce},s=QSXCR+Q6sek8bf92,i=4096,x=ext");
+    assert!(matches!(
+        c.step(sf.as_bytes()).unwrap(),
+        ClientStep::Respond(_)
+    ));
+}
+
+#[test]
+fn iteration_and_salt_windows_are_configurable() {
+    let sf = format!("r={CNONCE}3rfcNHYJY1ZVvWVs7j,s=QSXCR+Q6sek8bf92,i=4096");
+    let strict = ScramClientConfig::new()
+        .with_iterations(10_000, 20_000)
+        .unwrap();
+    let mut c = client_with(
+        strict,
+        ClientCredentials::new("user").with_password("pencil"),
+    );
+    assert_eq!(server_first_aborts(&mut c, &sf), FailureKind::Protocol);
+    let big_salt = ScramClientConfig::new().with_salt_len(16, 64).unwrap();
+    let mut c = client_with(
+        big_salt,
+        ClientCredentials::new("user").with_password("pencil"),
+    );
+    assert_eq!(server_first_aborts(&mut c, &sf), FailureKind::Protocol);
+    let long_nonce = ScramClientConfig::new().with_min_server_nonce_len(20);
+    let mut c = client_with(
+        long_nonce,
+        ClientCredentials::new("user").with_password("pencil"),
+    );
+    assert_eq!(server_first_aborts(&mut c, &sf), FailureKind::Protocol);
+    assert!(ScramClientConfig::new().with_iterations(0, 1).is_err());
+    assert!(ScramClientConfig::new().with_iterations(5, 4).is_err());
+    assert!(ScramClientConfig::new().with_salt_len(0, 4).is_err());
+}
+
+const SF: &str = "r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,s=QSXCR+Q6sek8bf92,i=4096";
+const V: &str = "v=rmF9pqV8S7suAoZWja4dJRkFsKQ=";
+
+#[test]
+fn success_needs_a_valid_server_signature() {
+    // Success before any server-final.
+    let mut c = client();
+    let _ = c.start().unwrap();
+    let _ = c.step(SF.as_bytes()).unwrap();
+    let ClientOutcome::Failed(f) = c.finish(ServerOutcome::success()).unwrap() else {
+        panic!("accepted success without v=")
+    };
+    assert_eq!(f.reason().kind(), FailureKind::ServerNotAuthenticated);
+    // Success right after the client-first.
+    let mut c = client();
+    let _ = c.start().unwrap();
+    let out = c.finish(ServerOutcome::success()).unwrap();
+    assert!(!out.is_authenticated());
+    // Valid v= then success.
+    let mut c = client();
+    let _ = c.start().unwrap();
+    let _ = c.step(SF.as_bytes()).unwrap();
+    assert_eq!(
+        c.step(V.as_bytes()).unwrap(),
+        ClientStep::Respond(Vec::new())
+    );
+    assert!(
+        c.finish(ServerOutcome::success())
+            .unwrap()
+            .is_authenticated()
+    );
+    // Valid v= but the server then says failure.
+    let mut c = client();
+    let _ = c.start().unwrap();
+    let _ = c.step(SF.as_bytes()).unwrap();
+    let _ = c.step(V.as_bytes()).unwrap();
+    assert!(!c.finish(ServerOutcome::Failure).unwrap().is_authenticated());
+    assert_eq!(
+        c.finish(ServerOutcome::Failure).unwrap_err(),
+        Error::Finished
+    );
+    // Malformed or truncated v=.
+    for bad in [
+        "v=",
+        "v=rmF9pqV8S7suAoZWja4dJRkFsKQ",
+        "v=rmF9pqV8S7suAoZWja4dJRkFsKQ=,v=x",
+        "x=1",
+        "v=AAAA",
+    ] {
+        let mut c = client();
+        let _ = c.start().unwrap();
+        let _ = c.step(SF.as_bytes()).unwrap();
+        let ClientStep::Abort(_) = c.step(bad.as_bytes()).unwrap() else {
+            panic!("{bad}")
+        };
+    }
+    // A challenge after verification.
+    let mut c = client();
+    let _ = c.start().unwrap();
+    let _ = c.step(SF.as_bytes()).unwrap();
+    let _ = c.step(V.as_bytes()).unwrap();
+    assert!(matches!(c.step(b"more").unwrap(), ClientStep::Abort(_)));
+}
+
+#[test]
+fn server_errors_are_mapped() {
+    let cases = [
+        (
+            "e=invalid-proof",
+            FailureKind::InvalidCredentials,
+            "invalid-proof",
+        ),
+        ("e=unknown-user", FailureKind::UnknownUser, "unknown-user"),
+        (
+            "e=channel-bindings-dont-match",
+            FailureKind::ChannelBindingMismatch,
+            "channel-bindings-dont-match",
+        ),
+        (
+            "e=server-does-support-channel-binding",
+            FailureKind::ChannelBindingDowngrade,
+            "server-does-support-channel-binding",
+        ),
+        ("e=no-resources", FailureKind::Temporary, "no-resources"),
+        ("e=something-new", FailureKind::Rejected, "other-error"),
+        ("e=other-error,x=1", FailureKind::Rejected, "other-error"),
+    ];
+    for (msg, kind, value) in cases {
+        let mut c = client();
+        let _ = c.start().unwrap();
+        let _ = c.step(SF.as_bytes()).unwrap();
+        let ClientStep::Abort(f) = c.step(msg.as_bytes()).unwrap() else {
+            panic!("{msg}")
+        };
+        assert_eq!(f.reason().kind(), kind, "{msg}");
+        assert_eq!(f.server_error(), Some(value), "{msg}");
+    }
+}
+
+#[test]
+fn cached_keys_skip_pbkdf2() {
+    let creds = derive(ScramHash::Sha256, "pencil", b"0123456789abcdef", 4096).unwrap();
+    let new_client = |c: ClientCredentials| {
+        ScramClient::new(
+            ScramClientConfig::new(),
+            ScramHash::Sha256,
+            false,
+            c,
+            &ConnectionInfo::tls(),
+            false,
+        )
+        .unwrap()
+    };
+    let server = || {
+        ScramServer::new(
+            server_config(),
+            ScramHash::Sha256,
+            false,
+            &ConnectionInfo::tls(),
+        )
+        .unwrap()
+    };
+    // First login derives and hands the keys back.
+    let t = exchange(
+        &mut new_client(ClientCredentials::new("user").with_password("pencil")),
+        &mut server(),
+        Store::Found(creds.clone()),
+        no_tamper,
+    );
+    let Some(Ok(ok)) = t.client else { panic!() };
+    let keys = ok.scram_keys().unwrap().clone();
+    assert_eq!(keys.iterations(), 4096);
+    // Second login with the cached keys and a WRONG password still succeeds: the
+    // password was never used, so PBKDF2 did not run. No keys come back.
+    let t = exchange(
+        &mut new_client(
+            ClientCredentials::new("user")
+                .with_password("wrong")
+                .with_scram_keys(keys.clone()),
+        ),
+        &mut server(),
+        Store::Found(creds.clone()),
+        no_tamper,
+    );
+    let Some(Ok(ok)) = &t.client else {
+        panic!("{t:?}")
+    };
+    assert!(ok.scram_keys().is_none());
+    assert!(t.server_ok());
+    // Keys alone, no password.
+    let t = exchange(
+        &mut new_client(ClientCredentials::new("user").with_scram_keys(keys.clone())),
+        &mut server(),
+        Store::Found(creds),
+        no_tamper,
+    );
+    assert!(t.client_ok() && t.server_ok());
+    // Keys for another salt and no password: the client gives up cleanly.
+    let other = derive(ScramHash::Sha256, "pencil", b"another salt 123", 4096).unwrap();
+    let t = exchange(
+        &mut new_client(ClientCredentials::new("user").with_scram_keys(keys)),
+        &mut server(),
+        Store::Found(other),
+        no_tamper,
+    );
+    let Some(Err(f)) = &t.client else {
+        panic!("{t:?}")
+    };
+    assert_eq!(f.reason().kind(), FailureKind::InvalidCredentials);
+    // Neither password nor keys: cannot start.
+    assert!(matches!(
+        ScramClient::new(
+            ScramClientConfig::new(),
+            ScramHash::Sha256,
+            false,
+            ClientCredentials::new("u"),
+            &ConnectionInfo::tls(),
+            false
+        ),
+        Err(Error::MissingCredentials(_))
+    ));
+}
+
+#[test]
+fn client_first_format_and_misuse() {
+    let mut c = ScramClient::new(
+        ScramClientConfig::new().with_random(std::sync::Arc::new(CountingRandom::default())),
+        ScramHash::Sha256,
+        false,
+        ClientCredentials::new("us,er=x")
+            .with_password("p")
+            .with_authzid("ad,min"),
+        &ConnectionInfo::tls(),
+        false,
+    )
+    .unwrap();
+    assert_eq!(c.step(b"x").unwrap_err(), Error::NotStarted);
+    let ClientStep::Respond(m) = c.start().unwrap() else {
+        panic!()
+    };
+    let m = String::from_utf8(m).unwrap();
+    assert_eq!(m, "n,a=ad=2Cmin,n=us=2Cer=3Dx,r=AAECAwQFBgcICQoLDA0ODxAR");
+    assert_eq!(c.start().unwrap_err(), Error::AlreadyStarted);
+    // An empty challenge asks for the client-first again (no initial response), once.
+    assert_eq!(c.step(b"").unwrap(), ClientStep::Respond(m.into_bytes()));
+    assert!(matches!(c.step(b"").unwrap(), ClientStep::Abort(_)));
+    assert_eq!(c.step(b"x").unwrap_err(), Error::Finished);
+    // A user name SASLprep refuses.
+    let mut c = ScramClient::new(
+        ScramClientConfig::new(),
+        ScramHash::Sha256,
+        false,
+        ClientCredentials::new("bad\u{7}").with_password("p"),
+        &ConnectionInfo::tls(),
+        false,
+    )
+    .unwrap();
+    assert!(matches!(c.start().unwrap(), ClientStep::Abort(_)));
+    // A failing random source is a local error.
+    let mut c = ScramClient::new(
+        ScramClientConfig::new().with_random(std::sync::Arc::new(FailingRandom)),
+        ScramHash::Sha256,
+        false,
+        ClientCredentials::new("u").with_password("p"),
+        &ConnectionInfo::tls(),
+        false,
+    )
+    .unwrap();
+    assert_eq!(c.start().unwrap_err(), Error::Random);
+}

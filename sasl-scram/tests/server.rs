@@ -1,0 +1,535 @@
+//! Server behaviour: strict parsing with precise reasons and RFC wire errors, unknown
+//! users indistinguishable from wrong passwords, authzid, misuse.
+// Test helpers outside #[test] functions may panic: clippy.toml only exempts the
+// test functions themselves.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+#[path = "common/helpers.rs"]
+mod helpers;
+
+use helpers::*;
+use sasl_core::{
+    ClientCredentials, ConnectionInfo, Error, FailureKind, Request, ScramHash, ServerMechanism,
+    ServerStep, Verdict,
+};
+use sasl_scram::{ScramClient, ScramClientConfig, ScramServer, UsernamePrep, derive};
+
+fn server() -> ScramServer {
+    ScramServer::new(
+        server_config(),
+        ScramHash::Sha256,
+        false,
+        &ConnectionInfo::tls(),
+    )
+    .unwrap()
+}
+
+fn client(user: &str, password: &str) -> ScramClient {
+    ScramClient::new(
+        ScramClientConfig::new(),
+        ScramHash::Sha256,
+        false,
+        ClientCredentials::new(user).with_password(password),
+        &ConnectionInfo::tls(),
+        false,
+    )
+    .unwrap()
+}
+
+fn creds() -> sasl_core::ScramCredentials {
+    derive(ScramHash::Sha256, "pencil", b"0123456789abcdef", 4096).unwrap()
+}
+
+/// Sends a client-first message and returns the failure (wire message, kind).
+fn first_fails(msg: &[u8]) -> (Vec<u8>, FailureKind) {
+    let mut s = server();
+    match s.start(Some(msg)).unwrap() {
+        ServerStep::Failure(f) => (f.message().unwrap().to_vec(), f.reason().kind()),
+        other => panic!("{:?} accepted: {other:?}", String::from_utf8_lossy(msg)),
+    }
+}
+
+#[test]
+fn client_first_must_reject_list() {
+    use FailureKind as K;
+    let cases: &[(&[u8], &str, FailureKind)] = &[
+        (b"", "e=invalid-encoding", K::Malformed),
+        (b"x,,n=user,r=abc", "e=invalid-encoding", K::Malformed),
+        (b"F,n,,n=user,r=abc", "e=invalid-encoding", K::Malformed),
+        (
+            b"p=tls_unique,,n=user,r=abc",
+            "e=invalid-encoding",
+            K::Malformed,
+        ),
+        (b"p=,,n=user,r=abc", "e=invalid-encoding", K::Malformed),
+        (b"n", "e=invalid-encoding", K::Malformed),
+        (b"n,", "e=invalid-encoding", K::Malformed),
+        (b"n,,", "e=invalid-encoding", K::Malformed),
+        (b"n,a=,n=user,r=abc", "e=invalid-encoding", K::Malformed),
+        (
+            b"n,a=ad=2min,n=user,r=abc",
+            "e=invalid-encoding",
+            K::Malformed,
+        ),
+        (
+            b"n,b=admin,n=user,r=abc",
+            "e=invalid-encoding",
+            K::Malformed,
+        ),
+        (
+            b"n,,n=us=er,r=abc",
+            "e=invalid-username-encoding",
+            K::Malformed,
+        ),
+        (
+            b"n,,n=us=2c,r=abc",
+            "e=invalid-username-encoding",
+            K::Malformed,
+        ),
+        (b"n,,n=,r=abc", "e=invalid-username-encoding", K::Malformed),
+        (
+            b"n,,n=u\xffser,r=abc",
+            "e=invalid-username-encoding",
+            K::Malformed,
+        ),
+        (
+            b"n,,n=u\x00ser,r=abc",
+            "e=invalid-username-encoding",
+            K::Malformed,
+        ),
+        (
+            b"n,,n=user\x07,r=abc",
+            "e=invalid-username-encoding",
+            K::Malformed,
+        ),
+        (
+            b"n,,m=ext,n=user,r=abc",
+            "e=extensions-not-supported",
+            K::Protocol,
+        ),
+        (b"n,,r=abc,n=user", "e=invalid-encoding", K::Malformed),
+        (b"n,,n=user", "e=invalid-encoding", K::Malformed),
+        (b"n,,n=user,r=", "e=invalid-encoding", K::Malformed),
+        (b"n,,n=user,r=a b", "e=invalid-encoding", K::Malformed),
+        (b"n,,n=user,r=ab\x7f", "e=invalid-encoding", K::Malformed),
+        (b"n,,n=user,r=abc,r=def", "e=invalid-encoding", K::Malformed),
+        (
+            b"n,,n=user,r=abc,x=1,x=2",
+            "e=invalid-encoding",
+            K::Malformed,
+        ),
+        (b"n,,n=user,r=abc,m=1", "e=invalid-encoding", K::Malformed),
+        (b"n,,n=user,r=abc,", "e=invalid-encoding", K::Malformed),
+        (b"n,,n=user,r=abc,xy=1", "e=invalid-encoding", K::Malformed),
+        (b"n,,n=user,r=abc,x=", "e=invalid-encoding", K::Malformed),
+        // A bare mechanism with p=.
+        (
+            b"p=tls-exporter,,n=user,r=abc",
+            "e=channel-binding-not-supported",
+            K::Protocol,
+        ),
+    ];
+    for (msg, wire, kind) in cases {
+        let (got_wire, got_kind) = first_fails(msg);
+        assert_eq!(
+            String::from_utf8_lossy(&got_wire),
+            *wire,
+            "{:?}",
+            String::from_utf8_lossy(msg)
+        );
+        assert_eq!(got_kind, *kind, "{:?}", String::from_utf8_lossy(msg));
+    }
+    // Limits on lengths.
+    let long_name = format!("n,,n={},r=abc", "u".repeat(2000));
+    assert_eq!(
+        first_fails(long_name.as_bytes()).0,
+        b"e=invalid-username-encoding"
+    );
+    let long_nonce = format!("n,,n=user,r={}", "a".repeat(600));
+    assert_eq!(first_fails(long_nonce.as_bytes()).0, b"e=invalid-encoding");
+    let huge = vec![b'a'; 10_000];
+    assert_eq!(first_fails(&huge).1, FailureKind::MessageTooLarge);
+}
+
+#[test]
+fn unknown_optional_extensions_are_ignored() {
+    let mut s = server();
+    let step = s
+        .start(Some(b"n,,n=user,r=abcdefgh,x=whatever=1,Z=2"))
+        .unwrap();
+    assert!(matches!(step, ServerStep::NeedCredentials(_)));
+}
+
+fn to_final(s: &mut ScramServer, first: &[u8]) -> String {
+    let ServerStep::NeedCredentials(_) = s.start(Some(first)).unwrap() else {
+        panic!()
+    };
+    let ServerStep::Challenge(sf) = s
+        .provide(Verdict::ScramFound {
+            credentials: creds(),
+            authzid_granted: false,
+        })
+        .unwrap()
+    else {
+        panic!()
+    };
+    String::from_utf8(sf).unwrap()
+}
+
+#[test]
+fn client_final_must_reject_list() {
+    let proof = "p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=";
+    let cases: Vec<(String, &str, FailureKind)> = {
+        let mut s = server();
+        let sf = to_final(&mut s, b"n,,n=user,r=abcdefgh");
+        let r = sf.split(',').next().unwrap().to_owned();
+        vec![
+            (
+                format!("{r},c=biws,{proof}"),
+                "e=invalid-encoding",
+                FailureKind::Malformed,
+            ),
+            (
+                format!("c=biws,{r}"),
+                "e=invalid-encoding",
+                FailureKind::Malformed,
+            ),
+            (
+                format!("c=biws,{proof},{r}"),
+                "e=invalid-encoding",
+                FailureKind::Malformed,
+            ),
+            (
+                format!("c=biws,{r},{proof},x=1"),
+                "e=invalid-encoding",
+                FailureKind::Malformed,
+            ),
+            (
+                format!("c=biws,{r},r=x,{proof}"),
+                "e=invalid-encoding",
+                FailureKind::Malformed,
+            ),
+            (
+                format!("c=biw,{r},{proof}"),
+                "e=invalid-encoding",
+                FailureKind::Malformed,
+            ),
+            (
+                format!("c=biws,{r},p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVR="),
+                "e=invalid-encoding",
+                FailureKind::Malformed,
+            ),
+            (
+                format!("c=biws,{r},p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndV"),
+                "e=invalid-encoding",
+                FailureKind::Malformed,
+            ),
+            (
+                format!("c=eSws,{r},{proof}"),
+                "e=channel-bindings-dont-match",
+                FailureKind::ChannelBindingMismatch,
+            ),
+            (
+                format!("c=biws,r=abcdefgh,{proof}"),
+                "e=other-error",
+                FailureKind::Protocol,
+            ),
+            (
+                format!("c=biws,{r}x,{proof}"),
+                "e=other-error",
+                FailureKind::Protocol,
+            ),
+            (
+                format!("c=biws,{r},p=AAAA"),
+                "e=invalid-proof",
+                FailureKind::Malformed,
+            ),
+            (
+                format!("c=biws,{r},{proof}"),
+                "e=invalid-proof",
+                FailureKind::InvalidCredentials,
+            ),
+            (
+                format!("c=biws,{r},e=1,{proof}"),
+                "e=invalid-proof",
+                FailureKind::InvalidCredentials,
+            ),
+        ]
+    };
+    for (msg, wire, kind) in cases {
+        let mut s = server();
+        to_final(&mut s, b"n,,n=user,r=abcdefgh");
+        let ServerStep::Failure(f) = s.step(msg.as_bytes()).unwrap() else {
+            panic!("{msg} accepted")
+        };
+        assert_eq!(f.message().unwrap(), wire.as_bytes(), "{msg}");
+        assert_eq!(f.reason().kind(), kind, "{msg}");
+        // Terminal.
+        assert_eq!(s.step(b"x").unwrap_err(), Error::Finished);
+    }
+}
+
+#[test]
+fn unknown_user_is_indistinguishable_from_wrong_password() {
+    // Same iteration count and salt length as the real account.
+    let mut wrong = client("user", "not the password")
+        .with_client_nonce("fixedclientnonce0123")
+        .unwrap();
+    let mut srv = server().with_server_nonce("fixedservernonce0123").unwrap();
+    let a = exchange(&mut wrong, &mut srv, Store::Found(creds()), no_tamper);
+
+    let mut ghost = client("anon", "whatever")
+        .with_client_nonce("fixedclientnonce0123")
+        .unwrap();
+    let mut srv = server().with_server_nonce("fixedservernonce0123").unwrap();
+    let b = exchange(
+        &mut ghost,
+        &mut srv,
+        Store::Rejected(FailureKind::UnknownUser),
+        no_tamper,
+    );
+
+    assert_eq!(a.shape(), b.shape(), "{a:?}\n{b:?}");
+    // Same structure: only the salt (and the user name and proof) differ.
+    let sf_a = String::from_utf8(a.messages[1].clone()).unwrap();
+    let sf_b = String::from_utf8(b.messages[1].clone()).unwrap();
+    let strip_salt = |s: &str| {
+        s.split(',')
+            .map(|f| if f.starts_with("s=") { "s=" } else { f })
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    assert_eq!(strip_salt(&sf_a), strip_salt(&sf_b));
+    assert_eq!(a.messages[3], b"e=invalid-proof");
+    assert_eq!(b.messages[3], b"e=invalid-proof");
+    assert_eq!(a.server_failure().smtp(), b.server_failure().smtp());
+    assert_eq!(a.server_failure().imap(), b.server_failure().imap());
+    assert_eq!(
+        a.server_failure().reason().kind(),
+        FailureKind::InvalidCredentials
+    );
+    assert_eq!(b.server_failure().reason().kind(), FailureKind::UnknownUser);
+    assert!(!a.client_ok() && !b.client_ok());
+
+    // The fake salt is deterministic per user and differs between users.
+    let salt_of = |user: &str| {
+        let mut s = server();
+        let first = format!("n,,n={user},r=abcdefgh");
+        let ServerStep::NeedCredentials(_) = s.start(Some(first.as_bytes())).unwrap() else {
+            panic!()
+        };
+        let ServerStep::Challenge(sf) = s
+            .provide(Verdict::Rejected(FailureKind::UnknownUser))
+            .unwrap()
+        else {
+            panic!()
+        };
+        let sf = String::from_utf8(sf).unwrap();
+        sf.split(',')
+            .find(|f| f.starts_with("s="))
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(salt_of("ghost"), salt_of("ghost"));
+    assert_ne!(salt_of("ghost"), salt_of("phantom"));
+    assert_eq!(b64(&salt_of("ghost")[2..]).len(), 16);
+}
+
+#[test]
+fn rejected_lookup_fails_at_the_end_with_its_reason() {
+    for kind in [
+        FailureKind::AccountDisabled,
+        FailureKind::Temporary,
+        FailureKind::Expired,
+    ] {
+        let mut c = client("user", "pencil");
+        let mut s = server();
+        let t = exchange(&mut c, &mut s, Store::Rejected(kind), no_tamper);
+        assert_eq!(t.messages.len(), 4);
+        assert_eq!(t.messages[3], b"e=invalid-proof");
+        assert_eq!(t.server_failure().reason().kind(), kind);
+    }
+}
+
+#[test]
+fn correct_password_even_for_a_rejected_lookup_fails() {
+    // Fake credentials never verify, whatever the client sends.
+    let mut c = client("user", "pencil");
+    let mut s = server();
+    let t = exchange(
+        &mut c,
+        &mut s,
+        Store::Rejected(FailureKind::UnknownUser),
+        no_tamper,
+    );
+    assert!(!t.server_ok());
+}
+
+#[test]
+fn authzid_needs_the_applications_grant() {
+    let make = || {
+        ScramClient::new(
+            ScramClientConfig::new(),
+            ScramHash::Sha256,
+            false,
+            ClientCredentials::new("user")
+                .with_password("pencil")
+                .with_authzid("admin"),
+            &ConnectionInfo::tls(),
+            false,
+        )
+        .unwrap()
+    };
+    let mut s = server();
+    let t = exchange(&mut make(), &mut s, Store::Found(creds()), no_tamper);
+    let f = t.server_failure();
+    assert_eq!(f.reason().kind(), FailureKind::AuthorizationDenied);
+    assert_eq!(f.message().unwrap(), b"e=other-error");
+    assert_eq!(t.lookup_authcid.as_deref(), Some("user"));
+
+    let mut s = server();
+    let t = exchange(
+        &mut make(),
+        &mut s,
+        Store::FoundWithAuthzid(creds()),
+        no_tamper,
+    );
+    let Some(Ok(auth)) = &t.server else {
+        panic!("{t:?}")
+    };
+    assert_eq!(auth.authzid(), Some("admin"));
+    assert_eq!(auth.authcid(), "user");
+    assert!(t.client_ok());
+
+    // authzid equal to the authcid needs no grant.
+    let mut c = ScramClient::new(
+        ScramClientConfig::new(),
+        ScramHash::Sha256,
+        false,
+        ClientCredentials::new("user")
+            .with_password("pencil")
+            .with_authzid("user"),
+        &ConnectionInfo::tls(),
+        false,
+    )
+    .unwrap();
+    let mut s = server();
+    let t = exchange(&mut c, &mut s, Store::Found(creds()), no_tamper);
+    assert!(t.server_ok());
+}
+
+#[test]
+fn username_profiles() {
+    let lookup_name = |prep: UsernamePrep, first: &str| -> Option<String> {
+        let mut s = ScramServer::new(
+            server_config().with_username_prep(prep),
+            ScramHash::Sha256,
+            false,
+            &ConnectionInfo::tls(),
+        )
+        .unwrap();
+        match s.start(Some(first.as_bytes())).unwrap() {
+            ServerStep::NeedCredentials(r) => Some(r.authcid().to_owned()),
+            _ => None,
+        }
+    };
+    assert_eq!(
+        lookup_name(UsernamePrep::SaslPrep, "n,,n=ramo\u{301}n,r=abc").as_deref(),
+        Some("ram\u{f3}n")
+    );
+    assert_eq!(
+        lookup_name(UsernamePrep::None, "n,,n=ramo\u{301}n,r=abc").as_deref(),
+        Some("ramo\u{301}n")
+    );
+    assert_eq!(
+        lookup_name(UsernamePrep::PrecisCaseMapped, "n,,n=UsEr,r=abc").as_deref(),
+        Some("user")
+    );
+    assert_eq!(
+        lookup_name(UsernamePrep::SaslPrep, "n,,n=UsEr,r=abc").as_deref(),
+        Some("UsEr")
+    );
+}
+
+#[test]
+fn misuse_is_an_error_not_a_panic() {
+    let mut s = server();
+    assert_eq!(s.step(b"x").unwrap_err(), Error::NotStarted);
+    assert_eq!(
+        s.provide(Verdict::Rejected(FailureKind::UnknownUser))
+            .unwrap_err(),
+        Error::NotStarted
+    );
+    // No initial response: an empty challenge asks for it.
+    let ServerStep::Challenge(c) = s.start(None).unwrap() else {
+        panic!()
+    };
+    assert!(c.is_empty());
+    assert_eq!(s.start(None).unwrap_err(), Error::AlreadyStarted);
+    let ServerStep::NeedCredentials(_) = s.step(b"n,,n=user,r=abcdefgh").unwrap() else {
+        panic!()
+    };
+    assert_eq!(s.step(b"x").unwrap_err(), Error::RequestPending);
+    // A password verdict for a SCRAM lookup, or credentials of another hash.
+    assert_eq!(
+        s.provide(Verdict::PasswordValid {
+            authzid_granted: false
+        })
+        .unwrap_err(),
+        Error::AnswerMismatch
+    );
+    let mut s = server();
+    let ServerStep::NeedCredentials(_) = s.start(Some(b"n,,n=user,r=abcdefgh")).unwrap() else {
+        panic!()
+    };
+    let sha1 = derive(ScramHash::Sha1, "pencil", b"0123456789abcdef", 16).unwrap();
+    assert_eq!(
+        s.provide(Verdict::ScramFound {
+            credentials: sha1,
+            authzid_granted: false
+        })
+        .unwrap_err(),
+        Error::AnswerMismatch
+    );
+    // A failing random source is a local error.
+    let mut s = ScramServer::new(
+        server_config().with_random(std::sync::Arc::new(FailingRandom)),
+        ScramHash::Sha256,
+        false,
+        &ConnectionInfo::tls(),
+    )
+    .unwrap();
+    let ServerStep::NeedCredentials(_) = s.start(Some(b"n,,n=user,r=abcdefgh")).unwrap() else {
+        panic!()
+    };
+    assert_eq!(
+        s.provide(Verdict::ScramFound {
+            credentials: creds(),
+            authzid_granted: false
+        })
+        .unwrap_err(),
+        Error::Random
+    );
+    // Short server secrets are refused.
+    assert!(matches!(
+        sasl_scram::ScramServerConfig::new(*b"short"),
+        Err(Error::Config(_))
+    ));
+    assert!(matches!(s.with_server_nonce("a,b"), Err(Error::Config(_))));
+}
+
+#[test]
+fn server_nonce_is_random_base64_of_18_bytes() {
+    let mut s = server();
+    let sf = to_final(&mut s, b"n,,n=user,r=abcdefgh");
+    let r = sf.split(',').next().unwrap();
+    let server_part = r.strip_prefix("r=abcdefgh").unwrap();
+    assert_eq!(server_part.len(), 24);
+    assert!(!server_part.contains(','));
+    let _ = Request::authcid;
+}

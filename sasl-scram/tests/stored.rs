@@ -1,0 +1,249 @@
+//! Stored credential formats (SPECS §2.9 examples), derivation, malformed strings.
+// Test helpers outside #[test] functions may panic: clippy.toml only exempts the
+// test functions themselves.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+#[path = "common/helpers.rs"]
+mod helpers;
+
+use helpers::*;
+use sasl_core::ScramHash;
+use sasl_scram::{
+    PasswordPrep, StoredError, StoredFormat, derive, derive_client_keys, derive_with,
+    derive_with_random_salt, format_stored, parse_stored, parse_stored_as,
+};
+
+const DOVECOT_256: &str = "{SCRAM-SHA-256}4096,W22ZaJ0SNY7soEsUEjb6gQ==,WG5d8oPm3OtcPnkdi4Uo7BkeZkBFzpcXkuLmtbsT4qY=,wfPLwcE6nTWhTAmQ7tl2KeoiWGPlZqQxSrmfPwDl2dU=";
+const PG_256: &str = "SCRAM-SHA-256$4096:W22ZaJ0SNY7soEsUEjb6gQ==$WG5d8oPm3OtcPnkdi4Uo7BkeZkBFzpcXkuLmtbsT4qY=:wfPLwcE6nTWhTAmQ7tl2KeoiWGPlZqQxSrmfPwDl2dU=";
+const RFC5803_1: &str =
+    "SCRAM-SHA-1$4096:QSXCR+Q6sek8bf92$6dlGYMOdZcOPutkcNY8U2g7vK9Y=:D+CSWLOshSulAsxiupA+qs2/fTE=";
+
+#[test]
+fn spec_examples_round_trip() {
+    let rfc7677 = derive(
+        ScramHash::Sha256,
+        "pencil",
+        &b64("W22ZaJ0SNY7soEsUEjb6gQ=="),
+        4096,
+    )
+    .unwrap();
+    assert_eq!(
+        format_stored(&rfc7677, StoredFormat::Dovecot).unwrap(),
+        DOVECOT_256
+    );
+    assert_eq!(
+        format_stored(&rfc7677, StoredFormat::PostgreSql).unwrap(),
+        PG_256
+    );
+    let rfc5802 = derive(ScramHash::Sha1, "pencil", &b64("QSXCR+Q6sek8bf92"), 4096).unwrap();
+    assert_eq!(
+        format_stored(&rfc5802, StoredFormat::Rfc5803).unwrap(),
+        RFC5803_1
+    );
+
+    for (text, format, hash) in [
+        (DOVECOT_256, StoredFormat::Dovecot, ScramHash::Sha256),
+        (PG_256, StoredFormat::PostgreSql, ScramHash::Sha256),
+        (RFC5803_1, StoredFormat::Rfc5803, ScramHash::Sha1),
+    ] {
+        let parsed = parse_stored_as(text, format).unwrap();
+        assert_eq!(parsed.hash(), hash);
+        assert_eq!(parsed.iterations(), 4096);
+        assert_eq!(format_stored(&parsed, format).unwrap(), text);
+        let auto = parse_stored(text).unwrap();
+        assert_eq!(auto.stored_key(), parsed.stored_key());
+        assert_eq!(auto.server_key(), parsed.server_key());
+        assert_eq!(auto.salt(), parsed.salt());
+    }
+    let parsed = parse_stored(DOVECOT_256).unwrap();
+    assert_eq!(parsed.stored_key(), rfc7677.stored_key());
+    assert_eq!(parsed.server_key(), rfc7677.server_key());
+}
+
+#[test]
+fn every_hash_round_trips_in_dovecot_and_rfc5803() {
+    for hash in [ScramHash::Sha1, ScramHash::Sha256, ScramHash::Sha512] {
+        let creds = derive(hash, "secret", b"saltsaltsalt", 16).unwrap();
+        for format in [StoredFormat::Dovecot, StoredFormat::Rfc5803] {
+            let text = format_stored(&creds, format).unwrap();
+            let back = parse_stored_as(&text, format).unwrap();
+            assert_eq!(back.hash(), hash);
+            assert_eq!(back.stored_key(), creds.stored_key());
+            assert_eq!(format_stored(&back, format).unwrap(), text);
+        }
+    }
+    let sha1 = derive(ScramHash::Sha1, "secret", b"saltsaltsalt", 16).unwrap();
+    assert_eq!(
+        format_stored(&sha1, StoredFormat::PostgreSql),
+        Err(StoredError::UnsupportedHash(ScramHash::Sha1))
+    );
+    assert!(matches!(
+        parse_stored_as(RFC5803_1, StoredFormat::PostgreSql),
+        Err(StoredError::UnsupportedHash(ScramHash::Sha1))
+    ));
+}
+
+#[test]
+fn rfc5803_accepts_rfc3112_spaces() {
+    let spaced = "SCRAM-SHA-1 $ 4096:QSXCR+Q6sek8bf92 $ 6dlGYMOdZcOPutkcNY8U2g7vK9Y=:D+CSWLOshSulAsxiupA+qs2/fTE=";
+    assert!(parse_stored_as(spaced, StoredFormat::Rfc5803).is_ok());
+    assert!(parse_stored_as(spaced, StoredFormat::PostgreSql).is_err());
+}
+
+#[test]
+fn malformed_strings_give_clear_errors() {
+    use StoredError as E;
+    type Check = fn(&E) -> bool;
+    let cases: &[(&str, Check)] = &[
+        ("", |e| matches!(e, E::UnknownScheme(_))),
+        ("{SCRAM-MD5}1,a,b,c", |e| matches!(e, E::UnknownScheme(_))),
+        (
+            "{SCRAM-SHA-256-PLUS}4096,W22ZaJ0SNY7soEsUEjb6gQ==,WG5d8oPm3OtcPnkdi4Uo7BkeZkBFzpcXkuLmtbsT4qY=,wfPLwcE6nTWhTAmQ7tl2KeoiWGPlZqQxSrmfPwDl2dU=",
+            |e| matches!(e, E::UnknownScheme(_)),
+        ),
+        ("{SCRAM-SHA-256", |e| matches!(e, E::MissingField(_))),
+        ("{SCRAM-SHA-256}4096,W22ZaJ0SNY7soEsUEjb6gQ==", |e| {
+            matches!(e, E::MissingField("StoredKey"))
+        }),
+        (
+            "{SCRAM-SHA-256}4096,W22ZaJ0SNY7soEsUEjb6gQ==,WG5d8oPm3OtcPnkdi4Uo7BkeZkBFzpcXkuLmtbsT4qY=",
+            |e| matches!(e, E::MissingField("ServerKey")),
+        ),
+        (
+            "{SCRAM-SHA-256}4096,W22ZaJ0SNY7soEsUEjb6gQ==,WG5d8oPm3OtcPnkdi4Uo7BkeZkBFzpcXkuLmtbsT4qY=,wfPLwcE6nTWhTAmQ7tl2KeoiWGPlZqQxSrmfPwDl2dU=,x",
+            |e| matches!(e, E::TrailingData),
+        ),
+        (
+            "{SCRAM-SHA-256}04096,W22ZaJ0SNY7soEsUEjb6gQ==,WG5d8oPm3OtcPnkdi4Uo7BkeZkBFzpcXkuLmtbsT4qY=,wfPLwcE6nTWhTAmQ7tl2KeoiWGPlZqQxSrmfPwDl2dU=",
+            |e| matches!(e, E::InvalidIterations),
+        ),
+        (
+            "{SCRAM-SHA-256}0,W22ZaJ0SNY7soEsUEjb6gQ==,WG5d8oPm3OtcPnkdi4Uo7BkeZkBFzpcXkuLmtbsT4qY=,wfPLwcE6nTWhTAmQ7tl2KeoiWGPlZqQxSrmfPwDl2dU=",
+            |e| matches!(e, E::InvalidIterations),
+        ),
+        (
+            "{SCRAM-SHA-256}99999999999,W22ZaJ0SNY7soEsUEjb6gQ==,WG5d8oPm3OtcPnkdi4Uo7BkeZkBFzpcXkuLmtbsT4qY=,wfPLwcE6nTWhTAmQ7tl2KeoiWGPlZqQxSrmfPwDl2dU=",
+            |e| matches!(e, E::InvalidIterations),
+        ),
+        (
+            "{SCRAM-SHA-256}20000000,W22ZaJ0SNY7soEsUEjb6gQ==,WG5d8oPm3OtcPnkdi4Uo7BkeZkBFzpcXkuLmtbsT4qY=,wfPLwcE6nTWhTAmQ7tl2KeoiWGPlZqQxSrmfPwDl2dU=",
+            |e| matches!(e, E::InvalidIterations),
+        ),
+        (
+            "{SCRAM-SHA-256}4096,W22ZaJ0SNY7soEsUEjb6gQ=,WG5d8oPm3OtcPnkdi4Uo7BkeZkBFzpcXkuLmtbsT4qY=,wfPLwcE6nTWhTAmQ7tl2KeoiWGPlZqQxSrmfPwDl2dU=",
+            |e| matches!(e, E::InvalidBase64("salt")),
+        ),
+        (
+            "{SCRAM-SHA-256}4096,,WG5d8oPm3OtcPnkdi4Uo7BkeZkBFzpcXkuLmtbsT4qY=,wfPLwcE6nTWhTAmQ7tl2KeoiWGPlZqQxSrmfPwDl2dU=",
+            |e| matches!(e, E::InvalidBase64("salt")),
+        ),
+        (
+            "{SCRAM-SHA-256}4096,W22ZaJ0SNY7soEsUEjb6gQ==,6dlGYMOdZcOPutkcNY8U2g7vK9Y=,wfPLwcE6nTWhTAmQ7tl2KeoiWGPlZqQxSrmfPwDl2dU=",
+            |e| {
+                matches!(
+                    e,
+                    E::WrongKeyLength {
+                        field: "StoredKey",
+                        expected: 32,
+                        found: 20
+                    }
+                )
+            },
+        ),
+        (
+            "{SCRAM-SHA-256}4096,W22ZaJ0SNY7soEsUEjb6gQ==,WG5d8oPm3OtcPnkdi4Uo7BkeZkBFzpcXkuLmtbsT4qY=,wfPLwcE6nTWhTAmQ 7tl2KeoiWGPlZqQxSrmfPwDl2dU=",
+            |e| matches!(e, E::InvalidBase64("ServerKey")),
+        ),
+        ("SCRAM-SHA-256$4096:W22ZaJ0SNY7soEsUEjb6gQ==", |e| {
+            matches!(e, E::MissingField(_))
+        }),
+        (
+            "SCRAM-SHA-256$4096$WG5d8oPm3OtcPnkdi4Uo7BkeZkBFzpcXkuLmtbsT4qY=:wfPLwcE6nTWhTAmQ7tl2KeoiWGPlZqQxSrmfPwDl2dU=",
+            |e| matches!(e, E::MissingField("salt")),
+        ),
+        (
+            "SCRAM-SHA-256$4096:W22ZaJ0SNY7soEsUEjb6gQ==$WG5d8oPm3OtcPnkdi4Uo7BkeZkBFzpcXkuLmtbsT4qY=",
+            |e| matches!(e, E::MissingField("ServerKey")),
+        ),
+        (
+            "SCRAM-SHA-256$4096:W22ZaJ0SNY7soEsUEjb6gQ==$WG5d8oPm3OtcPnkdi4Uo7BkeZkBFzpcXkuLmtbsT4qY=:wfPLwcE6nTWhTAmQ7tl2KeoiWGPlZqQxSrmfPwDl2dU=$",
+            |e| matches!(e, E::TrailingData),
+        ),
+        (
+            "SCRAM-SHA-256$4096:W22ZaJ0SNY7soEsUEjb6gQ==:x$WG5d8oPm3OtcPnkdi4Uo7BkeZkBFzpcXkuLmtbsT4qY=:wfPLwcE6nTWhTAmQ7tl2KeoiWGPlZqQxSrmfPwDl2dU=",
+            |e| matches!(e, E::TrailingData),
+        ),
+        ("MD5$4096:W22ZaJ0SNY7soEsUEjb6gQ==$a:b", |e| {
+            matches!(e, E::UnknownScheme(_))
+        }),
+    ];
+    for (text, check) in cases {
+        let err = parse_stored(text).expect_err(text);
+        assert!(check(&err), "{text}: {err:?}");
+        assert!(!err.to_string().is_empty());
+    }
+}
+
+#[test]
+fn derive_variants() {
+    let salt = b64("W22ZaJ0SNY7soEsUEjb6gQ==");
+    // SASLprep by default; PasswordPrep::None keeps the bytes (Dovecot).
+    let prepped = derive(ScramHash::Sha256, "p\u{212B}ssword", &salt, 64).unwrap();
+    let normal = derive_with(
+        ScramHash::Sha256,
+        "p\u{00C5}ssword",
+        &salt,
+        64,
+        PasswordPrep::None,
+    )
+    .unwrap();
+    let raw = derive_with(
+        ScramHash::Sha256,
+        "p\u{212B}ssword",
+        &salt,
+        64,
+        PasswordPrep::None,
+    )
+    .unwrap();
+    assert_eq!(prepped.stored_key(), normal.stored_key());
+    assert_ne!(raw.stored_key(), normal.stored_key());
+    // A password SASLprep prohibits.
+    assert_eq!(
+        derive(ScramHash::Sha256, "bad\u{0007}", &salt, 64).unwrap_err(),
+        StoredError::PasswordPreparation
+    );
+    assert_eq!(
+        derive(ScramHash::Sha256, "x", &salt, 0).unwrap_err(),
+        StoredError::InvalidIterations
+    );
+    assert_eq!(
+        derive(ScramHash::Sha256, "x", b"", 1).unwrap_err(),
+        StoredError::InvalidSalt
+    );
+    let random = CountingRandom::default();
+    let a = derive_with_random_salt(ScramHash::Sha512, "x", 16, &random).unwrap();
+    let b = derive_with_random_salt(ScramHash::Sha512, "x", 16, &random).unwrap();
+    assert_eq!(a.salt().len(), 16);
+    assert_ne!(a.salt(), b.salt());
+    assert_eq!(
+        derive_with_random_salt(ScramHash::Sha1, "x", 16, &FailingRandom).unwrap_err(),
+        StoredError::Random
+    );
+    let keys = derive_client_keys(
+        ScramHash::Sha256,
+        "pencil",
+        &salt,
+        4096,
+        PasswordPrep::SaslPrep,
+    )
+    .unwrap();
+    assert_eq!(
+        keys.client_key(),
+        hex("a60fc923d67e8644a92d16b96eda5ef4656b0c725c484374be25535576996e8b")
+    );
+}
