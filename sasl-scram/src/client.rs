@@ -376,6 +376,15 @@ impl ScramClient {
     }
 
     fn server_first(&mut self, msg: &[u8]) -> ClientStep {
+        // RFC 5802 has no error at this step, but deployed servers (scramp, for example)
+        // send `e=...` in place of the server-first; keep their reason for the caller.
+        if msg.starts_with(b"e=") {
+            self.state = State::Done;
+            return ClientStep::Abort(match parse_server_final(msg) {
+                Ok(ServerFinal::Error(value)) => failure_for_server_error(value),
+                _ => ClientFailure::new(FailureKind::Protocol, "malformed server error"),
+            });
+        }
         match self.server_first_inner(msg) {
             Ok(reply) => {
                 self.state = State::AwaitServerFinal;

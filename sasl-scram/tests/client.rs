@@ -72,7 +72,6 @@ fn server_first_must_reject_list() {
         format!("{good_nonce},s=QSXCR+Q6,i=4096"),
         format!("{good_nonce},s={},i=4096", "A".repeat(400)),
         format!("{good_nonce} x,s=QSXCR+Q6sek8bf92,i=4096"),
-        "e=other-error".into(),
     ];
     for sf in cases {
         let kind = server_first_aborts(&mut client(), &sf);
@@ -81,6 +80,29 @@ fn server_first_must_reject_list() {
             "{sf}: {kind:?}"
         );
     }
+    // An error in place of the server-first ends the exchange and keeps the value.
+    for (sf, kind, value) in [
+        ("e=other-error", FailureKind::Rejected, "other-error"),
+        (
+            "e=server-does-support-channel-binding",
+            FailureKind::ChannelBindingDowngrade,
+            "server-does-support-channel-binding",
+        ),
+        ("e=no-resources", FailureKind::Temporary, "no-resources"),
+    ] {
+        let mut c = client();
+        let _ = c.start().unwrap();
+        let ClientStep::Abort(f) = c.step(sf.as_bytes()).unwrap() else {
+            panic!("{sf}")
+        };
+        assert_eq!(f.reason().kind(), kind, "{sf}");
+        assert_eq!(f.server_error(), Some(value), "{sf}");
+        assert!(c.step(b"r=x").is_err(), "{sf}: the exchange is over");
+    }
+    assert_eq!(
+        server_first_aborts(&mut client(), "e="),
+        FailureKind::Protocol
+    );
     // Unknown extensions after i= are ignored.
     let mut c = client();
     let _ = c.start().unwrap();
