@@ -62,17 +62,25 @@ impl ConnectionInfo {
 
     /// Adds channel-binding data for this connection. The first one added is the one
     /// a client uses (put `tls-exporter` first on TLS 1.3).
+    ///
+    /// Empty data is not a binding (RFC 5802 requires at least one octet): it is
+    /// ignored, so a failed extraction that produced nothing can never make an
+    /// exchange look channel-bound.
     pub fn with_channel_binding(mut self, binding: ChannelBinding) -> Self {
-        self.bindings.push(binding);
+        if !binding.data().is_empty() {
+            self.bindings.push(binding);
+        }
         self
     }
 
-    /// Adds several bindings, in order of preference.
+    /// Adds several bindings, in order of preference (empty ones are ignored, as in
+    /// [`with_channel_binding`](Self::with_channel_binding)).
     pub fn with_channel_bindings(
         mut self,
         bindings: impl IntoIterator<Item = ChannelBinding>,
     ) -> Self {
-        self.bindings.extend(bindings);
+        self.bindings
+            .extend(bindings.into_iter().filter(|b| !b.data().is_empty()));
         self
     }
 

@@ -105,7 +105,7 @@ pub use limits::Limits;
 pub use mechanism::Mechanism;
 pub use mechanism_api::{
     ChannelBindingUse, ClientContext, ClientMechanism, ClientMechanismFactory, MechanismProperties,
-    ServerMechanism, ServerMechanismFactory,
+    ServerContext, ServerMechanism, ServerMechanismFactory,
 };
 pub use prep::{PrecisProfile, PrepError, SaslprepMode, saslprep};
 pub use random::{OsRandom, RandomSource, SharedRandom, os_random};

@@ -68,6 +68,28 @@ pub trait ServerMechanism: Send {
     fn provide(&mut self, verdict: Verdict) -> Result<ServerStep, Error>;
 }
 
+/// What a server factory gets when starting an exchange.
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub struct ServerContext<'a> {
+    /// The connection facts (TLS, channel binding).
+    pub connection: &'a ConnectionInfo,
+    /// Whether the server offers the `-PLUS` variant of this mechanism's family on this
+    /// connection. A SCRAM server rejects the `y` flag (a downgrade) only then: a client
+    /// that can bind but was not offered `-PLUS` rightly sends `y`.
+    pub offers_plus: bool,
+}
+
+impl<'a> ServerContext<'a> {
+    /// Builds a context.
+    pub fn new(connection: &'a ConnectionInfo, offers_plus: bool) -> Self {
+        Self {
+            connection,
+            offers_plus,
+        }
+    }
+}
+
 /// Makes server mechanism instances; what [`ServerMechanisms`](crate::ServerMechanisms)
 /// holds.
 pub trait ServerMechanismFactory: Send + Sync {
@@ -78,7 +100,7 @@ pub trait ServerMechanismFactory: Send + Sync {
     fn properties(&self) -> MechanismProperties;
 
     /// Starts one exchange on a connection.
-    fn start(&self, connection: &ConnectionInfo) -> Result<Box<dyn ServerMechanism>, Error>;
+    fn start(&self, context: &ServerContext<'_>) -> Result<Box<dyn ServerMechanism>, Error>;
 }
 
 /// A client-side mechanism instance: one exchange.

@@ -6,7 +6,7 @@ use crate::connection::{ConnectionInfo, SuccessData};
 use crate::failure::{FailureKind, FailureReason, ImapResponse, SmtpReply};
 use crate::limits::Limits;
 use crate::mechanism::Mechanism;
-use crate::mechanism_api::{ServerMechanism, ServerMechanismFactory};
+use crate::mechanism_api::{ServerContext, ServerMechanism, ServerMechanismFactory};
 use crate::request::{Answer, Request, Store, Ticket, new_session_id};
 use std::sync::Arc;
 
@@ -222,6 +222,18 @@ impl ServerMechanisms {
             .collect()
     }
 
+    /// Whether the `-PLUS` variant of `mechanism`'s family is offered on this connection.
+    fn offers_plus(&self, mechanism: &Mechanism, connection: &ConnectionInfo) -> bool {
+        let base = mechanism
+            .as_str()
+            .strip_suffix("-PLUS")
+            .unwrap_or(mechanism.as_str());
+        self.factories.iter().any(|f| {
+            let name = f.mechanism();
+            name.as_str().strip_suffix("-PLUS") == Some(base) && connection.permits(&f.properties())
+        })
+    }
+
     /// Starts a session for the mechanism the client named (case-insensitive).
     ///
     /// [`Error::UnknownMechanism`] and [`Error::MechanismNotAvailable`] are caused by
@@ -237,7 +249,8 @@ impl ServerMechanisms {
         if !connection.permits(&factory.properties()) {
             return Err(Error::MechanismNotAvailable(wanted.to_string()));
         }
-        let mechanism = factory.start(connection)?;
+        let offers_plus = self.offers_plus(&wanted, connection);
+        let mechanism = factory.start(&ServerContext::new(connection, offers_plus))?;
         Ok(ServerSession::new(
             wanted,
             mechanism,

@@ -51,7 +51,7 @@ impl ServerMechanismFactory for Factory {
     fn properties(&self) -> MechanismProperties {
         MechanismProperties::protected(self.1)
     }
-    fn start(&self, _c: &ConnectionInfo) -> Result<Box<dyn ServerMechanism>, Error> {
+    fn start(&self, _c: &sasl_core::ServerContext<'_>) -> Result<Box<dyn ServerMechanism>, Error> {
         Ok(Box::new(EchoServer))
     }
 }

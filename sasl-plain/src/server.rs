@@ -3,8 +3,8 @@
 use crate::fields::{FieldError, FieldKind, FieldLimits, Preparation, prepare_field};
 use crate::{LOGIN, PLAIN};
 use sasl_core::{
-    Authenticated, ConnectionInfo, Error, Failed, FailureKind, Mechanism, MechanismProperties,
-    Request, Secret, ServerMechanism, ServerMechanismFactory, ServerStep, Verdict, VerifyPassword,
+    Authenticated, Error, Failed, FailureKind, Mechanism, MechanismProperties, Request, Secret,
+    ServerContext, ServerMechanism, ServerMechanismFactory, ServerStep, Verdict, VerifyPassword,
 };
 
 /// PLAIN server settings.
@@ -257,7 +257,7 @@ impl ServerMechanismFactory for PlainServerFactory {
         MechanismProperties::PLAINTEXT
     }
 
-    fn start(&self, _connection: &ConnectionInfo) -> Result<Box<dyn ServerMechanism>, Error> {
+    fn start(&self, _context: &ServerContext<'_>) -> Result<Box<dyn ServerMechanism>, Error> {
         Ok(Box::new(PlainServer::with_config(self.0)))
     }
 }
@@ -408,7 +408,7 @@ impl ServerMechanismFactory for LoginServerFactory {
         MechanismProperties::PLAINTEXT
     }
 
-    fn start(&self, _connection: &ConnectionInfo) -> Result<Box<dyn ServerMechanism>, Error> {
+    fn start(&self, _context: &ServerContext<'_>) -> Result<Box<dyn ServerMechanism>, Error> {
         Ok(Box::new(LoginServer::with_config(self.0)))
     }
 }

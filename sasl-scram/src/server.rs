@@ -185,6 +185,9 @@ pub struct ScramServer {
     mechanism: Mechanism,
     plus: bool,
     can_bind: bool,
+    /// Whether this server offers the `-PLUS` variant on this connection: only then is
+    /// a `y` flag a downgrade.
+    plus_offered: bool,
     policy: ChannelBindingPolicy,
     bindings: [Option<CbData>; 3],
     fixed_nonce: Option<String>,
@@ -252,6 +255,7 @@ impl ScramServer {
             mechanism,
             plus,
             can_bind: connection.can_bind(),
+            plus_offered: connection.can_bind(),
             policy: connection.policy(),
             bindings,
             fixed_nonce: None,
@@ -290,6 +294,16 @@ impl ScramServer {
         }
         self.fixed_nonce = Some(nonce.to_owned());
         Ok(self)
+    }
+
+    /// Says whether this server advertised the `-PLUS` variant of this mechanism on
+    /// this connection. Only then is a client's `y` flag a downgrade and rejected; a
+    /// client that can bind but was not offered `-PLUS` rightly sends `y`. The default
+    /// assumes `-PLUS` is offered whenever the connection has binding data (the safe
+    /// choice); the session registry sets it from what it actually advertises.
+    pub fn offering_plus(mut self, offered: bool) -> Self {
+        self.plus_offered = offered;
+        self
     }
 
     /// The mechanism of this exchange.
@@ -355,11 +369,11 @@ impl ScramServer {
                     "-PLUS mechanism used without channel binding (flag n or y)",
                 ));
             }
-            Flag::Y if self.can_bind => {
+            Flag::Y if self.plus_offered => {
                 return Err(Reject::new(
                     E::ServerDoesSupportChannelBinding,
                     FailureKind::ChannelBindingDowngrade,
-                    "client sent y although this server can bind: possible downgrade",
+                    "client sent y although this server offers -PLUS: possible downgrade",
                 ));
             }
             Flag::Y | Flag::N => {

@@ -5,7 +5,7 @@ use crate::hash::Alg;
 use crate::server::{ScramServer, ScramServerConfig};
 use sasl_core::{
     ChannelBindingUse, ClientContext, ClientCredentials, ClientMechanism, ClientMechanismFactory,
-    ConnectionInfo, Error, Mechanism, MechanismProperties, ScramHash, ServerMechanism,
+    Error, Mechanism, MechanismProperties, ScramHash, ServerContext, ServerMechanism,
     ServerMechanismFactory,
 };
 use std::sync::Arc;
@@ -82,13 +82,14 @@ impl ServerMechanismFactory for ScramServerFactory {
         properties(self.plus)
     }
 
-    fn start(&self, connection: &ConnectionInfo) -> Result<Box<dyn ServerMechanism>, Error> {
-        Ok(Box::new(ScramServer::with_alg(
+    fn start(&self, context: &ServerContext<'_>) -> Result<Box<dyn ServerMechanism>, Error> {
+        let server = ScramServer::with_alg(
             Arc::clone(&self.config),
             self.alg,
             self.plus,
-            connection,
-        )?))
+            context.connection,
+        )?;
+        Ok(Box::new(server.offering_plus(context.offers_plus)))
     }
 }
 

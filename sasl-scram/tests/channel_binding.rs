@@ -215,3 +215,68 @@ fn stripped_or_swapped_binding_in_client_final_fails() {
         FailureKind::ChannelBindingMismatch
     );
 }
+
+/// RFC 5801 §5: `y` is a downgrade only if the server offered `-PLUS`. A server that
+/// registers only bare SCRAM on a connection with binding data must accept `y`.
+#[test]
+fn y_is_accepted_when_the_server_offers_no_plus() {
+    use sasl_core::{ClientMechanisms, ServerMechanisms};
+    let cb = bound(T::TlsExporter, &[5; 32]);
+    let bare_only = ServerMechanisms::new().with(
+        ScramServer::factory(
+            std::sync::Arc::new(server_config()),
+            ScramHash::Sha256,
+            false,
+        )
+        .unwrap(),
+    );
+    let advertised = bare_only.advertise(&cb);
+    assert_eq!(advertised.len(), 1);
+    let clients =
+        ClientMechanisms::new().with_all(sasl_scram::client_factories(ScramClientConfig::new()));
+    let store = |r: sasl_core::Request| match r {
+        sasl_core::Request::ScramLookup(l) => l.found(creds()),
+        other => other.unavailable(),
+    };
+    let run = |servers: &ServerMechanisms| {
+        let client = clients
+            .start(
+                "SCRAM-SHA-256",
+                &advertised,
+                ClientCredentials::new("user").with_password("pencil"),
+                &cb,
+            )
+            .unwrap();
+        let server = servers.start("SCRAM-SHA-256", &cb).unwrap();
+        sasl_test::Driver::new(client, server, store).run().unwrap()
+    };
+    let t = run(&bare_only);
+    assert!(t.client_messages()[0].starts_with(b"y,,"));
+    assert!(t.both_succeeded(), "{}", t.shape());
+    assert!(!t.authenticated().unwrap().channel_bound());
+
+    // The same client against a server that does offer -PLUS here: a downgrade.
+    let with_plus = ServerMechanisms::new().with_all(sasl_scram::server_factories(server_config()));
+    let t = run(&with_plus);
+    let failure = t.server_failure().expect("y must be rejected");
+    assert_eq!(
+        failure.reason().kind(),
+        FailureKind::ChannelBindingDowngrade
+    );
+    assert_eq!(
+        failure.message(),
+        Some(&b"e=server-does-support-channel-binding"[..])
+    );
+}
+
+/// Empty binding data is no binding: it cannot make an exchange look bound.
+#[test]
+fn empty_binding_data_is_ignored() {
+    let conn = bound(T::TlsExporter, &[]);
+    assert!(!conn.can_bind());
+    assert!(conn.bindings().is_empty());
+    assert!(matches!(
+        ScramServer::new(server_config(), ScramHash::Sha256, true, &conn),
+        Err(Error::MechanismNotAvailable(_))
+    ));
+}
