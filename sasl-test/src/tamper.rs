@@ -51,7 +51,7 @@ pub fn replace(
     index: usize,
     from: &[u8],
     to: &[u8],
-) -> impl FnMut(&Message) -> Option<Vec<u8>> {
+) -> impl FnMut(&Message) -> Option<Vec<u8>> + use<> {
     let (from, to) = (from.to_vec(), to.to_vec());
     move |m| {
         if m.direction != direction || m.index != index || from.is_empty() {
@@ -74,7 +74,7 @@ pub fn substitute(
     direction: Direction,
     index: usize,
     with: &[u8],
-) -> impl FnMut(&Message) -> Option<Vec<u8>> {
+) -> impl FnMut(&Message) -> Option<Vec<u8>> + use<> {
     let with = with.to_vec();
     move |m| (m.direction == direction && m.index == index).then(|| with.clone())
 }
