@@ -51,10 +51,7 @@ fn connection() -> ConnectionInfo {
     ))
 }
 
-fn run(
-    mech: &str,
-    hook: Option<Box<dyn FnMut(&sasl_test::Message) -> Option<Vec<u8>>>>,
-) -> Transcript {
+fn run(mech: &str, hook: Option<sasl_test::TamperHook>) -> Transcript {
     let conn = connection();
     let servers = ServerMechanisms::new().with_all(server_factories(
         ScramServerConfig::new(*b"tamper tests server secret 32 b!").unwrap(),
