@@ -327,6 +327,22 @@ impl ScramClient {
                 "the user name fails preparation or is empty",
             ));
         };
+        // SASLprep and PRECIS refuse NUL, but `UsernamePrep::None` passes names as
+        // given; a server must refuse a NUL in a saslname (RFC 5802 §5.1), so do not
+        // send one. (`,` and `=` are fine: `escape_saslname` encodes them.)
+        if user.contains('\0') {
+            return Ok(self.abort(
+                FailureKind::InvalidCredentials,
+                "the user name contains NUL",
+            ));
+        }
+        // The authzid is sent as given (no preparation), escaped like the user name.
+        if self.credentials.authzid().is_some_and(|z| z.contains('\0')) {
+            return Ok(self.abort(
+                FailureKind::InvalidCredentials,
+                "the authorization identity contains NUL",
+            ));
+        }
         let mut m = String::with_capacity(64 + user.len());
         match &self.cb {
             CbChoice::None => m.push_str("n,"),

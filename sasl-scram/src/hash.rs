@@ -300,7 +300,8 @@ impl<C: Core> Stream<C> {
         }
     }
 
-    /// Pads and returns the final state.
+    /// Pads and returns the final state (a copy: the caller zeroizes it; the stream's
+    /// own state and block are zeroized when it drops).
     fn finish(mut self) -> C::State {
         let bits = u128::from(self.total).wrapping_mul(8);
         let fill = self.fill;
@@ -320,8 +321,16 @@ impl<C: Core> Stream<C> {
         }
         write_padding::<C>(self.block.as_mut(), start, bits);
         C::compress(&mut self.state, &self.block);
-        self.block.as_mut().zeroize();
         self.state
+    }
+}
+
+impl<C: Core> Drop for Stream<C> {
+    fn drop(&mut self) {
+        // The state is key-derived (HMAC pad states, or a hash of secret input) and
+        // the block holds message bytes: neither may outlive the stream.
+        self.state.zeroize();
+        self.block.as_mut().zeroize();
     }
 }
 
@@ -452,9 +461,12 @@ fn hi<C: Core>(password: &[u8], salt: &[u8], iterations: u32) -> Digest {
         }
         write_padding::<C>(bytes, C::OUT + 1, ((C::BLOCK + C::OUT) as u128) * 8);
     }
+    // The inner-hash state copy lives outside the loop so that the last one can be
+    // zeroized (it is derived from the password's pad state).
+    let mut s = key.inner;
     for _ in 1..iterations {
         C::write(&u, block.as_mut());
-        let mut s = key.inner;
+        s = key.inner;
         C::compress(&mut s, &block);
         C::write(&s, block.as_mut());
         u = key.outer;
@@ -462,6 +474,7 @@ fn hi<C: Core>(password: &[u8], salt: &[u8], iterations: u32) -> Digest {
         C::xor(&mut acc, &u);
     }
     let d = state_digest::<C>(&acc);
+    s.zeroize();
     acc.zeroize();
     u.zeroize();
     block.as_mut().zeroize();

@@ -169,6 +169,14 @@ struct Keys {
     authzid_granted: bool,
 }
 
+/// The salt and keys an unknown or rejected user gets (see
+/// [`ScramServer::fake_credentials`]).
+struct FakeCredentials {
+    salt: Digest,
+    stored: Digest,
+    server: Digest,
+}
+
 /// One SCRAM server exchange, as a typed state machine.
 ///
 /// It implements [`ServerMechanism`]: drive it directly (`start`, `step`, `provide`)
@@ -179,6 +187,29 @@ struct Keys {
 /// [`Request::ScramLookup`]; the answer yields the server-first challenge; the
 /// client-final yields [`ServerStep::Success`] whose additional data is the
 /// server-final `v=` message, or a [`ServerStep::Failure`] carrying `e=...`.
+///
+/// # Authorization identity
+///
+/// The authzid (`a=` in the GS2 header) reaches the application — in
+/// [`ScramLookup::authzid`] and [`Authenticated::authzid`] — **as received**: after
+/// `=2C`/`=3D` unescaping and UTF-8 validation (NUL and over-long names are refused),
+/// but *without* SASLprep or PRECIS preparation, whatever [`UsernamePrep`] says for
+/// the authcid. Prepare or compare it yourself before granting it
+/// (`authzid_granted` in [`Verdict::ScramFound`]).
+///
+/// An authzid equal to the authcid is granted without asking: the comparison is
+/// byte-for-byte against the *prepared* authcid (the name the lookup saw). It fails
+/// closed: an authzid that only matches after preparation (other case, other
+/// normalisation form) is not equal, and is then granted only if the application
+/// said so.
+///
+/// # Unknown users
+///
+/// An unknown or rejected user gets a salt and keys derived from the server secret
+/// and the user name, and goes through the same steps as a real account, failing
+/// with `e=invalid-proof` like a wrong password. The fake salt and keys are derived
+/// for every lookup answer, known user included, so that
+/// [`provide`](ServerMechanism::provide) costs the same either way.
 pub struct ScramServer {
     config: Arc<ScramServerConfig>,
     alg: Alg,
@@ -332,8 +363,13 @@ impl ScramServer {
         match parsed.flag {
             Flag::P(name) => {
                 if !self.plus {
+                    // A client must only send `p=` with the `-PLUS` mechanism (RFC 5802
+                    // §6, RFC 5801 §5): this is a protocol error, not a statement about
+                    // what the server supports, so the honest answer is `other-error`.
+                    // (`channel-binding-not-supported` would mislead a client when this
+                    // server can bind and offers `-PLUS`.)
                     return Err(Reject::new(
-                        E::ChannelBindingNotSupported,
+                        E::OtherError,
                         FailureKind::Protocol,
                         "channel binding (p=) sent with a mechanism without -PLUS",
                     ));
@@ -423,7 +459,14 @@ impl ScramServer {
         Ok(ServerStep::NeedCredentials(Request::ScramLookup(lookup)))
     }
 
-    fn fake_keys(&self, reason: FailureKind) -> (Keys, Digest, u32) {
+    /// Derives the fake salt and keys for this user name.
+    ///
+    /// Called on **every** lookup answer, found or not (see
+    /// [`lookup_answered`](Self::lookup_answered)), so that answering costs the same
+    /// work either way: an observer timing `provide()` cannot tell an unknown user
+    /// from a known one. Everything lives in fixed-size stack arrays ([`Digest`]), so
+    /// the known-user path pays no heap allocation for it.
+    fn fake_credentials(&self) -> FakeCredentials {
         // Deterministic per (secret, hash, user): the same unknown name always gets
         // the same salt, as a real account would. HMAC-SHA-512 so that any salt
         // length up to 64 bytes can be cut from it.
@@ -438,28 +481,28 @@ impl ScramServer {
                 .unwrap_or_default(),
         );
         // Fake keys so that the proof check runs as for a real account; they are
-        // never revealed, and `fake` forces failure even if a proof matched.
+        // never revealed, and `Keys::fake` forces failure even if a proof matched.
         let key = self.alg.mac_key(secret);
-        let stored = key.mac(&[b"fake StoredKey", hash_name, user]);
-        let server = key.mac(&[b"fake ServerKey", hash_name, user]);
-        (
-            Keys {
-                stored,
-                server,
-                fake: Some(reason),
-                authzid_granted: false,
-            },
+        FakeCredentials {
             salt,
-            self.config.unknown_user_iterations,
-        )
+            stored: key.mac(&[b"fake StoredKey", hash_name, user]),
+            server: key.mac(&[b"fake ServerKey", hash_name, user]),
+        }
     }
 
     fn lookup_answered(&mut self, verdict: Verdict) -> Result<ServerStep, Error> {
+        // Same work on both paths: the fake salt and keys are derived before looking
+        // at the verdict and only then kept (unknown or rejected user) or discarded
+        // (found). Do not move this into the `Rejected` arm.
+        let fake = self.fake_credentials();
         match verdict {
             Verdict::ScramFound {
                 credentials,
                 authzid_granted,
             } => {
+                // Keep the optimiser from dropping the unused derivation.
+                core::hint::black_box(&fake);
+                drop(fake);
                 if credentials.hash() != self.alg.hash() {
                     self.state = State::Done;
                     return Err(Error::AnswerMismatch);
@@ -473,9 +516,18 @@ impl ScramServer {
                 self.server_first(credentials.salt(), credentials.iterations())
             }
             Verdict::Rejected(kind) => {
-                let (keys, salt, iterations) = self.fake_keys(kind);
-                self.keys = Some(keys);
-                self.server_first(salt.as_slice(), iterations)
+                let FakeCredentials {
+                    salt,
+                    stored,
+                    server,
+                } = fake;
+                self.keys = Some(Keys {
+                    stored,
+                    server,
+                    fake: Some(kind),
+                    authzid_granted: false,
+                });
+                self.server_first(salt.as_slice(), self.config.unknown_user_iterations)
             }
             _ => {
                 self.state = State::Done;

@@ -8,6 +8,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use core::fmt;
 use sasl_core::{RandomSource, ScramCredentials, ScramHash, ScramKeys};
+use zeroize::Zeroizing;
 
 /// Largest iteration count accepted from a stored string (RFC 5803 asks servers to
 /// validate stored values before use; a huge count would stall every client).
@@ -22,6 +23,10 @@ pub const DEFAULT_SALT_LEN: usize = 16;
 #[non_exhaustive]
 pub enum StoredError {
     /// The string does not start with a scheme this crate knows for the format.
+    ///
+    /// Holds the scheme only when it looks like one (1 to 32 characters of
+    /// `A-Z`, `0-9` and `-`), and is empty otherwise: a column holding something
+    /// else, such as a legacy plaintext password, is never echoed into logs.
     UnknownScheme(String),
     /// A field is missing (the name says which).
     MissingField(&'static str),
@@ -54,6 +59,9 @@ pub enum StoredError {
 impl fmt::Display for StoredError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            StoredError::UnknownScheme(s) if s.is_empty() => {
+                f.write_str("unrecognised SCRAM credential scheme")
+            }
             StoredError::UnknownScheme(s) => write!(f, "unknown SCRAM credential scheme {s:?}"),
             StoredError::MissingField(field) => write!(f, "SCRAM credential: missing {field}"),
             StoredError::TrailingData => f.write_str("SCRAM credential: unexpected extra fields"),
@@ -206,8 +214,19 @@ fn scheme_hash(scheme: &str) -> Option<ScramHash> {
     }
 }
 
+/// An unknown-scheme error that names the scheme only if it looks like one
+/// (`[A-Z0-9-]{1,32}`): anything else may be a secret (a plaintext password in the
+/// wrong column, or salt and key text) and is left out.
 fn unknown(scheme: &str) -> StoredError {
-    StoredError::UnknownScheme(scheme.chars().take(32).collect())
+    let looks_like_scheme = (1..=32).contains(&scheme.len())
+        && scheme
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-');
+    StoredError::UnknownScheme(if looks_like_scheme {
+        scheme.to_owned()
+    } else {
+        String::new()
+    })
 }
 
 /// Formats credentials in a stored format.
@@ -252,9 +271,13 @@ pub fn parse_stored_as(text: &str, format: StoredFormat) -> Result<ScramCredenti
 }
 
 /// Parses credentials in any of the formats: `{...}` is Dovecot, `SCRAM-...$` is
-/// PostgreSQL / RFC 5803 (the same syntax).
+/// PostgreSQL / RFC 5803 (the same syntax). Leading whitespace is ignored.
+///
+/// Errors never contain salt, key or other text from `text`, except a scheme name
+/// that looks like one (see [`StoredError::UnknownScheme`]).
 pub fn parse_stored(text: &str) -> Result<ScramCredentials, StoredError> {
-    if text.trim_start().starts_with('{') {
+    let text = text.trim_start();
+    if text.starts_with('{') {
         parse_dovecot(text)
     } else {
         parse_dollar(text, true)
@@ -262,7 +285,12 @@ pub fn parse_stored(text: &str) -> Result<ScramCredentials, StoredError> {
 }
 
 fn parse_dovecot(text: &str) -> Result<ScramCredentials, StoredError> {
-    let rest = text.strip_prefix('{').ok_or_else(|| unknown(text))?;
+    // Leading whitespace is ignored here too, so that `parse_stored` and
+    // `parse_stored_as(.., Dovecot)` agree.
+    let rest = text
+        .trim_start()
+        .strip_prefix('{')
+        .ok_or(StoredError::UnknownScheme(String::new()))?;
     let (scheme, fields) = rest
         .split_once('}')
         .ok_or(StoredError::MissingField("closing '}' of the scheme"))?;
@@ -306,13 +334,17 @@ fn parse_dollar(text: &str, allow_spaces: bool) -> Result<ScramCredentials, Stor
     build(hash, iterations, salt, stored, server)
 }
 
-fn decode(field: &'static str, text: &str) -> Result<Vec<u8>, StoredError> {
+/// Decodes canonical base64 into a buffer that is zeroized on drop (keys are secret),
+/// sized up front so that decoding never reallocates and leaves a copy behind.
+fn decode(field: &'static str, text: &str) -> Result<Zeroizing<Vec<u8>>, StoredError> {
     if !crate::messages::is_canonical_base64(text.as_bytes()) {
         return Err(StoredError::InvalidBase64(field));
     }
+    let mut out = Zeroizing::new(Vec::with_capacity(base64::decoded_len_estimate(text.len())));
     STANDARD
-        .decode(text)
-        .map_err(|_| StoredError::InvalidBase64(field))
+        .decode_vec(text, &mut out)
+        .map_err(|_| StoredError::InvalidBase64(field))?;
+    Ok(out)
 }
 
 fn build(
@@ -328,12 +360,13 @@ fn build(
     if salt.len() > MAX_STORED_SALT_LEN.div_ceil(3) * 4 {
         return Err(StoredError::InvalidSalt);
     }
-    let salt = decode("salt", salt)?;
+    let mut salt = decode("salt", salt)?;
     if salt.is_empty() || salt.len() > MAX_STORED_SALT_LEN {
         return Err(StoredError::InvalidSalt);
     }
     let expected = hash.output_len();
-    let mut keys = [Vec::new(), Vec::new()];
+    // Zeroized on every early return (a wrong length, or the second key failing).
+    let mut keys = [Zeroizing::new(Vec::new()), Zeroizing::new(Vec::new())];
     for ((slot, field), text) in keys
         .iter_mut()
         .zip(["StoredKey", "ServerKey"])
@@ -352,7 +385,14 @@ fn build(
         }
         *slot = key;
     }
-    let [stored, server] = keys;
-    ScramCredentials::new(hash, iterations, salt, stored, server)
-        .map_err(|_| StoredError::InvalidSalt)
+    let [mut stored, mut server] = keys;
+    // Moved out, not copied: `ScramCredentials` keeps them as secrets.
+    ScramCredentials::new(
+        hash,
+        iterations,
+        core::mem::take(&mut *salt),
+        core::mem::take(&mut *stored),
+        core::mem::take(&mut *server),
+    )
+    .map_err(|_| StoredError::InvalidSalt)
 }

@@ -164,13 +164,17 @@ fn server_flag_rules() {
     assert_eq!(kind, FailureKind::ChannelBindingUnsupported);
     let (wire, _) = first_fails(&mut server(true, &cb), "p=tls-foo,,n=user,r=abcdefgh");
     assert_eq!(wire, "e=unsupported-channel-binding-type");
-    // Bare mechanism with p=.
-    let (wire, kind) = first_fails(
-        &mut server(false, &cb),
-        "p=tls-server-end-point,,n=user,r=abcdefgh",
-    );
-    assert_eq!(wire, "e=channel-binding-not-supported");
-    assert_eq!(kind, FailureKind::Protocol);
+    // Bare mechanism with p=: the client broke RFC 5802 §6 (p= only with -PLUS).
+    // This server can bind, so `channel-binding-not-supported` would be a lie; the
+    // answer is `other-error`, whether or not the connection has binding data.
+    for conn in [&cb, &ConnectionInfo::tls()] {
+        let (wire, kind) = first_fails(
+            &mut server(false, conn),
+            "p=tls-server-end-point,,n=user,r=abcdefgh",
+        );
+        assert_eq!(wire, "e=other-error");
+        assert_eq!(kind, FailureKind::Protocol);
+    }
     // Policy Required refuses unbound exchanges.
     let required = cb.clone().with_policy(ChannelBindingPolicy::Required);
     let (_, kind) = first_fails(

@@ -17,7 +17,7 @@ use sasl_core::{
     ClientCredentials, ClientMechanism, ClientOutcome, ClientStep, ConnectionInfo, Error,
     FailureKind, ScramHash, ServerOutcome,
 };
-use sasl_scram::{ScramClient, ScramClientConfig, ScramServer, derive};
+use sasl_scram::{ScramClient, ScramClientConfig, ScramServer, UsernamePrep, derive};
 
 const CNONCE: &str = "fyko+d2lbbFgONRv9qkxdawL";
 
@@ -370,4 +370,52 @@ fn client_first_format_and_misuse() {
     )
     .unwrap();
     assert_eq!(c.start().unwrap_err(), Error::Random);
+}
+
+#[test]
+fn nul_in_names_is_refused_locally() {
+    let start = |prep: UsernamePrep, creds: ClientCredentials| {
+        let mut c = ScramClient::new(
+            ScramClientConfig::new().with_username_prep(prep),
+            ScramHash::Sha256,
+            false,
+            creds.with_password("p"),
+            &ConnectionInfo::tls(),
+            false,
+        )
+        .unwrap();
+        let step = c.start().unwrap();
+        // Terminal either way once aborted.
+        (step, c)
+    };
+    for prep in [
+        UsernamePrep::None,
+        UsernamePrep::SaslPrep,
+        UsernamePrep::PrecisCaseMapped,
+    ] {
+        // NUL in the user name: never sent, whatever the preparation.
+        let (step, mut c) = start(prep, ClientCredentials::new("us\0er"));
+        let ClientStep::Abort(f) = step else {
+            panic!("{prep:?}: {step:?}")
+        };
+        assert_eq!(f.reason().kind(), FailureKind::InvalidCredentials);
+        assert_eq!(c.step(b"x").unwrap_err(), Error::Finished);
+        // NUL in the authzid.
+        let (step, _) = start(prep, ClientCredentials::new("user").with_authzid("ad\0min"));
+        let ClientStep::Abort(f) = step else {
+            panic!("{prep:?}: {step:?}")
+        };
+        assert_eq!(f.reason().kind(), FailureKind::InvalidCredentials);
+        assert!(f.reason().detail().contains("authorization identity"));
+    }
+    // `,` and `=` are escaped in both names, also without preparation.
+    let (step, _) = start(
+        UsernamePrep::None,
+        ClientCredentials::new("a=b,c").with_authzid("=x,y="),
+    );
+    let ClientStep::Respond(m) = step else {
+        panic!("{step:?}")
+    };
+    let m = String::from_utf8(m).unwrap();
+    assert!(m.starts_with("n,a==3Dx=2Cy=3D,n=a=3Db=2Cc,r="), "{m}");
 }

@@ -127,10 +127,11 @@ fn client_first_must_reject_list() {
         (b"n,,n=user,r=abc,", "e=invalid-encoding", K::Malformed),
         (b"n,,n=user,r=abc,xy=1", "e=invalid-encoding", K::Malformed),
         (b"n,,n=user,r=abc,x=", "e=invalid-encoding", K::Malformed),
-        // A bare mechanism with p=.
+        // A bare mechanism with p=: a protocol error (RFC 5802 §6), not a claim
+        // about what the server supports.
         (
             b"p=tls-exporter,,n=user,r=abc",
-            "e=channel-binding-not-supported",
+            "e=other-error",
             K::Protocol,
         ),
     ];
@@ -338,6 +339,64 @@ fn unknown_user_is_indistinguishable_from_wrong_password() {
     assert_eq!(salt_of("ghost"), salt_of("ghost"));
     assert_ne!(salt_of("ghost"), salt_of("phantom"));
     assert_eq!(b64(&salt_of("ghost")[2..]).len(), 16);
+}
+
+/// A server waiting for the lookup answer for `user`.
+fn awaiting_lookup(user: &str) -> ScramServer {
+    let mut s = server().with_server_nonce("fixedservernonce0123").unwrap();
+    let first = format!("n,,n={user},r=fixedclientnonce0123");
+    let ServerStep::NeedCredentials(_) = s.start(Some(first.as_bytes())).unwrap() else {
+        panic!()
+    };
+    s
+}
+
+#[test]
+fn found_user_server_first_is_unchanged_by_the_fake_derivation() {
+    // The server derives the fake salt and keys for a found user too (and discards
+    // them): the transcript must still carry the real salt and iteration count.
+    let ServerStep::Challenge(sf) = awaiting_lookup("user")
+        .provide(Verdict::ScramFound {
+            credentials: creds(),
+            authzid_granted: false,
+        })
+        .unwrap()
+    else {
+        panic!()
+    };
+    assert_eq!(
+        String::from_utf8(sf).unwrap(),
+        "r=fixedclientnonce0123fixedservernonce0123,s=MDEyMzQ1Njc4OWFiY2RlZg==,i=4096"
+    );
+    // And a found user still authenticates; the same name, unknown, gets the fake
+    // salt of the same length and the configured iteration count.
+    let mut c = client("user", "pencil");
+    let t = exchange(&mut c, &mut server(), Store::Found(creds()), no_tamper);
+    assert!(t.client_ok() && t.server_ok());
+    let ServerStep::Challenge(sf) = awaiting_lookup("user")
+        .provide(Verdict::Rejected(FailureKind::UnknownUser))
+        .unwrap()
+    else {
+        panic!()
+    };
+    let sf = String::from_utf8(sf).unwrap();
+    let fields: Vec<&str> = sf.split(',').collect();
+    assert_eq!(fields[0], "r=fixedclientnonce0123fixedservernonce0123");
+    assert_eq!(b64(&fields[1][2..]).len(), 16);
+    assert_ne!(fields[1], "s=MDEyMzQ1Njc4OWFiY2RlZg==");
+    assert_eq!(fields[2], "i=4096");
+}
+
+/// Credentials without the 4096-iteration derivation (the timing test builds many).
+fn creds_fast() -> sasl_core::ScramCredentials {
+    sasl_core::ScramCredentials::new(
+        ScramHash::Sha256,
+        4096,
+        b"0123456789abcdef".to_vec(),
+        vec![7; 32],
+        vec![9; 32],
+    )
+    .unwrap()
 }
 
 #[test]

@@ -247,3 +247,81 @@ fn derive_variants() {
         hex("a60fc923d67e8644a92d16b96eda5ef4656b0c725c484374be25535576996e8b")
     );
 }
+
+#[test]
+fn errors_never_echo_secrets() {
+    // A legacy plaintext password in the credential column.
+    for text in [
+        "hunter2-correct-horse",
+        "Hunter2",
+        "pass word$x",
+        "{hunter2}",
+    ] {
+        let err = parse_stored(text).unwrap_err();
+        assert_eq!(err, StoredError::UnknownScheme(String::new()), "{text}");
+        let shown = format!("{err} {err:?}");
+        for secret in ["hunter2", "Hunter2", "pass word"] {
+            assert!(!shown.contains(secret), "{text}: {shown}");
+        }
+        assert_eq!(err.to_string(), "unrecognised SCRAM credential scheme");
+    }
+    // Something that looks like a scheme name is still named.
+    let err = parse_stored("SCRAM-MD5$1:a$b:c").unwrap_err();
+    assert_eq!(err, StoredError::UnknownScheme("SCRAM-MD5".into()));
+    assert!(err.to_string().contains("SCRAM-MD5"));
+    // Too long to be a scheme: not echoed, even in the right alphabet.
+    let long = "A".repeat(33);
+    assert_eq!(
+        parse_stored(&long).unwrap_err(),
+        StoredError::UnknownScheme(String::new())
+    );
+
+    // Salt and key text never appears in any error, whatever is wrong.
+    let salt = "W22ZaJ0SNY7soEsUEjb6gQ==";
+    let stored = "WG5d8oPm3OtcPnkdi4Uo7BkeZkBFzpcXkuLmtbsT4qY=";
+    let server = "wfPLwcE6nTWhTAmQ7tl2KeoiWGPlZqQxSrmfPwDl2dU=";
+    let sha1_key = "6dlGYMOdZcOPutkcNY8U2g7vK9Y=";
+    let broken = [
+        format!("{{SCRAM-MD5}}4096,{salt},{stored},{server}"),
+        format!("{{{salt}}}4096,{stored},{server}"),
+        format!("{{SCRAM-SHA-256}}4096,{salt},{sha1_key},{server}"),
+        format!("{{SCRAM-SHA-256}}4096,{salt},{stored},{sha1_key}"),
+        format!("{{SCRAM-SHA-256}}4096,{salt},{stored}x,{server}"),
+        format!("{{SCRAM-SHA-256}}0,{salt},{stored},{server}"),
+        format!("{{SCRAM-SHA-256 4096,{salt},{stored},{server}"),
+        format!("{salt}${stored}:{server}"),
+        format!("SCRAM-SHA-256${salt}${stored}:{server}"),
+        format!("SCRAM-SHA-256$4096:{salt}${sha1_key}:{server}"),
+        stored.to_string(),
+    ];
+    for text in &broken {
+        for err in [
+            parse_stored(text).unwrap_err(),
+            parse_stored_as(text, StoredFormat::Dovecot).unwrap_err(),
+            parse_stored_as(text, StoredFormat::PostgreSql).unwrap_err(),
+        ] {
+            let shown = format!("{err} {err:?}");
+            for secret in [salt, stored, server, sha1_key, &salt[..8], &stored[..8]] {
+                assert!(!shown.contains(secret), "{text}: {shown}");
+            }
+        }
+    }
+}
+
+#[test]
+fn leading_whitespace_is_ignored_consistently() {
+    for text in [
+        format!(" {DOVECOT_256}"),
+        format!("\t {DOVECOT_256}"),
+        format!("\n{DOVECOT_256}"),
+    ] {
+        let auto = parse_stored(&text).unwrap();
+        let dovecot = parse_stored_as(&text, StoredFormat::Dovecot).unwrap();
+        assert_eq!(auto.stored_key(), dovecot.stored_key());
+        assert_eq!(
+            format_stored(&auto, StoredFormat::Dovecot).unwrap(),
+            DOVECOT_256
+        );
+    }
+    assert!(parse_stored(&format!("  {RFC5803_1}")).is_ok());
+}

@@ -3,6 +3,9 @@
 use std::borrow::Cow;
 
 use unicode_normalization::{UnicodeNormalization, is_nfc};
+use zeroize::Zeroizing;
+
+use super::saslprep::push_zeroizing;
 
 use super::ucd::{self, Bidi, JoinType, Prop};
 use super::{PrepError, PrepErrorKind, all_ascii_in};
@@ -91,25 +94,32 @@ impl PrecisProfile {
             return Err(self.err(PrepErrorKind::Unassigned, Some(i)));
         }
 
-        let mut value: Cow<'a, str> = Cow::Borrowed(input);
+        // The input may be a password (OpaqueString): every owned intermediate
+        // is zeroized on drop, including on the error paths, and the result is
+        // moved, not copied, into the return value.
+        let mut value: Option<Zeroizing<String>> = None;
         let mut stable = false;
         for _ in 0..=EXTRA_PASSES {
-            match self.apply_rules(&value)? {
+            match self.apply_rules(value.as_deref().map_or(input, String::as_str))? {
                 None => {
                     stable = true;
                     break;
                 }
-                Some(next) => value = Cow::Owned(next),
+                Some(next) => value = Some(next),
             }
         }
         if !stable {
             return Err(self.err(PrepErrorKind::NotStable, None));
         }
-        if value.is_empty() {
+        let current = value.as_deref().map_or(input, String::as_str);
+        if current.is_empty() {
             return Err(self.err(PrepErrorKind::Empty, None));
         }
-        self.check_class(&value)?;
-        Ok(value)
+        self.check_class(current)?;
+        Ok(match value {
+            None => Cow::Borrowed(input),
+            Some(mut owned) => Cow::Owned(core::mem::take(&mut *owned)),
+        })
     }
 
     fn err(&self, kind: PrepErrorKind, position: Option<usize>) -> PrepError {
@@ -121,60 +131,65 @@ impl PrecisProfile {
     }
 
     /// Applies rules 1-5 of RFC 8264 §7 once; `None` means `s` is unchanged.
-    fn apply_rules(&self, s: &str) -> Result<Option<String>, PrepError> {
-        let mut cur: Cow<'_, str> = Cow::Borrowed(s);
+    ///
+    /// Every intermediate string is zeroized when replaced or dropped.
+    fn apply_rules(&self, s: &str) -> Result<Option<Zeroizing<String>>, PrepError> {
+        // `None`: still `s` itself.
+        let mut owned: Option<Zeroizing<String>> = None;
+        macro_rules! cur {
+            () => {
+                owned.as_deref().map_or(s, String::as_str)
+            };
+        }
 
         // 1. Width mapping: to the <wide>/<narrow> decomposition mapping, as
         // RFC 8265 words it. (precis_i18n uses NFKC instead, which differs
         // only for halfwidth Hangul jamo: it yields conjoining jamo, we yield
         // compatibility jamo, which IdentifierClass disallows.)
-        if self.is_username() && cur.chars().any(|c| ucd::width_map(c).is_some()) {
-            cur = Cow::Owned(
-                cur.chars()
-                    .map(|c| ucd::width_map(c).unwrap_or(c))
-                    .collect(),
-            );
+        if self.is_username() && cur!().chars().any(|c| ucd::width_map(c).is_some()) {
+            owned = Some(map_chars(cur!(), |c| ucd::width_map(c).unwrap_or(c)));
         }
         // 2. Additional mapping.
-        if *self == Self::OpaqueString && cur.chars().any(ucd::is_precis_non_ascii_space) {
-            cur = Cow::Owned(
-                cur.chars()
-                    .map(|c| {
-                        if ucd::is_precis_non_ascii_space(c) {
-                            ' '
-                        } else {
-                            c
-                        }
-                    })
-                    .collect(),
-            );
+        if *self == Self::OpaqueString && cur!().chars().any(ucd::is_precis_non_ascii_space) {
+            owned = Some(map_chars(cur!(), |c| {
+                if ucd::is_precis_non_ascii_space(c) {
+                    ' '
+                } else {
+                    c
+                }
+            }));
         }
-        // 3. Case mapping: Unicode toLowerCase, Final_Sigma included.
+        // 3. Case mapping: Unicode toLowerCase, Final_Sigma included. (Username
+        // profiles only: std's `to_lowercase` may reallocate its buffer when the
+        // lowercase form is longer, which a user name can afford.)
         if *self == Self::UsernameCaseMapped {
-            let lower = cur.to_lowercase();
-            if lower != *cur {
-                cur = Cow::Owned(lower);
+            let lower = Zeroizing::new(cur!().to_lowercase());
+            if *lower != cur!() {
+                owned = Some(lower);
             }
         }
         // 4. Normalization.
-        if !is_nfc(&cur) {
-            cur = Cow::Owned(cur.nfc().collect());
+        if !is_nfc(cur!()) {
+            let mut nfc = Zeroizing::new(String::with_capacity(cur!().len()));
+            for c in cur!().nfc() {
+                push_zeroizing(&mut nfc, c);
+            }
+            owned = Some(nfc);
         }
         // 5. Directionality: the Bidi Rule, only for strings with RTL
         // characters.
-        if self.is_username() && has_rtl(&cur) && !bidi_rule(&cur) {
+        if self.is_username() && has_rtl(cur!()) && !bidi_rule(cur!()) {
             return Err(self.err(PrepErrorKind::Bidi, None));
         }
 
-        Ok(match cur {
-            Cow::Owned(next) if next != s => Some(next),
-            _ => None,
-        })
+        Ok(owned.filter(|next| next.as_str() != s))
     }
 
     /// Rule 6: every code point must be valid in the string class.
     fn check_class(&self, s: &str) -> Result<(), PrepError> {
-        let chars: Vec<char> = s.chars().collect();
+        // A copy of the (possibly secret) string: sized up front, zeroized on drop.
+        let mut chars = Zeroizing::new(Vec::with_capacity(s.chars().count()));
+        chars.extend(s.chars());
         for (i, &c) in chars.iter().enumerate() {
             match ucd::precis_property(c) {
                 Prop::Pvalid => {}
@@ -192,6 +207,15 @@ impl PrecisProfile {
         }
         Ok(())
     }
+}
+
+/// `src` with `f` applied to every character, in a zeroize-on-drop string.
+fn map_chars(src: &str, f: impl Fn(char) -> char) -> Zeroizing<String> {
+    let mut out = Zeroizing::new(String::with_capacity(src.len()));
+    for c in src.chars() {
+        push_zeroizing(&mut out, f(c));
+    }
+    out
 }
 
 /// The contextual rules of RFC 5892 Appendix A for `chars[i]`. A rule that
@@ -368,6 +392,27 @@ mod tests {
             UsernameCasePreserved.enforce("\u{00E9}t\u{00E9}"),
             Ok(Cow::Borrowed(_))
         ));
+    }
+
+    #[test]
+    fn owned_results_are_unchanged_by_zeroizing_intermediates() {
+        // Several rules firing in one pass, and a result built over several owned
+        // intermediates (width map, case map, NFC).
+        assert_eq!(ok(UsernameCaseMapped, "\u{FF2A}ULIET"), "juliet");
+        assert_eq!(
+            ok(UsernameCaseMapped, "A\u{030A}ngstr\u{00F6}m"),
+            "\u{00E5}ngstr\u{00F6}m"
+        );
+        assert_eq!(ok(OpaqueString, "e\u{0301}\u{3000}x"), "\u{00E9} x");
+        assert!(matches!(
+            OpaqueString.enforce("\u{00E9}t\u{00E9}"),
+            Ok(Cow::Borrowed(_))
+        ));
+        // An uppercase letter with a longer lowercase form (U+0130) maps as std
+        // lowercasing plus NFC does.
+        let reference: String = "x\u{0130}".to_lowercase().nfc().collect();
+        assert_eq!(reference, "xi\u{0307}");
+        assert_eq!(ok(UsernameCaseMapped, "x\u{0130}"), reference);
     }
 
     #[test]

@@ -4,6 +4,7 @@
 use std::borrow::Cow;
 
 use unicode_normalization::UnicodeNormalization;
+use zeroize::Zeroizing;
 
 use super::ucd::in_ranges;
 use super::{PrepError, PrepErrorKind, all_ascii_in, tables};
@@ -55,21 +56,26 @@ pub fn saslprep(input: &str, mode: SaslprepMode) -> Result<Cow<'_, str>, PrepErr
         return Ok(Cow::Borrowed(input));
     }
 
+    // The input is often a password: every owned intermediate is zeroized on drop,
+    // grows only through `push_zeroizing` (no reallocation leaves a copy behind), and
+    // the result is moved, not copied, into the return value.
+
     // Step 1: mapping (RFC 4013 §2.1).
-    let mut mapped = String::with_capacity(input.len());
+    let mut mapped = Zeroizing::new(String::with_capacity(input.len()));
     for c in input.chars() {
         if in_ranges(tables::SASL_MAP_TO_NOTHING, c) {
             continue;
         }
         if in_ranges(tables::SASL_NON_ASCII_SPACE, c) {
-            mapped.push(' ');
+            push_zeroizing(&mut mapped, ' ');
         } else {
-            mapped.push(c);
+            push_zeroizing(&mut mapped, c);
         }
     }
 
     // Step 2: normalization (RFC 4013 §2.2).
-    let prepared = nfkc_unicode_3_2(&mapped);
+    let mut prepared = nfkc_unicode_3_2(&mapped);
+    drop(mapped);
 
     // Step 3: prohibited output (RFC 4013 §2.3).
     if let Some(i) = prepared
@@ -92,11 +98,25 @@ pub fn saslprep(input: &str, mode: SaslprepMode) -> Result<Cow<'_, str>, PrepErr
         }
     }
 
-    if prepared == input {
+    if *prepared == input {
         Ok(Cow::Borrowed(input))
     } else {
-        Ok(Cow::Owned(prepared))
+        Ok(Cow::Owned(core::mem::take(&mut *prepared)))
     }
+}
+
+/// Appends `c` to a zeroize-on-drop string. When the string must grow, the bytes
+/// are copied to a larger buffer and the old one is zeroized (a plain `push` would
+/// free it with the secret still in it).
+pub(super) fn push_zeroizing(s: &mut Zeroizing<String>, c: char) {
+    let needed = s.len() + c.len_utf8();
+    if needed > s.capacity() {
+        let mut bigger = Zeroizing::new(String::with_capacity(needed.max(2 * s.capacity())));
+        bigger.push_str(s);
+        core::mem::swap(s, &mut bigger);
+        // `bigger` now holds the old buffer and zeroizes it here.
+    }
+    s.push(c);
 }
 
 fn err(kind: PrepErrorKind, position: Option<usize>) -> PrepError {
@@ -131,19 +151,24 @@ fn check_bidi(s: &str) -> Result<(), PrepError> {
 /// 3.2 result first. A code point unassigned in 3.2 behaves there as a starter
 /// with no mapping, so it splits the string into independently normalized
 /// segments and is copied unchanged.
-fn nfkc_unicode_3_2(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut segment = String::new();
+fn nfkc_unicode_3_2(s: &str) -> Zeroizing<String> {
+    let mut out = Zeroizing::new(String::with_capacity(s.len()));
+    // Corrigenda never lengthen a character, so the segment never outgrows `s`.
+    let mut segment = Zeroizing::new(String::with_capacity(s.len()));
     for c in s.chars() {
         if in_ranges(tables::SASL_UNASSIGNED, c) {
-            out.extend(segment.nfkc());
+            for n in segment.nfkc() {
+                push_zeroizing(&mut out, n);
+            }
             segment.clear();
-            out.push(c);
+            push_zeroizing(&mut out, c);
         } else {
-            segment.push(corrigendum_3_2(c).unwrap_or(c));
+            push_zeroizing(&mut segment, corrigendum_3_2(c).unwrap_or(c));
         }
     }
-    out.extend(segment.nfkc());
+    for n in segment.nfkc() {
+        push_zeroizing(&mut out, n);
+    }
     out
 }
 
@@ -197,6 +222,33 @@ mod tests {
             saslprep("ramo\u{0301}n", SaslprepMode::Stored),
             Ok(Cow::Owned(_))
         ));
+    }
+
+    #[test]
+    fn push_zeroizing_grows_without_losing_content() {
+        let mut s = Zeroizing::new(String::with_capacity(1));
+        for c in "a\u{00E9}\u{20AC}\u{1F600}xyz".chars() {
+            push_zeroizing(&mut s, c);
+        }
+        assert_eq!(s.as_str(), "a\u{00E9}\u{20AC}\u{1F600}xyz");
+        let mut empty = Zeroizing::new(String::new());
+        push_zeroizing(&mut empty, '\u{10FFFF}');
+        assert_eq!(empty.as_str(), "\u{10FFFF}");
+    }
+
+    #[test]
+    fn expanding_normalization_matches_plain_nfkc() {
+        // NFKC of U+FDFA is 18 characters: the output outgrows the input buffer,
+        // which must be regrown (and the old buffer zeroized) without changing it.
+        let expected: String = "\u{FDFA}".nfkc().collect();
+        assert_eq!(ok("\u{FDFA}", SaslprepMode::Stored), expected);
+        let long = "\u{FDFA}\u{0221}\u{FDFA}";
+        let expected: String = "\u{FDFA}"
+            .nfkc()
+            .chain(['\u{0221}'])
+            .chain("\u{FDFA}".nfkc())
+            .collect();
+        assert_eq!(ok(long, SaslprepMode::Query), expected);
     }
 
     #[test]
