@@ -387,18 +387,6 @@ fn found_user_server_first_is_unchanged_by_the_fake_derivation() {
     assert_eq!(fields[2], "i=4096");
 }
 
-/// Credentials without the 4096-iteration derivation (the timing test builds many).
-fn creds_fast() -> sasl_core::ScramCredentials {
-    sasl_core::ScramCredentials::new(
-        ScramHash::Sha256,
-        4096,
-        b"0123456789abcdef".to_vec(),
-        vec![7; 32],
-        vec![9; 32],
-    )
-    .unwrap()
-}
-
 #[test]
 fn rejected_lookup_fails_at_the_end_with_its_reason() {
     for kind in [
