@@ -1,0 +1,94 @@
+//! Counts heap allocations per server exchange with `allocation-counter` (a counting
+//! global allocator, per thread). Included by the allocation bench and test only, so
+//! the timing bench keeps the system allocator.
+
+use crate::drivers::{Fixture, Meter};
+use allocation_counter::AllocationInfo;
+use sasl_benches::ScriptedClient;
+use std::cell::Cell;
+
+/// Sums what the server side allocates, and apart from it what the application's
+/// lookup (nested inside a server segment) allocates.
+#[derive(Default)]
+pub struct AllocMeter {
+    server: Cell<AllocationInfo>,
+    lookup: Cell<AllocationInfo>,
+}
+
+/// Allocations of one server exchange.
+#[derive(Clone, Copy, Debug)]
+pub struct Counts {
+    /// Inside the library's server calls (lookup excluded).
+    pub library: u64,
+    /// The application's lookup answer.
+    pub lookup: u64,
+    /// Bytes allocated by both.
+    pub bytes: u64,
+}
+
+fn counted<R>(into: &Cell<AllocationInfo>, work: impl FnOnce() -> R) -> R {
+    let mut out = None;
+    let info = allocation_counter::measure(|| out = Some(work()));
+    let mut sum = into.get();
+    sum += info;
+    into.set(sum);
+    out.expect("measured work ran")
+}
+
+impl Meter for AllocMeter {
+    fn server<R>(&self, work: impl FnOnce() -> R) -> R {
+        counted(&self.server, work)
+    }
+    fn lookup<R>(&self, work: impl FnOnce() -> R) -> R {
+        counted(&self.lookup, work)
+    }
+}
+
+impl AllocMeter {
+    /// The counts (nested lookup counts are part of the enclosing server segment's,
+    /// so they are subtracted from the library's).
+    pub fn counts(&self) -> Counts {
+        let server = self.server.get();
+        let lookup = self.lookup.get();
+        Counts {
+            library: server.count_total - lookup.count_total,
+            lookup: lookup.count_total,
+            bytes: server.bytes_total,
+        }
+    }
+}
+
+/// One server driver of [`Fixture`].
+pub type Driver = fn(&Fixture, &ScriptedClient, &AllocMeter) -> bool;
+
+/// The drivers, by report name.
+pub const DRIVERS: [(&str, Driver); 4] = [
+    ("ours_typed", Fixture::ours_typed_server),
+    ("ours_session", Fixture::ours_session_server),
+    ("rsasl", Fixture::rsasl_server),
+    ("scram_crate", Fixture::scram_crate_server),
+];
+
+/// Allocations of one exchange, after `warm_up` exchanges (lazy one-time
+/// initialisation such as thread-local RNGs is not per-exchange cost). Also checks
+/// that every measured exchange costs the same.
+pub fn per_exchange(fixture: &Fixture, driver: Driver, warm_up: usize, runs: usize) -> Counts {
+    let client = ScriptedClient::fixture();
+    for _ in 0..warm_up {
+        assert!(driver(fixture, &client, &AllocMeter::default()));
+    }
+    let mut first: Option<Counts> = None;
+    for _ in 0..runs {
+        let meter = AllocMeter::default();
+        assert!(driver(fixture, &client, &meter));
+        let counts = meter.counts();
+        match &first {
+            None => first = Some(counts),
+            Some(f) => {
+                assert_eq!(f.library, counts.library, "unstable count");
+                assert_eq!(f.lookup, counts.lookup, "unstable count");
+            }
+        }
+    }
+    first.expect("at least one run")
+}

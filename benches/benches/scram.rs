@@ -1,0 +1,235 @@
+//! SCRAM-SHA-256 benchmarks: ours (sasl-scram, typed and through sasl-core sessions)
+//! side by side with rsasl 2.3 and scram 0.6, plus two PBKDF2 floors, in one run.
+//!
+//! Groups (each is one table row set; compare within a group):
+//! - `full_exchange_4096`: client and server in memory, client derives from the
+//!   password at 4096 iterations, server uses stored credentials. The two-compression
+//!   PBKDF2 floor is in the group for the overhead ratio.
+//! - `server_exchange`: server work only (session start, server-first, proof check,
+//!   server-final), with stored credentials; the client side runs untimed.
+//! - `client_key_4096`, `client_key_600000`: client key derivation, with the floors
+//!   (the `pbkdf2` crate and a two-compressions-per-iteration loop).
+//!
+//! Run: `cargo bench -p sasl-benches` (medians: `python3 benches/medians.py`).
+
+// Benchmark code: the workspace lints flag unwrap/expect/panic/indexing everywhere, but
+// here a failed setup or a failed exchange must abort the run loudly, not be measured.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    missing_docs,
+    unreachable_pub
+)]
+
+#[path = "../drivers.rs"]
+mod drivers;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use criterion::{BenchmarkId, Criterion, SamplingMode, criterion_group, criterion_main};
+use drivers::{Fixture, Meter, NoMeter};
+use sasl_benches::{
+    CLIENT_NONCE, HIGH_ITERATIONS, HmacPads, ITERATIONS, PASSWORD, SALT, ScriptedClient, USER,
+};
+use sasl_core::ScramHash;
+use sasl_core::{OsRandom, RandomSource};
+use std::cell::Cell;
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+/// Times only the server's part of an exchange (two segments per exchange).
+struct ServerTimer(Cell<Duration>);
+
+impl Meter for ServerTimer {
+    fn server<R>(&self, work: impl FnOnce() -> R) -> R {
+        let start = Instant::now();
+        let out = work();
+        self.0.set(self.0.get() + start.elapsed());
+        out
+    }
+    fn lookup<R>(&self, work: impl FnOnce() -> R) -> R {
+        // Always nested in a timed server segment.
+        work()
+    }
+}
+
+fn check_all(fixture: &Fixture, client: &ScriptedClient) {
+    // Every driver must really authenticate before it is timed.
+    assert!(fixture.ours_typed_server(client, &NoMeter), "ours typed");
+    assert!(
+        fixture.ours_session_server(client, &NoMeter),
+        "ours session"
+    );
+    assert!(fixture.rsasl_server(client, &NoMeter), "rsasl");
+    assert!(fixture.scram_crate_server(client, &NoMeter), "scram crate");
+    assert!(fixture.ours_typed_full(), "ours typed full");
+    assert!(fixture.ours_session_full(), "ours session full");
+    assert!(fixture.rsasl_full(), "rsasl full");
+    assert!(fixture.scram_crate_full(), "scram crate full");
+}
+
+fn full_exchange(c: &mut Criterion) {
+    let fixture = Fixture::new();
+    check_all(&fixture, &ScriptedClient::fixture());
+    let mut group = c.benchmark_group("full_exchange_4096");
+    group
+        .sample_size(50)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(4));
+    group.bench_function("floor_two_compressions_pbkdf2_only", |b| {
+        b.iter(|| {
+            sasl_benches::pbkdf2_two_compressions(black_box(PASSWORD.as_bytes()), SALT, ITERATIONS)
+        })
+    });
+    group.bench_function("ours_typed", |b| {
+        b.iter(|| assert!(fixture.ours_typed_full()))
+    });
+    group.bench_function("ours_session", |b| {
+        b.iter(|| assert!(fixture.ours_session_full()))
+    });
+    group.bench_function("rsasl", |b| b.iter(|| assert!(fixture.rsasl_full())));
+    group.bench_function("scram_crate", |b| {
+        b.iter(|| assert!(fixture.scram_crate_full()))
+    });
+    group.finish();
+}
+
+fn server_exchange(c: &mut Criterion) {
+    let fixture = Fixture::new();
+    let client = ScriptedClient::fixture();
+    let mut group = c.benchmark_group("server_exchange");
+    group
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(4));
+    type Driver = fn(&Fixture, &ScriptedClient, &ServerTimer) -> bool;
+    let drivers: [(&str, Driver); 4] = [
+        ("ours_typed", Fixture::ours_typed_server),
+        ("ours_session", Fixture::ours_session_server),
+        ("rsasl", Fixture::rsasl_server),
+        ("scram_crate", Fixture::scram_crate_server),
+    ];
+    // What any server must do per exchange, and nothing else: an 18-byte nonce from
+    // the OS, HMAC(StoredKey, AuthMessage), H(ClientKey), a constant-time compare,
+    // HMAC(ServerKey, AuthMessage) and base64 of nonce and verifier. No parsing, no
+    // message building, no allocation. Timed as one segment (the drivers use two).
+    let keys = sasl_benches::Keys::fixture();
+    let server_nonce = "A".repeat(24);
+    let auth_message = format!(
+        "n={USER},r={CLIENT_NONCE},r={CLIENT_NONCE}{server_nonce},s={},i={ITERATIONS},c=biws,r={CLIENT_NONCE}{server_nonce}",
+        BASE64.encode(SALT)
+    );
+    let proof = {
+        let signature = HmacPads::new(&keys.stored_key).mac(auth_message.as_bytes());
+        let mut proof = keys.client_key;
+        proof.iter_mut().zip(signature).for_each(|(p, s)| *p ^= s);
+        proof
+    };
+    group.bench_function("floor_crypto_and_nonce", |b| {
+        b.iter(|| {
+            let mut raw = [0u8; 18];
+            OsRandom.fill(&mut raw).unwrap();
+            let mut nonce = [0u8; 24];
+            BASE64.encode_slice(raw, &mut nonce).unwrap();
+            let auth = black_box(auth_message.as_bytes());
+            let signature = HmacPads::new(&keys.stored_key).mac(auth);
+            let mut client_key = black_box(proof);
+            client_key
+                .iter_mut()
+                .zip(signature)
+                .for_each(|(p, s)| *p ^= s);
+            let ok = sasl_benches::sha256(&client_key)
+                .iter()
+                .zip(keys.stored_key)
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0;
+            assert!(ok);
+            let verifier = HmacPads::new(&keys.server_key).mac(auth);
+            let mut encoded = [0u8; 44];
+            BASE64.encode_slice(verifier, &mut encoded).unwrap();
+            (nonce, encoded)
+        })
+    });
+    for (name, driver) in drivers {
+        group.bench_function(name, |b| {
+            b.iter_custom(|iters| {
+                let timer = ServerTimer(Cell::new(Duration::ZERO));
+                for _ in 0..iters {
+                    assert!(driver(&fixture, &client, &timer));
+                }
+                timer.0.get()
+            })
+        });
+    }
+    group.finish();
+}
+
+fn client_key(c: &mut Criterion, iterations: u32) {
+    let mut group = c.benchmark_group(format!("client_key_{iterations}"));
+    if iterations > 100_000 {
+        group
+            .sample_size(10)
+            .sampling_mode(SamplingMode::Flat)
+            .warm_up_time(Duration::from_millis(500))
+            .measurement_time(Duration::from_secs(3));
+    } else {
+        group
+            .sample_size(50)
+            .warm_up_time(Duration::from_secs(1))
+            .measurement_time(Duration::from_secs(3));
+    }
+    let password = PASSWORD.as_bytes();
+    group.bench_function(
+        BenchmarkId::new("floor_two_compressions", iterations),
+        |b| b.iter(|| sasl_benches::pbkdf2_two_compressions(black_box(password), SALT, iterations)),
+    );
+    group.bench_function(BenchmarkId::new("floor_pbkdf2_crate", iterations), |b| {
+        b.iter(|| {
+            let mut out = [0u8; 32];
+            pbkdf2::pbkdf2_hmac::<sha2::Sha256>(black_box(password), SALT, iterations, &mut out);
+            out
+        })
+    });
+    group.bench_function(BenchmarkId::new("ours", iterations), |b| {
+        b.iter(|| {
+            sasl_scram::derive_client_keys(
+                ScramHash::Sha256,
+                black_box(PASSWORD),
+                SALT,
+                iterations,
+                sasl_scram::PasswordPrep::SaslPrep,
+            )
+            .unwrap()
+        })
+    });
+    group.bench_function(BenchmarkId::new("rsasl", iterations), |b| {
+        use rsasl::mechanisms::scram::tools;
+        b.iter(|| {
+            let mut salted = Default::default();
+            tools::hash_password::<sha2::Sha256>(
+                black_box(password),
+                iterations,
+                SALT,
+                &mut salted,
+            );
+            tools::derive_keys::<sha2::Sha256>(&salted)
+        })
+    });
+    // scram 0.6 exposes only SaltedPassword (ring's PBKDF2); ClientKey is two more
+    // HMACs inside its exchange, under 0.1% of this at 4096 iterations.
+    let nonzero = std::num::NonZeroU32::new(iterations).unwrap();
+    group.bench_function(
+        BenchmarkId::new("scram_crate_salted_password", iterations),
+        |b| b.iter(|| scram::hash_password(black_box(PASSWORD), nonzero, SALT)),
+    );
+    group.finish();
+}
+
+fn client_keys(c: &mut Criterion) {
+    client_key(c, ITERATIONS);
+    client_key(c, HIGH_ITERATIONS);
+}
+
+criterion_group!(benches, full_exchange, server_exchange, client_keys);
+criterion_main!(benches);

@@ -1,0 +1,49 @@
+//! Behaviour assertion (not timing): a SCRAM-SHA-256 server exchange of ours with
+//! stored credentials makes at most 6 heap allocations inside the library.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    missing_docs,
+    unreachable_pub,
+    dead_code
+)]
+
+#[path = "../drivers.rs"]
+mod drivers;
+
+#[path = "../alloc_meter.rs"]
+mod alloc_meter;
+
+const MAX_LIBRARY_ALLOCATIONS: u64 = 6;
+
+#[test]
+fn ours_typed_server_allocates_at_most_six_times() {
+    let fixture = drivers::Fixture::new();
+    let m = alloc_meter::per_exchange(&fixture, drivers::Fixture::ours_typed_server, 2, 5);
+    assert!(
+        m.library <= MAX_LIBRARY_ALLOCATIONS,
+        "ours: {} allocations per server exchange (limit {MAX_LIBRARY_ALLOCATIONS})",
+        m.library
+    );
+    // The application's answer is a clone of the stored credentials: its three Vecs.
+    assert!(m.lookup <= 3, "lookup: {}", m.lookup);
+}
+
+#[test]
+fn every_driver_authenticates() {
+    let fixture = drivers::Fixture::new();
+    for (name, driver) in alloc_meter::DRIVERS {
+        let client = sasl_benches::ScriptedClient::fixture();
+        assert!(
+            driver(&fixture, &client, &alloc_meter::AllocMeter::default()),
+            "{name}"
+        );
+    }
+    assert!(fixture.ours_typed_full());
+    assert!(fixture.ours_session_full());
+    assert!(fixture.rsasl_full());
+    assert!(fixture.scram_crate_full());
+}
