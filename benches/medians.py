@@ -70,5 +70,6 @@ def table(group, reference, note):
 
 table("full_exchange_4096", "floor_two_compressions_pbkdf2_only", "PBKDF2 floor")
 table("server_exchange", "rsasl", "server work only")
+table("unknown_user", "provide_known", "equal work: known vs unknown user")
 table("client_key_4096", "floor_two_compressions", "two-compression floor")
 table("client_key_600000", "floor_two_compressions", "two-compression floor")

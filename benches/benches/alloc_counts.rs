@@ -48,6 +48,7 @@ fn main() {
         "library: allocations inside the server library calls (for rsasl this includes its \
          credential callback, which lends borrowed slices; scram 0.6's provider returns owned \
          Vecs, 2 of its count).\nlookup: the application building the owned ScramCredentials \
-         answer (ours only: a clone of the stored credentials, 3 Vecs)."
+         answer (ours only: a clone of the stored credentials, which shares them through an \
+         Arc)."
     );
 }

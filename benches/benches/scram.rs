@@ -7,6 +7,12 @@
 //!   PBKDF2 floor is in the group for the overhead ratio.
 //! - `server_exchange`: server work only (session start, server-first, proof check,
 //!   server-final), with stored credentials; the client side runs untimed.
+//! - `unknown_user`: the equal-work property where it belongs: `provide()` (lookup
+//!   answer to server-first challenge) for a known and an unknown user, and the whole
+//!   failing server exchange for a known user with a wrong password and an unknown
+//!   user (both end in `e=invalid-proof`). The names have the same length, since the
+//!   fake salt's cost depends on it (the client chooses the name, so that tells it
+//!   nothing).
 //! - `client_key_4096`, `client_key_600000`: client key derivation, with the floors
 //!   (the `pbkdf2` crate and a two-compressions-per-iteration loop).
 //!
@@ -31,10 +37,11 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use criterion::{BenchmarkId, Criterion, SamplingMode, criterion_group, criterion_main};
 use drivers::{Fixture, Meter, NoMeter};
 use sasl_benches::{
-    CLIENT_NONCE, HIGH_ITERATIONS, HmacPads, ITERATIONS, PASSWORD, SALT, ScriptedClient, USER,
+    CLIENT_NONCE, HIGH_ITERATIONS, HmacPads, ITERATIONS, Keys, PASSWORD, SALT, ScriptedClient, USER,
 };
-use sasl_core::ScramHash;
-use sasl_core::{OsRandom, RandomSource};
+use sasl_core::{
+    FailureKind, OsRandom, RandomSource, Request, ScramHash, ServerMechanism, ServerStep, Verdict,
+};
 use std::cell::Cell;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -165,6 +172,132 @@ fn server_exchange(c: &mut Criterion) {
     group.finish();
 }
 
+/// A known user (`user`) and an unknown one with a name of the same length.
+const UNKNOWN_USER: &str = "resu";
+
+/// A typed SCRAM-SHA-256 server, as the drivers make it.
+fn new_server(fixture: &Fixture) -> sasl_scram::ScramServer {
+    sasl_scram::ScramServer::new(
+        std::sync::Arc::clone(&fixture.ours_server_config),
+        ScramHash::Sha256,
+        false,
+        &fixture.connection,
+    )
+    .unwrap()
+}
+
+/// Starts a typed server and feeds it `client`'s client-first message (untimed).
+fn started_server(fixture: &Fixture, client: &ScriptedClient) -> sasl_scram::ScramServer {
+    let mut server = new_server(fixture);
+    let step = server
+        .start(Some(client.client_first().as_bytes()))
+        .unwrap();
+    assert!(matches!(
+        step,
+        ServerStep::NeedCredentials(Request::ScramLookup(_))
+    ));
+    server
+}
+
+/// The application's answer: the stored credentials for [`USER`], `not_found` for
+/// anyone else.
+fn verdict(fixture: &Fixture, known: bool) -> Verdict {
+    if known {
+        Verdict::ScramFound {
+            credentials: fixture.ours_credentials.clone(),
+            authzid_granted: false,
+        }
+    } else {
+        Verdict::Rejected(FailureKind::UnknownUser)
+    }
+}
+
+/// One failing server exchange (two timed segments, as in `server_exchange`): the
+/// proof does not verify, for a wrong password or an unknown user alike.
+fn failing_exchange(
+    fixture: &Fixture,
+    client: &ScriptedClient,
+    known: bool,
+    timer: &ServerTimer,
+) -> bool {
+    use drivers::Meter as _;
+    let client_first = client.client_first();
+    let (mut server, step) = timer.server(|| {
+        let mut server = new_server(fixture);
+        let step = match server.start(Some(client_first.as_bytes())) {
+            Ok(ServerStep::NeedCredentials(Request::ScramLookup(_))) => {
+                server.provide(verdict(fixture, known))
+            }
+            other => other,
+        };
+        (server, step)
+    });
+    let Ok(ServerStep::Challenge(server_first)) = step else {
+        return false;
+    };
+    let Some(answer) = client.client_final(&server_first) else {
+        return false;
+    };
+    let last = timer.server(|| server.step(&answer.message));
+    matches!(last, Ok(ServerStep::Failure(f)) if f.message() == Some(&b"e=invalid-proof"[..]))
+}
+
+fn unknown_user(c: &mut Criterion) {
+    let fixture = Fixture::new();
+    let known_client = ScriptedClient::fixture();
+    let unknown_client = ScriptedClient::new(UNKNOWN_USER, CLIENT_NONCE, &Keys::fixture());
+    // A known user whose client derived its keys from a wrong password.
+    let wrong_password_client = ScriptedClient::new(
+        USER,
+        CLIENT_NONCE,
+        &Keys::derive("pencil!", SALT, ITERATIONS),
+    );
+    let mut group = c.benchmark_group("unknown_user");
+    group
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3));
+    for (name, client, known) in [
+        ("provide_known", &known_client, true),
+        ("provide_unknown", &unknown_client, false),
+    ] {
+        group.bench_function(name, |b| {
+            b.iter_custom(|iters| {
+                let mut total = Duration::ZERO;
+                for _ in 0..iters {
+                    let mut server = started_server(&fixture, client);
+                    let answer = verdict(&fixture, known);
+                    let start = Instant::now();
+                    let step = server.provide(answer);
+                    total += start.elapsed();
+                    assert!(matches!(step, Ok(ServerStep::Challenge(_))));
+                }
+                total
+            })
+        });
+    }
+    for (name, client, known) in [
+        ("exchange_wrong_password", &wrong_password_client, true),
+        ("exchange_unknown_user", &unknown_client, false),
+    ] {
+        assert!(failing_exchange(
+            &fixture,
+            client,
+            known,
+            &ServerTimer(Cell::new(Duration::ZERO))
+        ));
+        group.bench_function(name, |b| {
+            b.iter_custom(|iters| {
+                let timer = ServerTimer(Cell::new(Duration::ZERO));
+                for _ in 0..iters {
+                    assert!(failing_exchange(&fixture, client, known, &timer));
+                }
+                timer.0.get()
+            })
+        });
+    }
+    group.finish();
+}
+
 fn client_key(c: &mut Criterion, iterations: u32) {
     let mut group = c.benchmark_group(format!("client_key_{iterations}"));
     if iterations > 100_000 {
@@ -231,5 +364,11 @@ fn client_keys(c: &mut Criterion) {
     client_key(c, HIGH_ITERATIONS);
 }
 
-criterion_group!(benches, full_exchange, server_exchange, client_keys);
+criterion_group!(
+    benches,
+    full_exchange,
+    server_exchange,
+    unknown_user,
+    client_keys
+);
 criterion_main!(benches);

@@ -1,6 +1,7 @@
 //! Credential types shared between the session API and the mechanisms.
 
 use crate::{Error, Secret};
+use std::sync::Arc;
 
 /// The hash function of a SCRAM mechanism family.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -35,8 +36,19 @@ impl ScramHash {
 }
 
 /// What a SCRAM server stores per user and hash: never the password.
+///
+/// Cloning is cheap and does not allocate: the fields live once behind an [`Arc`],
+/// so an in-memory store can answer a lookup with `credentials.clone()` for free.
+/// The keys are zeroized when the last clone is dropped.
 #[derive(Clone, Debug)]
 pub struct ScramCredentials {
+    inner: Arc<ScramCredentialsInner>,
+}
+
+/// The shared content of [`ScramCredentials`]. The keys are [`Secret`]s: zeroized
+/// when the last clone drops this value.
+#[derive(Debug)]
+struct ScramCredentialsInner {
     hash: ScramHash,
     iterations: u32,
     salt: Vec<u8>,
@@ -74,37 +86,39 @@ impl ScramCredentials {
             )));
         }
         Ok(Self {
-            hash,
-            iterations,
-            salt,
-            stored_key,
-            server_key,
+            inner: Arc::new(ScramCredentialsInner {
+                hash,
+                iterations,
+                salt,
+                stored_key,
+                server_key,
+            }),
         })
     }
 
     /// The hash these credentials were derived with.
     pub fn hash(&self) -> ScramHash {
-        self.hash
+        self.inner.hash
     }
 
     /// The PBKDF2 iteration count.
     pub fn iterations(&self) -> u32 {
-        self.iterations
+        self.inner.iterations
     }
 
     /// The salt.
     pub fn salt(&self) -> &[u8] {
-        &self.salt
+        &self.inner.salt
     }
 
     /// `StoredKey = H(ClientKey)`.
     pub fn stored_key(&self) -> &[u8] {
-        self.stored_key.expose()
+        self.inner.stored_key.expose()
     }
 
     /// `ServerKey = HMAC(SaltedPassword, "Server Key")`.
     pub fn server_key(&self) -> &[u8] {
-        self.server_key.expose()
+        self.inner.server_key.expose()
     }
 }
 

@@ -108,7 +108,7 @@ pub use mechanism_api::{
     ServerContext, ServerMechanism, ServerMechanismFactory,
 };
 pub use prep::{PrecisProfile, PrepError, SaslprepMode, saslprep};
-pub use random::{OsRandom, RandomSource, SharedRandom, os_random};
+pub use random::{OsRandom, RandomSource, SharedRandom, ThreadRandom, os_random, thread_random};
 pub use request::{Answer, Request, ScramLookup, Store, Verdict, VerifyPassword};
 pub use secret::Secret;
 pub use server::{Authenticated, Failed, ServerMechanisms, ServerSession, ServerStep};

@@ -13,7 +13,7 @@ use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
 use sasl_core::{
     ChannelBinding, ChannelBindingType, ClientContext, ClientCredentials, ClientFailure,
     ClientMechanism, ClientOutcome, ClientStep, ClientSuccess, ConnectionInfo, Error, FailureKind,
-    Mechanism, ScramHash, ScramKeys, ServerOutcome, SharedRandom, os_random,
+    Mechanism, ScramHash, ScramKeys, ServerOutcome, SharedRandom, thread_random,
 };
 use std::sync::Arc;
 
@@ -28,7 +28,9 @@ const MAX_NONCE_BYTES: usize = 48;
 /// interoperate — raise it with [`with_iterations`](Self::with_iterations)), salt
 /// 8..=256 bytes, a server nonce part of at least 8 characters, SASLprep for the
 /// password (stored mode) and user name (query mode), 18-byte client nonces from the
-/// OS random source.
+/// [thread-local CSPRNG](sasl_core::ThreadRandom) (see there for the fork-safety
+/// note; [`with_random`](Self::with_random)`(`[`os_random`](sasl_core::os_random)`())`
+/// draws every nonce from the OS instead).
 #[derive(Clone)]
 pub struct ScramClientConfig {
     random: SharedRandom,
@@ -67,7 +69,7 @@ impl ScramClientConfig {
     /// The defaults described on the type.
     pub fn new() -> Self {
         Self {
-            random: os_random(),
+            random: thread_random(),
             min_iterations: 4096,
             max_iterations: 1_000_000,
             min_salt_len: 8,

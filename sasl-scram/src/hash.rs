@@ -44,6 +44,17 @@ impl Alg {
         }
     }
 
+    /// 0, 1, 2: for tables indexed by hash.
+    pub(crate) fn index(self) -> usize {
+        match self {
+            Alg::Sha1 => 0,
+            Alg::Sha256 => 1,
+            Alg::Sha512 => 2,
+        }
+    }
+
+    pub(crate) const ALL: [Alg; 3] = [Alg::Sha1, Alg::Sha256, Alg::Sha512];
+
     pub(crate) fn out_len(self) -> usize {
         match self {
             Alg::Sha1 => Sha1Core::OUT,
@@ -121,14 +132,16 @@ impl Digest {
 
     /// Constant-time equality (the length is not secret).
     pub(crate) fn ct_eq(&self, other: &[u8]) -> subtle::Choice {
-        use subtle::ConstantTimeEq;
-        self.as_slice().ct_eq(other)
+        ct_eq(self.as_slice(), other)
     }
 }
 
 impl Drop for Digest {
     fn drop(&mut self) {
-        self.buf.zeroize();
+        // Bytes past `len` are never written.
+        if let Some(used) = self.buf.get_mut(..self.len) {
+            used.zeroize();
+        }
     }
 }
 
@@ -136,6 +149,19 @@ impl core::fmt::Debug for Digest {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str("Digest(<redacted>)")
     }
+}
+
+/// Constant-time equality of two byte strings (the lengths are not secret): ORs the
+/// XOR of every byte pair, then one `subtle` comparison of the result, so there is
+/// no data-dependent branch, and one optimisation barrier instead of `subtle`'s one
+/// per byte.
+pub(crate) fn ct_eq(a: &[u8], b: &[u8]) -> subtle::Choice {
+    use subtle::ConstantTimeEq;
+    if a.len() != b.len() {
+        return subtle::Choice::from(0);
+    }
+    let diff = a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y));
+    diff.ct_eq(&0)
 }
 
 /// Copies as much of `src` as fits into `dst`; returns the count. Never panics.
@@ -149,9 +175,34 @@ pub(crate) fn copy_prefix(dst: &mut [u8], src: &[u8]) -> usize {
     n
 }
 
+/// A state word of one of the hashes (`u32` for SHA-1/256, `u64` for SHA-512).
+pub(crate) trait Word: Copy + core::ops::BitXorAssign + Zeroize {
+    /// Bytes per word.
+    const SIZE: usize;
+    /// Writes the word big-endian into the first `SIZE` bytes of `out`.
+    fn put_be(self, out: &mut [u8]);
+}
+
+impl Word for u32 {
+    const SIZE: usize = 4;
+    #[inline(always)]
+    fn put_be(self, out: &mut [u8]) {
+        out.copy_from_slice(&self.to_be_bytes());
+    }
+}
+
+impl Word for u64 {
+    const SIZE: usize = 8;
+    #[inline(always)]
+    fn put_be(self, out: &mut [u8]) {
+        out.copy_from_slice(&self.to_be_bytes());
+    }
+}
+
 /// One Merkle–Damgård hash at the level of its compression function.
 pub(crate) trait Core {
-    type State: Copy + Zeroize;
+    type Word: Word;
+    type State: Copy + Zeroize + AsRef<[Self::Word]> + AsMut<[Self::Word]>;
     type Block: Clone + Default + AsRef<[u8]> + AsMut<[u8]>;
     const OUT: usize;
     const BLOCK: usize;
@@ -159,9 +210,25 @@ pub(crate) trait Core {
     const LEN_BYTES: usize;
     const IV: Self::State;
     fn compress(state: &mut Self::State, block: &Self::Block);
+
     /// Writes the state big-endian into the first `OUT` bytes of `out`.
-    fn write(state: &Self::State, out: &mut [u8]);
-    fn xor(acc: &mut Self::State, x: &Self::State);
+    #[inline(always)]
+    fn write(state: &Self::State, out: &mut [u8]) {
+        for (chunk, w) in out
+            .chunks_exact_mut(<Self::Word as Word>::SIZE)
+            .zip(state.as_ref())
+        {
+            w.put_be(chunk);
+        }
+    }
+
+    /// `acc ^= x`, word by word.
+    #[inline(always)]
+    fn xor(acc: &mut Self::State, x: &Self::State) {
+        for (a, b) in acc.as_mut().iter_mut().zip(x.as_ref()) {
+            *a ^= *b;
+        }
+    }
 }
 
 pub(crate) struct Sha1Core;
@@ -169,6 +236,7 @@ pub(crate) struct Sha256Core;
 pub(crate) struct Sha512Core;
 
 impl Core for Sha1Core {
+    type Word = u32;
     type State = [u32; 5];
     type Block = GenericArray<u8, U64>;
     const OUT: usize = 20;
@@ -185,21 +253,10 @@ impl Core for Sha1Core {
     fn compress(state: &mut Self::State, block: &Self::Block) {
         sha1::compress(state, core::slice::from_ref(block));
     }
-    #[inline(always)]
-    fn write(state: &Self::State, out: &mut [u8]) {
-        for (chunk, w) in out.chunks_exact_mut(4).zip(state.iter()) {
-            chunk.copy_from_slice(&w.to_be_bytes());
-        }
-    }
-    #[inline(always)]
-    fn xor(acc: &mut Self::State, x: &Self::State) {
-        for (a, b) in acc.iter_mut().zip(x.iter()) {
-            *a ^= *b;
-        }
-    }
 }
 
 impl Core for Sha256Core {
+    type Word = u32;
     type State = [u32; 8];
     type Block = GenericArray<u8, U64>;
     const OUT: usize = 32;
@@ -219,21 +276,10 @@ impl Core for Sha256Core {
     fn compress(state: &mut Self::State, block: &Self::Block) {
         sha2::compress256(state, core::slice::from_ref(block));
     }
-    #[inline(always)]
-    fn write(state: &Self::State, out: &mut [u8]) {
-        for (chunk, w) in out.chunks_exact_mut(4).zip(state.iter()) {
-            chunk.copy_from_slice(&w.to_be_bytes());
-        }
-    }
-    #[inline(always)]
-    fn xor(acc: &mut Self::State, x: &Self::State) {
-        for (a, b) in acc.iter_mut().zip(x.iter()) {
-            *a ^= *b;
-        }
-    }
 }
 
 impl Core for Sha512Core {
+    type Word = u64;
     type State = [u64; 8];
     type Block = GenericArray<u8, U128>;
     const OUT: usize = 64;
@@ -253,18 +299,6 @@ impl Core for Sha512Core {
     fn compress(state: &mut Self::State, block: &Self::Block) {
         sha2::compress512(state, core::slice::from_ref(block));
     }
-    #[inline(always)]
-    fn write(state: &Self::State, out: &mut [u8]) {
-        for (chunk, w) in out.chunks_exact_mut(8).zip(state.iter()) {
-            chunk.copy_from_slice(&w.to_be_bytes());
-        }
-    }
-    #[inline(always)]
-    fn xor(acc: &mut Self::State, x: &Self::State) {
-        for (a, b) in acc.iter_mut().zip(x.iter()) {
-            *a ^= *b;
-        }
-    }
 }
 
 /// Streaming hash from an arbitrary starting state (IV, or an HMAC pad state after
@@ -273,26 +307,42 @@ struct Stream<C: Core> {
     state: C::State,
     block: C::Block,
     fill: usize,
+    /// How many leading bytes of `block` may hold message bytes (zeroized on drop;
+    /// the rest is zeros or padding constants). Zeroizing is volatile byte by byte,
+    /// so it is kept to the bytes that matter.
+    dirty: usize,
+    /// Whether the message is secret (a hash of a key); HMAC messages in SCRAM are
+    /// public (AuthMessage, labels, salts) and are not zeroized.
+    secret_message: bool,
     total: u64,
 }
 
 impl<C: Core> Stream<C> {
-    fn new(state: C::State, already: u64) -> Self {
+    fn new(state: C::State, already: u64, secret_message: bool) -> Self {
         Self {
             state,
             block: C::Block::default(),
             fill: 0,
+            dirty: 0,
+            secret_message,
             total: already,
         }
     }
 
     fn update(&mut self, mut data: &[u8]) {
+        self.total = self.total.wrapping_add(data.len() as u64);
         while !data.is_empty() {
             let space = self.block.as_mut().get_mut(self.fill..).unwrap_or_default();
-            let n = copy_prefix(space, data);
+            let n = space.len().min(data.len());
+            let (head, rest) = data.split_at(n);
+            // `copy_from_slice` (a memcpy) rather than a byte loop: AuthMessage is a
+            // few hundred bytes and is hashed twice per exchange.
+            if let Some(dst) = space.get_mut(..n) {
+                dst.copy_from_slice(head);
+            }
             self.fill += n;
-            self.total = self.total.wrapping_add(n as u64);
-            data = data.get(n..).unwrap_or_default();
+            self.dirty = self.dirty.max(self.fill);
+            data = rest;
             if self.fill >= C::BLOCK {
                 C::compress(&mut self.state, &self.block);
                 self.fill = 0;
@@ -318,6 +368,11 @@ impl<C: Core> Stream<C> {
             }
             C::compress(&mut self.state, &self.block);
             start = 0;
+            // The padding block below overwrites every message byte.
+            self.dirty = 0;
+        } else {
+            // Only the message tail before the 0x80 is left; padding covers the rest.
+            self.dirty = fill;
         }
         write_padding::<C>(self.block.as_mut(), start, bits);
         C::compress(&mut self.state, &self.block);
@@ -330,8 +385,25 @@ impl<C: Core> Drop for Stream<C> {
         // The state is key-derived (HMAC pad states, or a hash of secret input) and
         // the block holds message bytes: neither may outlive the stream.
         self.state.zeroize();
-        self.block.as_mut().zeroize();
+        if self.secret_message {
+            if let Some(used) = self.block.as_mut().get_mut(..self.dirty) {
+                used.zeroize();
+            }
+        }
     }
+}
+
+/// The last block of an HMAC hash over one digest after the key pad: `OUT` zero
+/// bytes (for the digest), 0x80, zeros, and the bit length of (key pad + `OUT`).
+#[inline(always)]
+fn padded_digest_block<C: Core>() -> C::Block {
+    let mut block = C::Block::default();
+    let bytes = block.as_mut();
+    if let Some(b) = bytes.get_mut(C::OUT) {
+        *b = 0x80;
+    }
+    write_padding::<C>(bytes, C::OUT + 1, ((C::BLOCK + C::OUT) as u128) * 8);
+    block
 }
 
 /// Zeroes `block[start..BLOCK-LEN_BYTES]` and writes the big-endian bit length at the end.
@@ -355,7 +427,28 @@ fn state_digest<C: Core>(state: &C::State) -> Digest {
 }
 
 fn hash_parts<C: Core>(parts: &[&[u8]]) -> Digest {
-    let mut s = Stream::<C>::new(C::IV, 0);
+    // One short part (H(ClientKey) in every proof check): a single padded block.
+    if let [data] = parts {
+        if data.len() + 1 + C::LEN_BYTES <= C::BLOCK {
+            let mut block = C::Block::default();
+            let bytes = block.as_mut();
+            let n = copy_prefix(bytes, data);
+            if let Some(b) = bytes.get_mut(n) {
+                *b = 0x80;
+            }
+            write_padding::<C>(bytes, n + 1, (n as u128) * 8);
+            let mut st = C::IV;
+            C::compress(&mut st, &block);
+            if let Some(message) = block.as_mut().get_mut(..n) {
+                message.zeroize();
+            }
+            let d = state_digest::<C>(&st);
+            st.zeroize();
+            return d;
+        }
+    }
+    // The message may be secret (ClientKey, an over-long HMAC key).
+    let mut s = Stream::<C>::new(C::IV, 0, true);
     for p in parts {
         s.update(p);
     }
@@ -371,6 +464,15 @@ pub(crate) struct HmacKey<C: Core> {
     outer: C::State,
 }
 
+impl<C: Core> Clone for HmacKey<C> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: self.inner,
+            outer: self.outer,
+        }
+    }
+}
+
 impl<C: Core> Drop for HmacKey<C> {
     fn drop(&mut self) {
         self.inner.zeroize();
@@ -381,12 +483,13 @@ impl<C: Core> Drop for HmacKey<C> {
 impl<C: Core> HmacKey<C> {
     fn new(key: &[u8]) -> Self {
         let mut pad = C::Block::default();
-        if key.len() > C::BLOCK {
+        // Bytes past the key are 0x36/0x5c constants: only these need zeroizing.
+        let key_len = if key.len() > C::BLOCK {
             let d = hash_parts::<C>(&[key]);
-            copy_prefix(pad.as_mut(), d.as_slice());
+            copy_prefix(pad.as_mut(), d.as_slice())
         } else {
-            copy_prefix(pad.as_mut(), key);
-        }
+            copy_prefix(pad.as_mut(), key)
+        };
         for b in pad.as_mut() {
             *b ^= 0x36;
         }
@@ -398,23 +501,30 @@ impl<C: Core> HmacKey<C> {
         }
         let mut outer = C::IV;
         C::compress(&mut outer, &pad);
-        pad.as_mut().zeroize();
+        if let Some(keyed) = pad.as_mut().get_mut(..key_len) {
+            keyed.zeroize();
+        }
         Self { inner, outer }
     }
 
     fn mac_state(&self, parts: &[&[u8]]) -> C::State {
-        let mut s = Stream::<C>::new(self.inner, C::BLOCK as u64);
+        // HMAC messages are public in SCRAM (AuthMessage, "Client Key", salts, PRF
+        // labels and user names); the key-derived states are zeroized.
+        let mut s = Stream::<C>::new(self.inner, C::BLOCK as u64, false);
         for p in parts {
             s.update(p);
         }
         let mut inner = s.finish();
-        let mut buf = [0u8; MAX_OUT];
-        C::write(&inner, &mut buf);
-        let mut o = Stream::<C>::new(self.outer, C::BLOCK as u64);
-        o.update(buf.get(..C::OUT).unwrap_or_default());
-        buf.zeroize();
+        // The outer hash is one compression: the inner digest, pre-padded (as in `hi`).
+        let mut block = padded_digest_block::<C>();
+        C::write(&inner, block.as_mut());
         inner.zeroize();
-        o.finish()
+        let mut outer = self.outer;
+        C::compress(&mut outer, &block);
+        if let Some(digest) = block.as_mut().get_mut(..C::OUT) {
+            digest.zeroize();
+        }
+        outer
     }
 }
 
@@ -427,12 +537,43 @@ pub(crate) enum MacKey {
 
 impl MacKey {
     /// `HMAC(key, parts...)`: the parts are hashed as one message, so callers never
-    /// need to concatenate (AuthMessage is streamed from its three pieces).
+    /// need to concatenate (AuthMessage is streamed from its three pieces). The
+    /// message is treated as public (copies of it are not zeroized); the key-derived
+    /// states and the result are.
     pub(crate) fn mac(&self, parts: &[&[u8]]) -> Digest {
         match self {
             MacKey::Sha1(k) => finish_mac::<Sha1Core>(k, parts),
             MacKey::Sha256(k) => finish_mac::<Sha256Core>(k, parts),
             MacKey::Sha512(k) => finish_mac::<Sha512Core>(k, parts),
+        }
+    }
+}
+
+/// HMAC-SHA-256 with its pad states computed once: the PRF the server derives
+/// unknown-user material from (SHA-NI where the CPU has it, whatever the mechanism's
+/// hash). Two compressions per output block for short inputs.
+#[derive(Clone)]
+pub(crate) struct Prf(HmacKey<Sha256Core>);
+
+impl Prf {
+    pub(crate) fn new(key: &[u8]) -> Self {
+        Self(HmacKey::new(key))
+    }
+
+    /// Fills `out` with `HMAC(key, label || 0 || context || 0 || name || counter)` for
+    /// counter = 1, 2, ... (big-endian `u32`), 32 bytes per block, the last one cut.
+    pub(crate) fn expand(&self, label: &[u8], context: &[u8], name: &[u8], out: &mut [u8]) {
+        let mut counter = 0u32;
+        for chunk in out.chunks_mut(Sha256Core::OUT) {
+            counter = counter.wrapping_add(1);
+            let mut st =
+                self.0
+                    .mac_state(&[label, &[0], context, &[0], name, &counter.to_be_bytes()]);
+            let mut block = [0u8; Sha256Core::OUT];
+            Sha256Core::write(&st, &mut block);
+            copy_prefix(chunk, &block);
+            block.zeroize();
+            st.zeroize();
         }
     }
 }
@@ -450,34 +591,37 @@ fn hi<C: Core>(password: &[u8], salt: &[u8], iterations: u32) -> Digest {
     let key = HmacKey::<C>::new(password);
     let mut u = key.mac_state(&[salt, &1u32.to_be_bytes()]);
     let mut acc = u;
-    // The one block every later inner and outer hash uses: OUT message bytes, then
-    // 0x80, zeros, and the bit length of (key pad + OUT bytes). Only the first OUT
-    // bytes change per iteration.
-    let mut block = C::Block::default();
-    {
-        let bytes = block.as_mut();
-        if let Some(b) = bytes.get_mut(C::OUT) {
-            *b = 0x80;
-        }
-        write_padding::<C>(bytes, C::OUT + 1, ((C::BLOCK + C::OUT) as u128) * 8);
-    }
-    // The inner-hash state copy lives outside the loop so that the last one can be
-    // zeroized (it is derived from the password's pad state).
-    let mut s = key.inner;
+    // Every later inner and outer hash is one compression of a block holding OUT
+    // message bytes, then 0x80, zeros, and the bit length of (key pad + OUT bytes).
+    // Two such blocks, pre-padded once (the inner one receives U_{i-1}, the outer
+    // one the inner digest): only their first OUT bytes change per iteration.
+    let mut inner_block = padded_digest_block::<C>();
+    let mut outer_block = inner_block.clone();
+    // The loop has exactly the shape of the benchmark floor: the inner state is a
+    // fresh local copy per iteration and the accumulator lives in registers.
+    // Zeroizing either of them after the loop (volatile writes through a reference)
+    // forces it into memory *inside* the loop: hoisting `s` for that cost 1.5 % per
+    // iteration, and `acc.zeroize()` cost 1.6 % (8 extra stores per iteration;
+    // both measured against the floor). So neither is zeroized: the last `s` is also
+    // in `outer_block`, which is zeroized below, and `acc` becomes the returned
+    // `Digest`, which zeroizes itself on drop. What stays behind are register
+    // contents and compiler-made stack copies (spills), which safe Rust cannot
+    // zeroize reliably anyway: zeroizing protects the values we own, not every
+    // register or stack slot they passed through.
     for _ in 1..iterations {
-        C::write(&u, block.as_mut());
-        s = key.inner;
-        C::compress(&mut s, &block);
-        C::write(&s, block.as_mut());
+        C::write(&u, inner_block.as_mut());
+        let mut s = key.inner;
+        C::compress(&mut s, &inner_block);
+        C::write(&s, outer_block.as_mut());
         u = key.outer;
-        C::compress(&mut u, &block);
+        C::compress(&mut u, &outer_block);
         C::xor(&mut acc, &u);
     }
     let d = state_digest::<C>(&acc);
-    s.zeroize();
-    acc.zeroize();
+    // `u` is in memory anyway (the compression takes it by reference).
     u.zeroize();
-    block.as_mut().zeroize();
+    inner_block.as_mut().zeroize();
+    outer_block.as_mut().zeroize();
     d
 }
 
@@ -485,6 +629,63 @@ fn hi<C: Core>(password: &[u8], salt: &[u8], iterations: u32) -> Digest {
 mod tests {
     use super::*;
     use sha2::Digest as _;
+
+    #[test]
+    fn prf_is_counter_mode_hmac_sha256() {
+        use hmac::Mac as _;
+        let key = b"a server secret of some length..";
+        let prf = Prf::new(key);
+        for len in [8usize, 16, 31, 32, 33, 64] {
+            let mut out = vec![0u8; len];
+            prf.expand(b"label", b"SHA-256", b"user", &mut out);
+            let mut expected = Vec::new();
+            for counter in 1u32..=2 {
+                let mut m = hmac::Hmac::<sha2::Sha256>::new_from_slice(key).unwrap();
+                m.update(b"label\0SHA-256\0user");
+                m.update(&counter.to_be_bytes());
+                expected.extend_from_slice(&m.finalize().into_bytes());
+            }
+            assert_eq!(out, expected[..len]);
+        }
+    }
+
+    #[test]
+    fn hmac_matches_hmac_crate() {
+        use hmac::Mac as _;
+        for key_len in [0usize, 20, 32, 64, 65, 128, 129, 200] {
+            let key: Vec<u8> = (0..key_len).map(|i| (i * 13 + 1) as u8).collect();
+            for msg_len in [0usize, 10, 55, 56, 64, 119, 120, 230, 300] {
+                let msg: Vec<u8> = (0..msg_len).map(|i| (i * 5 + 7) as u8).collect();
+                let (a, b) = msg.split_at(msg_len / 2);
+                let mut m = hmac::Hmac::<sha2::Sha256>::new_from_slice(&key).unwrap();
+                m.update(&msg);
+                assert_eq!(
+                    Alg::Sha256.hmac(&key, &[a, b]).as_slice(),
+                    m.finalize().into_bytes().as_slice()
+                );
+                let mut m = hmac::Hmac::<sha2::Sha512>::new_from_slice(&key).unwrap();
+                m.update(&msg);
+                assert_eq!(
+                    Alg::Sha512.hmac(&key, &[a, b]).as_slice(),
+                    m.finalize().into_bytes().as_slice()
+                );
+                let mut m = hmac::Hmac::<sha1::Sha1>::new_from_slice(&key).unwrap();
+                m.update(&msg);
+                assert_eq!(
+                    Alg::Sha1.hmac(&key, &[a, b]).as_slice(),
+                    m.finalize().into_bytes().as_slice()
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn ct_eq_compares() {
+        assert!(bool::from(ct_eq(b"abc", b"abc")));
+        assert!(!bool::from(ct_eq(b"abc", b"abd")));
+        assert!(!bool::from(ct_eq(b"abc", b"ab")));
+        assert!(bool::from(ct_eq(b"", b"")));
+    }
 
     #[test]
     fn digest_matches_sha_crates() {

@@ -165,8 +165,28 @@ pub(crate) struct ClientFinal<'a> {
     /// The `c=` value (canonical base64, not decoded).
     pub(crate) channel_binding: &'a [u8],
     pub(crate) nonce: &'a [u8],
-    /// The `p=` value (canonical base64, not decoded).
-    pub(crate) proof: &'a [u8],
+    /// The `p=` value, decoded (checked canonical while decoding).
+    pub(crate) proof: Proof,
+}
+
+/// A decoded client proof. Only the first [`MAX_OUT`](crate::hash::MAX_OUT) bytes are
+/// kept; `len` is the full decoded length, so a proof of the wrong length is seen as
+/// such.
+#[derive(Debug)]
+pub(crate) struct Proof {
+    buf: [u8; crate::hash::MAX_OUT],
+    len: usize,
+}
+
+impl Proof {
+    /// The decoded proof if it is exactly `len` bytes long.
+    pub(crate) fn exactly(&self, len: usize) -> Option<&[u8]> {
+        if self.len == len {
+            self.buf.get(..len)
+        } else {
+            None
+        }
+    }
 }
 
 /// A parsed server-first message.
@@ -184,6 +204,79 @@ pub(crate) enum ServerFinal<'a> {
     Verifier(&'a [u8]),
     /// `e=` value.
     Error(&'a str),
+}
+
+const LO7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+const COMMAS: u64 = 0x2c2c_2c2c_2c2c_2c2c;
+
+/// A mask with 0x80 in every byte of `chunk` (little-endian) that is a `,`, exact per
+/// byte (no carries cross bytes).
+#[inline(always)]
+fn comma_mask(chunk: &[u8]) -> u64 {
+    let mut word = [0u8; 8];
+    word.copy_from_slice(chunk);
+    let w = u64::from_le_bytes(word) ^ COMMAS;
+    !(((w & LO7).wrapping_add(LO7)) | w | LO7)
+}
+
+/// Index of the first `,` in `hay`, eight bytes at a time (messages are split on
+/// commas several times per exchange; a byte loop showed in profiles).
+pub(crate) fn find_comma(hay: &[u8]) -> Option<usize> {
+    let mut chunks = hay.chunks_exact(8);
+    let mut at = 0;
+    for chunk in &mut chunks {
+        let m = comma_mask(chunk);
+        if m != 0 {
+            return Some(at + (m.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    chunks
+        .remainder()
+        .iter()
+        .position(|b| *b == b',')
+        .map(|i| at + i)
+}
+
+/// Index of the last `,` in `hay`, eight bytes at a time.
+pub(crate) fn rfind_comma(hay: &[u8]) -> Option<usize> {
+    let mut chunks = hay.rchunks_exact(8);
+    let mut end = hay.len();
+    for chunk in &mut chunks {
+        end -= 8;
+        let m = comma_mask(chunk);
+        if m != 0 {
+            return Some(end + ((63 - m.leading_zeros()) / 8) as usize);
+        }
+    }
+    chunks.remainder().iter().rposition(|b| *b == b',')
+}
+
+/// The comma-separated fields of a message, like `split(|b| *b == b',')`.
+pub(crate) struct Fields<'a> {
+    rest: Option<&'a [u8]>,
+}
+
+pub(crate) fn fields(msg: &[u8]) -> Fields<'_> {
+    Fields { rest: Some(msg) }
+}
+
+impl<'a> Iterator for Fields<'a> {
+    type Item = &'a [u8];
+
+    fn next(&mut self) -> Option<&'a [u8]> {
+        let rest = self.rest?;
+        match find_comma(rest) {
+            Some(i) => {
+                self.rest = rest.get(i + 1..);
+                rest.get(..i)
+            }
+            None => {
+                self.rest = None;
+                Some(rest)
+            }
+        }
+    }
 }
 
 /// `attr=value` with the expected single-letter name.
@@ -238,7 +331,11 @@ fn check_extensions<'a>(
 pub(crate) fn is_printable(b: &[u8]) -> bool {
     !b.is_empty()
         && b.len() <= MAX_NONCE_LEN
-        && b.iter().all(|c| (0x21..=0x7e).contains(c) && *c != b',')
+        // A fold without early exit: the compiler vectorises it (nonces are tens of
+        // bytes, checked on every message).
+        && b
+            .iter()
+            .fold(true, |ok, c| ok & (0x21..=0x7e).contains(c) & (*c != b','))
 }
 
 /// Decodes a `saslname` (`=2C` → `,`, `=3D` → `=`); any other `=` is an error.
@@ -305,9 +402,9 @@ pub(crate) fn parse_client_first(msg: &[u8]) -> Result<ClientFirst<'_>, Reject> 
             "client-first message too long",
         ));
     }
-    let mut parts = msg.splitn(3, |b| *b == b',');
+    let mut parts = fields(msg);
     let flag_field = parts.next().unwrap_or_default();
-    let (Some(authz_field), Some(bare)) = (parts.next(), parts.next()) else {
+    let (Some(authz_field), Some(bare)) = (parts.next(), parts.rest) else {
         return Err(Reject::malformed("GS2 header is missing a comma"));
     };
     let flag = match flag_field {
@@ -340,7 +437,7 @@ pub(crate) fn parse_client_first(msg: &[u8]) -> Result<ClientFirst<'_>, Reject> 
     };
     let gs2_len = flag_field.len() + authz_field.len() + 2;
 
-    let mut fields = bare.split(|b| *b == b',');
+    let mut fields = fields(bare);
     let first = fields.next().unwrap_or_default();
     if attr(first, b'm').is_some() {
         return Err(Reject::new(
@@ -374,8 +471,14 @@ pub(crate) fn parse_client_first(msg: &[u8]) -> Result<ClientFirst<'_>, Reject> 
     })
 }
 
-/// Parses a client-final message (server side).
-pub(crate) fn parse_client_final(msg: &[u8]) -> Result<ClientFinal<'_>, Reject> {
+/// Parses a client-final message (server side). `expected_nonce` is the nonce of the
+/// server-first message, printable by construction: a nonce equal to it only needs
+/// the length bound checked again (any other nonce gets the full check, so the
+/// outcome is the same as checking every byte).
+pub(crate) fn parse_client_final<'a>(
+    msg: &'a [u8],
+    expected_nonce: &[u8],
+) -> Result<ClientFinal<'a>, Reject> {
     if msg.len() > MAX_MESSAGE_LEN {
         return Err(Reject::new(
             ServerErrorValue::InvalidEncoding,
@@ -383,22 +486,25 @@ pub(crate) fn parse_client_final(msg: &[u8]) -> Result<ClientFinal<'_>, Reject> 
             "client-final message too long",
         ));
     }
-    let Some(last_comma) = msg.iter().rposition(|b| *b == b',') else {
+    let Some(last_comma) = rfind_comma(msg) else {
         return Err(Reject::malformed("client-final: missing attributes"));
     };
     let without_proof = msg.get(..last_comma).unwrap_or_default();
-    let proof = msg
+    let proof_b64 = msg
         .get(last_comma + 1..)
         .and_then(|f| attr(f, b'p'))
         .ok_or(Reject::malformed(
             "client-final: p= must be the last attribute",
         ))?;
-    if !is_canonical_base64(proof) {
-        return Err(Reject::malformed(
-            "client-final: proof is not canonical base64",
-        ));
-    }
-    let mut fields = without_proof.split(|b| *b == b',');
+    // Validated while decoding: one pass over the value.
+    let mut proof = Proof {
+        buf: [0; crate::hash::MAX_OUT],
+        len: 0,
+    };
+    proof.len = decode_canonical_base64(proof_b64, &mut proof.buf).ok_or(Reject::malformed(
+        "client-final: proof is not canonical base64",
+    ))?;
+    let mut fields = fields(without_proof);
     let channel_binding = fields
         .next()
         .and_then(|f| attr(f, b'c'))
@@ -412,7 +518,12 @@ pub(crate) fn parse_client_final(msg: &[u8]) -> Result<ClientFinal<'_>, Reject> 
         .next()
         .and_then(|f| attr(f, b'r'))
         .ok_or(Reject::malformed("client-final: r= must follow c="))?;
-    if !is_printable(nonce) {
+    let printable = if nonce == expected_nonce {
+        nonce.len() <= MAX_NONCE_LEN
+    } else {
+        is_printable(nonce)
+    };
+    if !printable {
         return Err(Reject::malformed("client-final: nonce is not printable"));
     }
     check_extensions(fields, bits(b"mcrp"))?;
@@ -436,7 +547,7 @@ pub(crate) fn parse_server_first(msg: &[u8]) -> Result<ServerFirst<'_>, Bad> {
             "server-first message too long",
         ));
     }
-    let mut fields = msg.split(|b| *b == b',');
+    let mut fields = fields(msg);
     let first = fields.next().unwrap_or_default();
     if attr(first, b'm').is_some() {
         return Err((MALFORMED, "server sent a mandatory extension (m=)"));
@@ -482,7 +593,7 @@ pub(crate) fn parse_server_final(msg: &[u8]) -> Result<ServerFinal<'_>, Bad> {
             "server-final message too long",
         ));
     }
-    let mut fields = msg.split(|b| *b == b',');
+    let mut fields = fields(msg);
     let first = fields.next().unwrap_or_default();
     let result = if let Some(v) = attr(first, b'v') {
         if !is_canonical_base64(v) {
@@ -521,39 +632,141 @@ pub(crate) fn parse_posit_number(digits: &[u8]) -> Option<u32> {
 
 const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-fn b64_value(c: u8) -> Option<u8> {
-    match c {
-        b'A'..=b'Z' => Some(c - b'A'),
-        b'a'..=b'z' => Some(c - b'a' + 26),
-        b'0'..=b'9' => Some(c - b'0' + 52),
-        b'+' => Some(62),
-        b'/' => Some(63),
-        _ => None,
-    }
-}
+/// Not a base64 character.
+const NOT_B64: u8 = 0xff;
 
-/// Standard base64 with padding, non-empty, with zero trailing bits: exactly what
-/// the encoder produces, so every value has one spelling.
-pub(crate) fn is_canonical_base64(s: &[u8]) -> bool {
+/// The value of each byte as a base64 character, or [`NOT_B64`]. Built at compile
+/// time, where an out-of-range index is a compile error, not a panic.
+#[allow(clippy::indexing_slicing)]
+const B64_VALUES: [u8; 256] = {
+    let mut t = [NOT_B64; 256];
+    let mut i = 0;
+    while i < 64 {
+        t[ALPHABET[i] as usize] = i as u8;
+        i += 1;
+    }
+    t
+};
+
+/// Decodes standard base64 with padding that is non-empty and canonical (zero
+/// trailing bits: exactly what the encoder produces, so every value has one
+/// spelling), in one pass. Writes as much as fits into `out` and returns the full
+/// decoded length, or `None` if `s` is not canonical base64.
+pub(crate) fn decode_canonical_base64(s: &[u8], out: &mut [u8]) -> Option<usize> {
     if s.is_empty() || s.len() % 4 != 0 {
-        return false;
+        return None;
     }
-    let pad = s.iter().rev().take_while(|c| **c == b'=').count();
-    if pad > 2 {
-        return false;
+    let v = |c: &u8| u32::from(B64_VALUES.get(usize::from(*c)).copied().unwrap_or(NOT_B64));
+    let (full, last) = s.split_at(s.len() - 4);
+    let mut n = 0usize;
+    // Every invalid character has all bits of NOT_B64 set: OR them all and check once.
+    let mut bad = 0u32;
+    for quad in full.chunks_exact(4) {
+        let [a, b, c, d] = match quad {
+            [a, b, c, d] => [v(a), v(b), v(c), v(d)],
+            _ => return None,
+        };
+        bad |= a | b | c | d;
+        let word = (a << 18) | (b << 12) | (c << 6) | d;
+        for byte in [(word >> 16) as u8, (word >> 8) as u8, word as u8] {
+            if let Some(o) = out.get_mut(n) {
+                *o = byte;
+            }
+            n += 1;
+        }
     }
-    let body = s.get(..s.len() - pad).unwrap_or_default();
-    if !body.iter().all(|c| b64_value(*c).is_some()) {
-        return false;
+    // The last quad: 0, 1 or 2 `=`, and the bits the padding leaves over are zero.
+    let (count, word) = match last {
+        [a, b, b'=', b'='] => {
+            let (a, b) = (v(a), v(b));
+            bad |= a | b;
+            (1, ((a << 18) | (b << 12), b & 0xf))
+        }
+        [a, b, c, b'='] => {
+            let (a, b, c) = (v(a), v(b), v(c));
+            bad |= a | b | c;
+            (2, ((a << 18) | (b << 12) | (c << 6), c & 0x3))
+        }
+        [a, b, c, d] => {
+            let (a, b, c, d) = (v(a), v(b), v(c), v(d));
+            bad |= a | b | c | d;
+            (3, ((a << 18) | (b << 12) | (c << 6) | d, 0))
+        }
+        _ => return None,
+    };
+    let (word, leftover) = word;
+    // Valid characters are 0..=63; an invalid one sets bits above that.
+    if bad > 63 || leftover != 0 {
+        return None;
     }
-    let last = body.last().and_then(|c| b64_value(*c)).unwrap_or(0);
-    match pad {
-        1 => last & 0b11 == 0,
-        2 => last & 0b1111 == 0,
-        _ => true,
+    for byte in [(word >> 16) as u8, (word >> 8) as u8, word as u8]
+        .into_iter()
+        .take(count)
+    {
+        if let Some(o) = out.get_mut(n) {
+            *o = byte;
+        }
+        n += 1;
+    }
+    Some(n)
+}
+
+/// Standard base64 with padding, non-empty, with zero trailing bits (see
+/// [`decode_canonical_base64`]).
+pub(crate) fn is_canonical_base64(s: &[u8]) -> bool {
+    decode_canonical_base64(s, &mut []).is_some()
+}
+
+/// Appends standard base64 of `data` to `out` (with `=` padding if `pad`), through a
+/// small stack buffer: for the tens of bytes SCRAM encodes this beats the general
+/// engine of the `base64` crate, which showed in server profiles.
+pub(crate) fn append_base64(out: &mut Vec<u8>, data: &[u8], pad: bool) {
+    out.reserve(data.len().div_ceil(3) * 4);
+    let mut buf = [0u8; 64];
+    let mut chunks = data.chunks_exact(48);
+    for chunk in &mut chunks {
+        encode_full_triples(chunk, &mut buf);
+        out.extend_from_slice(&buf);
+    }
+    let rest = chunks.remainder();
+    let full = rest.len() / 3 * 3;
+    let (triples, tail) = rest.split_at(full);
+    encode_full_triples(triples, &mut buf);
+    out.extend_from_slice(buf.get(..full / 3 * 4).unwrap_or_default());
+    let n = match tail {
+        [a] => u32::from(*a) << 16,
+        [a, b] => (u32::from(*a) << 16) | (u32::from(*b) << 8),
+        _ => return,
+    };
+    let quad = [
+        b64_char(n >> 18),
+        b64_char(n >> 12),
+        if tail.len() == 2 {
+            b64_char(n >> 6)
+        } else {
+            b'='
+        },
+        b'=',
+    ];
+    let keep = if pad { 4 } else { tail.len() + 1 };
+    out.extend_from_slice(quad.get(..keep).unwrap_or_default());
+}
+
+/// Encodes whole triples of `data` (at most 48 bytes) into `buf`.
+#[inline(always)]
+fn encode_full_triples(data: &[u8], buf: &mut [u8; 64]) {
+    for (t, q) in data.chunks_exact(3).zip(buf.chunks_exact_mut(4)) {
+        if let ([a, b, c], [w, x, y, z]) = (t, q) {
+            let n = (u32::from(*a) << 16) | (u32::from(*b) << 8) | u32::from(*c);
+            *w = b64_char(n >> 18);
+            *x = b64_char(n >> 12);
+            *y = b64_char(n >> 6);
+            *z = b64_char(n);
+        }
     }
 }
 
+#[inline(always)]
 fn b64_char(v: u32) -> u8 {
     ALPHABET.get((v & 63) as usize).copied().unwrap_or(b'=')
 }
@@ -598,9 +811,75 @@ mod tests {
         assert!(!is_canonical_base64(b"biw"));
         assert!(!is_canonical_base64(b"b=ws"));
         assert!(!is_canonical_base64(b"a==="));
+        assert!(!is_canonical_base64(b"===="));
+        assert!(!is_canonical_base64(b"ab=c"));
+        let mut out = [0u8; 4];
+        assert_eq!(
+            decode_canonical_base64(b"QSXCR+Q6sek8bf92", &mut out),
+            Some(12)
+        );
+        assert_eq!(out, [0x41, 0x25, 0xc2, 0x47]);
+        assert_eq!(decode_canonical_base64(b"bixhPQ==", &mut out), Some(4));
+        assert_eq!(&out, b"n,a=");
+        assert_eq!(decode_canonical_base64(b"bixhPR==", &mut out), None);
+        assert_eq!(decode_canonical_base64(b"bixhPWE=", &mut out), Some(5));
         assert!(base64_matches(b"biws", &[b"n,,"]));
         assert!(base64_matches(b"bixhPWFkbWluLA==", &[b"n,a=", b"admin,"]));
         assert!(!base64_matches(b"eSws", &[b"n,,"]));
+    }
+
+    #[test]
+    fn base64_encoder_matches_the_base64_crate() {
+        use base64::Engine as _;
+        use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
+        for len in 0..200usize {
+            let data: Vec<u8> = (0..len).map(|i| (i * 37 + 11) as u8).collect();
+            let mut ours = b"x".to_vec();
+            append_base64(&mut ours, &data, true);
+            assert_eq!(ours, format!("x{}", STANDARD.encode(&data)).into_bytes());
+            let mut ours = Vec::new();
+            append_base64(&mut ours, &data, false);
+            assert_eq!(ours, STANDARD_NO_PAD.encode(&data).into_bytes());
+            let mut back = vec![0u8; len + 3];
+            if len > 0 {
+                let mut padded = Vec::new();
+                append_base64(&mut padded, &data, true);
+                assert_eq!(decode_canonical_base64(&padded, &mut back), Some(len));
+                assert_eq!(&back[..len], &data[..]);
+            }
+        }
+    }
+
+    #[test]
+    fn comma_search_matches_byte_loops() {
+        let samples: [&[u8]; 8] = [
+            b"",
+            b",",
+            b"abc",
+            b"n,,n=user,r=abc",
+            b"-,-,--------,,-----------------,x",
+            b"c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj,p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=",
+            b"\xff\x2c\x2d\x2b,\x80\x7f\x01\x00,\x2c",
+            b"no commas here at all, until the very end of a long line,",
+        ];
+        for s in samples {
+            assert_eq!(find_comma(s), s.iter().position(|b| *b == b','), "{s:?}");
+            assert_eq!(rfind_comma(s), s.iter().rposition(|b| *b == b','), "{s:?}");
+            let ours: Vec<&[u8]> = fields(s).collect();
+            let std: Vec<&[u8]> = s.split(|b| *b == b',').collect();
+            assert_eq!(ours, std, "{s:?}");
+        }
+        // Every position and every byte value next to a comma.
+        for len in 0..40 {
+            for at in 0..len {
+                for other in [0u8, 1, 0x2b, 0x2d, 0x7f, 0x80, 0xac, 0xff] {
+                    let mut v = vec![other; len];
+                    v[at] = b',';
+                    assert_eq!(find_comma(&v), Some(at));
+                    assert_eq!(rfind_comma(&v), Some(at));
+                }
+            }
+        }
     }
 
     #[test]

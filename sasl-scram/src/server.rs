@@ -1,20 +1,17 @@
 //! The SCRAM server: works from stored credentials only.
 
-use crate::hash::{Alg, Digest, MAX_OUT};
+use crate::hash::{Alg, Digest, MAX_OUT, Prf};
 use crate::messages::{
-    self, Flag, MAX_MESSAGE_LEN, Reject, ServerErrorValue, is_printable, parse_client_final,
-    parse_client_first,
+    self, Flag, MAX_MESSAGE_LEN, Reject, ServerErrorValue, append_base64, is_printable,
+    parse_client_final, parse_client_first,
 };
 use crate::prep::UsernamePrep;
 use crate::session::{ScramServerFactory, mechanism_for};
-use base64::Engine as _;
-use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
 use sasl_core::{
     Authenticated, ChannelBindingPolicy, ChannelBindingType, ConnectionInfo, Error, Failed,
-    FailureKind, Mechanism, Request, ScramHash, ScramLookup, Secret, ServerMechanism, ServerStep,
-    SharedRandom, Verdict, os_random,
+    FailureKind, Mechanism, Request, ScramCredentials, ScramHash, ScramLookup, Secret,
+    ServerMechanism, ServerStep, SharedRandom, Verdict, thread_random,
 };
-use std::io::Write as _;
 use std::sync::Arc;
 
 /// Smallest server nonce, in random bytes (RFC 5802 asks for a fresh, unpredictable one;
@@ -23,6 +20,8 @@ const MIN_NONCE_BYTES: usize = 18;
 const MAX_NONCE_BYTES: usize = 48;
 /// Default salt length for unknown users; match what your store uses.
 const DEFAULT_FAKE_SALT_LEN: usize = 16;
+/// Longest fake salt (two PRF blocks).
+const MAX_FAKE_SALT_LEN: usize = 64;
 /// Shortest accepted server secret.
 const MIN_SECRET_LEN: usize = 16;
 
@@ -30,11 +29,22 @@ const MIN_SECRET_LEN: usize = 16;
 ///
 /// The server secret keys the fake salts and keys given to unknown users: keep it
 /// stable (a restart must not change the salt an unknown name gets, or an observer
-/// could tell it from a real account) and secret.
+/// could tell it from a real account) and secret. The configuration keeps only
+/// HMAC-SHA-256 pad states of it (computed once here) and the fake keys derived from
+/// it, not the secret itself.
 #[derive(Clone)]
 pub struct ScramServerConfig {
     random: SharedRandom,
-    secret: Secret<Vec<u8>>,
+    /// HMAC-SHA-256 keyed with the server secret, pad states precomputed: the fake
+    /// salt of an unknown user costs one HMAC (two SHA-256 compressions for names up
+    /// to 18 bytes) per 32 bytes of salt.
+    secret_prf: Prf,
+    /// Fake StoredKey and ServerKey per hash ([`Alg::index`]), fixed per secret and
+    /// derived here once. They need not differ per user: they are never revealed
+    /// (no `v=` is sent on the fake path, and the proof check is forced to fail), and
+    /// they only exist so that the proof check does the same work as for a real
+    /// account.
+    fake_keys: [FakeKeys; 3],
     unknown_user_iterations: u32,
     fake_salt_len: usize,
     username_prep: UsernamePrep,
@@ -54,9 +64,11 @@ impl core::fmt::Debug for ScramServerConfig {
 
 impl ScramServerConfig {
     /// A configuration with the server secret for unknown-user salts (at least 16
-    /// bytes, e.g. 32 random bytes kept in your configuration), the OS random source,
-    /// 4096 iterations for unknown users, 16-byte fake salts, SASLprep for user names
-    /// and 18-byte server nonces.
+    /// bytes, e.g. 32 random bytes kept in your configuration), the
+    /// [thread-local CSPRNG](sasl_core::ThreadRandom) for nonces (see there for the
+    /// fork-safety note; [`with_random`](Self::with_random)`(`[`os_random`](sasl_core::os_random)`())`
+    /// draws every nonce from the OS instead), 4096 iterations for unknown users,
+    /// 16-byte fake salts, SASLprep for user names and 18-byte server nonces.
     pub fn new(server_secret: impl Into<Vec<u8>>) -> Result<Self, Error> {
         let secret = Secret::new(server_secret.into());
         if secret.expose().len() < MIN_SECRET_LEN {
@@ -64,9 +76,30 @@ impl ScramServerConfig {
                 "SCRAM server secret must be at least {MIN_SECRET_LEN} bytes"
             )));
         }
+        let secret_prf = Prf::new(secret.expose());
+        let fake_keys = Alg::ALL.map(|alg| {
+            let name = alg.hash().name().as_bytes();
+            let mut stored = [0u8; MAX_OUT];
+            let mut server = [0u8; MAX_OUT];
+            let len = alg.out_len();
+            let (stored_out, server_out) = (
+                stored.get_mut(..len).unwrap_or_default(),
+                server.get_mut(..len).unwrap_or_default(),
+            );
+            secret_prf.expand(b"sasl-scram fake StoredKey", name, b"", stored_out);
+            secret_prf.expand(b"sasl-scram fake ServerKey", name, b"", server_out);
+            let keys = FakeKeys {
+                stored: Digest::from_slice(stored_out),
+                server: Digest::from_slice(server_out),
+            };
+            zeroize::Zeroize::zeroize(&mut stored);
+            zeroize::Zeroize::zeroize(&mut server);
+            keys
+        });
         Ok(Self {
-            random: os_random(),
-            secret,
+            random: thread_random(),
+            secret_prf,
+            fake_keys,
             unknown_user_iterations: 4096,
             fake_salt_len: DEFAULT_FAKE_SALT_LEN,
             username_prep: UsernamePrep::SaslPrep,
@@ -90,7 +123,7 @@ impl ScramServerConfig {
     /// The salt length unknown users get (8 to 64 bytes): set it to what real
     /// accounts use. Default 16 (Dovecot, PostgreSQL).
     pub fn with_unknown_user_salt_len(mut self, len: usize) -> Self {
-        self.fake_salt_len = len.clamp(8, 64);
+        self.fake_salt_len = len.clamp(8, MAX_FAKE_SALT_LEN);
         self
     }
 
@@ -159,23 +192,30 @@ enum State {
     Done,
 }
 
-/// Keys for the proof check: real ones from the store, or fake ones that make an
-/// unknown or rejected user go through exactly the same work and fail the same way.
-struct Keys {
+/// The fixed fake keys of one hash (see [`ScramServerConfig`]).
+#[derive(Clone)]
+struct FakeKeys {
     stored: Digest,
     server: Digest,
-    /// `Some(kind)`: fake keys; the exchange fails with this local reason.
-    fake: Option<FailureKind>,
+}
+
+/// Where the keys for the proof check come from: the store's credentials (shared,
+/// not copied), or the configuration's fake keys, which make an unknown or rejected
+/// user go through exactly the same work and fail the same way.
+enum KeySource {
+    Found(ScramCredentials),
+    /// Fake keys; the exchange fails with this local reason whatever the proof.
+    Fake(FailureKind),
+}
+
+struct Keys {
+    source: KeySource,
     authzid_granted: bool,
 }
 
-/// The salt and keys an unknown or rejected user gets (see
-/// [`ScramServer::fake_credentials`]).
-struct FakeCredentials {
-    salt: Digest,
-    stored: Digest,
-    server: Digest,
-}
+/// The exchange's channel-binding data (`-PLUS` only), boxed so that the bare
+/// mechanisms do not carry (and move) it.
+type Bindings = [Option<CbData>; 3];
 
 /// One SCRAM server exchange, as a typed state machine.
 ///
@@ -207,9 +247,10 @@ struct FakeCredentials {
 ///
 /// An unknown or rejected user gets a salt and keys derived from the server secret
 /// and the user name, and goes through the same steps as a real account, failing
-/// with `e=invalid-proof` like a wrong password. The fake salt and keys are derived
-/// for every lookup answer, known user included, so that
-/// [`provide`](ServerMechanism::provide) costs the same either way.
+/// with `e=invalid-proof` like a wrong password. The fake salt is derived for every
+/// lookup answer, known user included, so that
+/// [`provide`](ServerMechanism::provide) costs the same either way, and the proof
+/// check runs the same HMAC, hash and constant-time compare with fixed fake keys.
 pub struct ScramServer {
     config: Arc<ScramServerConfig>,
     alg: Alg,
@@ -220,19 +261,24 @@ pub struct ScramServer {
     /// a `y` flag a downgrade.
     plus_offered: bool,
     policy: ChannelBindingPolicy,
-    bindings: [Option<CbData>; 3],
+    bindings: Option<Box<Bindings>>,
     fixed_nonce: Option<String>,
     state: State,
-    /// `client-first-message "," server-first-message`: one buffer for the whole
-    /// transcript the server must remember.
+    /// `prepared-authcid client-first-message "," server-first-message`: one buffer
+    /// for everything the server must remember. At success it becomes the
+    /// [`Authenticated`] authcid (truncated to the name), so the name costs no
+    /// allocation of its own.
     transcript: Vec<u8>,
+    /// The prepared authcid is `transcript[..authcid_len]`; the client-first message
+    /// follows it.
+    authcid_len: usize,
+    /// End of the GS2 header in `transcript` (the client-first-bare starts here).
+    gs2_end: usize,
     /// Where the server-first message starts in `transcript`.
     server_first_at: usize,
-    gs2_len: usize,
     /// Where the full nonce (client part + server part) sits in `transcript`.
     nonce_start: usize,
     nonce_end: usize,
-    authcid: String,
     authzid: Option<String>,
     cb_used: Option<ChannelBindingType>,
     cb_data: Option<usize>,
@@ -274,12 +320,9 @@ impl ScramServer {
         if plus && !connection.can_bind() {
             return Err(Error::MechanismNotAvailable(mechanism.to_string()));
         }
-        let mut bindings: [Option<CbData>; 3] = [None, None, None];
-        if plus {
-            for (slot, kind) in bindings.iter_mut().zip(CB_KINDS) {
-                *slot = connection.binding(kind).map(|b| CbData::new(b.data()));
-            }
-        }
+        let bindings = plus.then(|| {
+            Box::new(CB_KINDS.map(|kind| connection.binding(kind).map(|b| CbData::new(b.data()))))
+        });
         Ok(Self {
             config,
             alg,
@@ -292,11 +335,11 @@ impl ScramServer {
             fixed_nonce: None,
             state: State::New,
             transcript: Vec::new(),
+            authcid_len: 0,
+            gs2_end: 0,
             server_first_at: 0,
-            gs2_len: 0,
             nonce_start: 0,
             nonce_end: 0,
-            authcid: String::new(),
             authzid: None,
             cb_used: None,
             cb_data: None,
@@ -356,6 +399,7 @@ impl ScramServer {
         }
     }
 
+    #[inline]
     fn client_first_inner(&mut self, msg: &[u8]) -> Result<ServerStep, Reject> {
         use ServerErrorValue as E;
         let parsed = parse_client_first(msg)?;
@@ -385,7 +429,12 @@ impl ScramServer {
                     CB_KINDS
                         .iter()
                         .position(|k| *k == kind)
-                        .filter(|i| self.bindings.get(*i).is_some_and(Option::is_some))
+                        .filter(|i| {
+                            self.bindings
+                                .as_deref()
+                                .and_then(|b| b.get(*i))
+                                .is_some_and(Option::is_some)
+                        })
                         .map(|i| (kind, i))
                 });
                 let Some((kind, index)) = found else {
@@ -429,115 +478,111 @@ impl ScramServer {
                 "user name fails preparation or is empty",
             ));
         };
-        let authcid = prepared.into_owned();
         let authzid = parsed.authzid.map(|z| z.into_owned());
         let nonce_len = parsed.nonce.len();
         let nonce_at = parsed.nonce_at;
-        self.gs2_len = parsed.gs2_len;
 
-        // One allocation holds everything the rest of the exchange needs; the
+        // One allocation holds everything the rest of the exchange needs: the
+        // prepared name, the client-first message and (later) the server-first; the
         // capacity covers the server-first message for salts up to 64 bytes.
-        let mut transcript =
-            Vec::with_capacity(msg.len() + 32 + nonce_len + 2 * MAX_NONCE_BYTES + 88);
+        let mut transcript = Vec::with_capacity(
+            prepared.len() + msg.len() + 32 + nonce_len + 2 * MAX_NONCE_BYTES + 88,
+        );
+        transcript.extend_from_slice(prepared.as_bytes());
+        self.authcid_len = transcript.len();
+        self.gs2_end = self.authcid_len + parsed.gs2_len;
+        let msg_at = self.authcid_len;
         transcript.extend_from_slice(msg);
         transcript.push(b',');
         self.server_first_at = transcript.len();
         transcript.extend_from_slice(b"r=");
         self.nonce_start = transcript.len();
-        transcript.extend_from_within(nonce_at..nonce_at + nonce_len);
+        transcript.extend_from_within(msg_at + nonce_at..msg_at + nonce_at + nonce_len);
         self.nonce_end = transcript.len();
         self.transcript = transcript;
         let lookup = ScramLookup::new(
             self.mechanism.clone(),
-            authcid.clone(),
+            prepared.into_owned(),
             authzid.clone(),
             self.alg.hash(),
         );
-        self.authcid = authcid;
         self.authzid = authzid;
         self.state = State::AwaitLookup;
         Ok(ServerStep::NeedCredentials(Request::ScramLookup(lookup)))
     }
 
-    /// Derives the fake salt and keys for this user name.
+    /// The prepared authcid (the name the lookup saw).
+    fn authcid(&self) -> &[u8] {
+        self.transcript.get(..self.authcid_len).unwrap_or_default()
+    }
+
+    /// Derives the fake salt for this user name into `salt`; returns its length.
     ///
     /// Called on **every** lookup answer, found or not (see
     /// [`lookup_answered`](Self::lookup_answered)), so that answering costs the same
     /// work either way: an observer timing `provide()` cannot tell an unknown user
-    /// from a known one. Everything lives in fixed-size stack arrays ([`Digest`]), so
-    /// the known-user path pays no heap allocation for it.
-    fn fake_credentials(&self) -> FakeCredentials {
-        // Deterministic per (secret, hash, user): the same unknown name always gets
-        // the same salt, as a real account would. HMAC-SHA-512 so that any salt
-        // length up to 64 bytes can be cut from it.
-        let hash_name = self.alg.hash().name().as_bytes();
-        let user = self.authcid.as_bytes();
-        let secret = self.config.secret.expose();
-        let salt_mac = Alg::Sha512.hmac(secret, &[hash_name, user]);
-        let salt = Digest::from_slice(
-            salt_mac
-                .as_slice()
-                .get(..self.config.fake_salt_len)
-                .unwrap_or_default(),
+    /// from a known one. It is deterministic per (secret, hash, user): the same
+    /// unknown name always gets the same salt, as a real account would, and as long
+    /// as real salts (the configured length). One HMAC-SHA-256 with precomputed pads
+    /// per 32 bytes of salt, on the stack.
+    #[inline]
+    fn fake_salt(&self, salt: &mut [u8; MAX_FAKE_SALT_LEN]) -> usize {
+        let len = self.config.fake_salt_len.min(MAX_FAKE_SALT_LEN);
+        let out = salt.get_mut(..len).unwrap_or_default();
+        self.config.secret_prf.expand(
+            b"sasl-scram fake salt",
+            self.alg.hash().name().as_bytes(),
+            self.authcid(),
+            out,
         );
-        // Fake keys so that the proof check runs as for a real account; they are
-        // never revealed, and `Keys::fake` forces failure even if a proof matched.
-        let key = self.alg.mac_key(secret);
-        FakeCredentials {
-            salt,
-            stored: key.mac(&[b"fake StoredKey", hash_name, user]),
-            server: key.mac(&[b"fake ServerKey", hash_name, user]),
-        }
+        len
     }
 
+    #[inline]
     fn lookup_answered(&mut self, verdict: Verdict) -> Result<ServerStep, Error> {
-        // Same work on both paths: the fake salt and keys are derived before looking
-        // at the verdict and only then kept (unknown or rejected user) or discarded
-        // (found). Do not move this into the `Rejected` arm.
-        let fake = self.fake_credentials();
-        match verdict {
+        // Same work on both paths: the fake salt is derived before looking at the
+        // verdict and only then used (unknown or rejected user) or discarded (found).
+        // Do not move this into the `Rejected` arm.
+        let mut fake_salt = [0u8; MAX_FAKE_SALT_LEN];
+        let fake_salt_len = self.fake_salt(&mut fake_salt);
+        // Keep the optimiser from dropping the derivation on the found path.
+        core::hint::black_box(&fake_salt);
+        let step = match verdict {
             Verdict::ScramFound {
                 credentials,
                 authzid_granted,
             } => {
-                // Keep the optimiser from dropping the unused derivation.
-                core::hint::black_box(&fake);
-                drop(fake);
                 if credentials.hash() != self.alg.hash() {
                     self.state = State::Done;
                     return Err(Error::AnswerMismatch);
                 }
+                let step = self.server_first(credentials.salt(), credentials.iterations());
                 self.keys = Some(Keys {
-                    stored: Digest::from_slice(credentials.stored_key()),
-                    server: Digest::from_slice(credentials.server_key()),
-                    fake: None,
+                    source: KeySource::Found(credentials),
                     authzid_granted,
                 });
-                self.server_first(credentials.salt(), credentials.iterations())
+                step
             }
             Verdict::Rejected(kind) => {
-                let FakeCredentials {
-                    salt,
-                    stored,
-                    server,
-                } = fake;
                 self.keys = Some(Keys {
-                    stored,
-                    server,
-                    fake: Some(kind),
+                    source: KeySource::Fake(kind),
                     authzid_granted: false,
                 });
-                self.server_first(salt.as_slice(), self.config.unknown_user_iterations)
+                let salt = fake_salt.get(..fake_salt_len).unwrap_or_default();
+                self.server_first(salt, self.config.unknown_user_iterations)
             }
             _ => {
                 self.state = State::Done;
                 Err(Error::AnswerMismatch)
             }
-        }
+        };
+        zeroize::Zeroize::zeroize(&mut fake_salt);
+        step
     }
 
     /// Appends `<server nonce>,s=<salt>,i=<iterations>` after the `r=<client nonce>`
     /// already in the transcript, and returns the server-first challenge.
+    #[inline]
     fn server_first(&mut self, salt: &[u8], iterations: u32) -> Result<ServerStep, Error> {
         let t = &mut self.transcript;
         match &self.fixed_nonce {
@@ -550,15 +595,14 @@ impl ScramServer {
                     return Err(e);
                 }
                 // Base64 without padding: printable and never a ','.
-                append_base64(t, raw, &STANDARD_NO_PAD);
+                append_base64(t, raw, false);
             }
         }
         self.nonce_end = t.len();
         t.extend_from_slice(b",s=");
-        append_base64(t, salt, &STANDARD);
+        append_base64(t, salt, true);
         t.extend_from_slice(b",i=");
-        // Writing to a Vec cannot fail.
-        let _ = write!(t, "{iterations}");
+        append_decimal(t, iterations);
         let challenge = t.get(self.server_first_at..).unwrap_or_default().to_vec();
         self.state = State::AwaitClientFinal;
         Ok(ServerStep::Challenge(challenge))
@@ -574,13 +618,22 @@ impl ScramServer {
         }
     }
 
+    #[inline]
     fn client_final_inner(&mut self, msg: &[u8]) -> Result<ServerStep, Reject> {
         use ServerErrorValue as E;
-        let parsed = parse_client_final(msg)?;
-        let gs2 = self.transcript.get(..self.gs2_len).unwrap_or_default();
+        let parsed = parse_client_final(
+            msg,
+            self.transcript
+                .get(self.nonce_start..self.nonce_end)
+                .unwrap_or_default(),
+        )?;
+        let gs2 = self
+            .transcript
+            .get(self.authcid_len..self.gs2_end)
+            .unwrap_or_default();
         let cb_data = self
             .cb_data
-            .and_then(|i| self.bindings.get(i))
+            .and_then(|i| self.bindings.as_deref()?.get(i))
             .and_then(Option::as_ref)
             .map(CbData::as_slice)
             .unwrap_or_default();
@@ -602,36 +655,43 @@ impl ScramServer {
                 "client-final nonce does not match the server-first nonce",
             ));
         }
-        let out_len = self.alg.out_len();
-        let mut proof = [0u8; MAX_OUT + 3];
-        let decoded = if parsed.proof.len() == out_len.div_ceil(3) * 4 {
-            STANDARD.decode_slice(parsed.proof, &mut proof).ok()
-        } else {
-            None
-        };
-        if decoded != Some(out_len) {
+        let Some(proof) = parsed.proof.exactly(self.alg.out_len()) else {
             return Err(Reject::new(
                 E::InvalidProof,
                 FailureKind::Malformed,
                 "client proof has the wrong length",
             ));
-        }
-        let proof = proof.get(..out_len).unwrap_or_default();
+        };
         let Some(keys) = self.keys.as_ref() else {
             return Err(Reject::new(E::OtherError, FailureKind::Other, "no keys"));
         };
+        // The same work on both paths: the keys are only looked up in different
+        // places (the store's credentials, or the configuration's fixed fake keys
+        // for this hash).
+        let (stored_key, server_key, fake) = match &keys.source {
+            KeySource::Found(c) => (c.stored_key(), c.server_key(), None),
+            KeySource::Fake(kind) => {
+                let f = self.config.fake_keys.get(self.alg.index());
+                (
+                    f.map(|f| f.stored.as_slice()).unwrap_or_default(),
+                    f.map(|f| f.server.as_slice()).unwrap_or_default(),
+                    Some(*kind),
+                )
+            }
+        };
         // AuthMessage = client-first-bare "," server-first "," client-final-without-proof,
         // streamed from the transcript (which holds the first two, comma included).
-        let first_two = self.transcript.get(self.gs2_len..).unwrap_or_default();
+        let first_two = self.transcript.get(self.gs2_end..).unwrap_or_default();
         let auth_message: [&[u8]; 3] = [first_two, b",", parsed.without_proof];
-        let mut client_key = self.alg.hmac(keys.stored.as_slice(), &auth_message);
+        let mut client_key = self.alg.hmac(stored_key, &auth_message);
         client_key.xor_with(proof);
         let stored = self.alg.digest(&[client_key.as_slice()]);
         drop(client_key);
-        let proof_ok = stored.ct_eq(keys.stored.as_slice())
-            & subtle::Choice::from(u8::from(keys.fake.is_none()));
+        // On the fake path the check fails whatever the proof: a proof computed
+        // from the (never revealed) fake keys would still be refused here.
+        let proof_ok = stored.ct_eq(stored_key) & subtle::Choice::from(u8::from(fake.is_none()));
         if !bool::from(proof_ok) {
-            return Err(match keys.fake {
+            return Err(match fake {
                 Some(kind) => Reject::new(
                     E::InvalidProof,
                     kind,
@@ -645,7 +705,7 @@ impl ScramServer {
             });
         }
         let authzid = match self.authzid.take() {
-            Some(z) if z == self.authcid || keys.authzid_granted => Some(z),
+            Some(z) if z.as_bytes() == self.authcid() || keys.authzid_granted => Some(z),
             Some(_) => {
                 return Err(Reject::new(
                     E::OtherError,
@@ -655,13 +715,18 @@ impl ScramServer {
             }
             None => None,
         };
-        let signature = self.alg.hmac(keys.server.as_slice(), &auth_message);
+        let signature = self.alg.hmac(server_key, &auth_message);
         let mut verifier = Vec::with_capacity(2 + MAX_OUT.div_ceil(3) * 4);
         verifier.extend_from_slice(b"v=");
-        append_base64(&mut verifier, signature.as_slice(), &STANDARD);
+        append_base64(&mut verifier, signature.as_slice(), true);
         self.keys = None;
+        // The transcript is no longer needed: its first bytes are the prepared name,
+        // which came from a `str`, so it turns into the authcid without a copy.
+        let mut transcript = core::mem::take(&mut self.transcript);
+        transcript.truncate(self.authcid_len);
+        let authcid = String::from_utf8(transcript).unwrap_or_default();
         Ok(ServerStep::Success(
-            Authenticated::new(self.mechanism.clone(), core::mem::take(&mut self.authcid))
+            Authenticated::new(self.mechanism.clone(), authcid)
                 .with_authzid(authzid)
                 .with_channel_binding(self.cb_used)
                 .with_additional_data(verifier),
@@ -669,16 +734,21 @@ impl ScramServer {
     }
 }
 
-/// Appends base64 of `data` to `out` in place (no temporary string).
-fn append_base64<E: base64::Engine>(out: &mut Vec<u8>, data: &[u8], engine: &E) {
-    let start = out.len();
-    let padded = data.len().div_ceil(3) * 4;
-    out.resize(start + padded, 0);
-    let written = out
-        .get_mut(start..)
-        .and_then(|tail| engine.encode_slice(data, tail).ok())
-        .unwrap_or(0);
-    out.truncate(start + written);
+/// Appends `n` in decimal (without the formatting machinery).
+fn append_decimal(out: &mut Vec<u8>, mut n: u32) {
+    let mut digits = [0u8; 10];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        if let Some(d) = digits.get_mut(at) {
+            *d = b'0' + (n % 10) as u8;
+        }
+        n /= 10;
+        if n == 0 || at == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(digits.get(at..).unwrap_or_default());
 }
 
 impl ServerMechanism for ScramServer {
@@ -722,6 +792,20 @@ impl ServerMechanism for ScramServer {
             State::Done => Err(Error::Finished),
             State::New => Err(Error::NotStarted),
             State::AwaitClientFirst | State::AwaitClientFinal => Err(Error::NoRequestPending),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::append_decimal;
+
+    #[test]
+    fn decimal() {
+        for n in [0u32, 1, 9, 10, 4096, 600_000, 1_000_000_000, u32::MAX] {
+            let mut out = b"i=".to_vec();
+            append_decimal(&mut out, n);
+            assert_eq!(out, format!("i={n}").into_bytes());
         }
     }
 }
