@@ -3,6 +3,10 @@
 use crate::{Error, Secret};
 use std::sync::Arc;
 
+pub(crate) mod hmac_schedule;
+
+use hmac_schedule::HmacSchedules;
+
 /// The hash function of a SCRAM mechanism family.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -40,13 +44,18 @@ impl ScramHash {
 /// Cloning is cheap and does not allocate: the fields live once behind an [`Arc`],
 /// so an in-memory store can answer a lookup with `credentials.clone()` for free.
 /// The keys are zeroized when the last clone is dropped.
+///
+/// Construction also computes the HMAC key schedules of both keys (four hash
+/// compressions for SHA-256), once: every exchange that uses these credentials, or a
+/// clone, starts its two HMACs from them, and so does the server's fake path for
+/// unknown users, so both paths do the same work.
 #[derive(Clone, Debug)]
 pub struct ScramCredentials {
     inner: Arc<ScramCredentialsInner>,
 }
 
-/// The shared content of [`ScramCredentials`]. The keys are [`Secret`]s: zeroized
-/// when the last clone drops this value.
+/// The shared content of [`ScramCredentials`]. The keys are [`Secret`]s and the
+/// schedules zeroize themselves: all are zeroized when the last clone drops this value.
 #[derive(Debug)]
 struct ScramCredentialsInner {
     hash: ScramHash,
@@ -54,6 +63,7 @@ struct ScramCredentialsInner {
     salt: Vec<u8>,
     stored_key: Secret<Vec<u8>>,
     server_key: Secret<Vec<u8>>,
+    schedules: HmacSchedules,
 }
 
 impl ScramCredentials {
@@ -85,6 +95,7 @@ impl ScramCredentials {
                 hash.output_len()
             )));
         }
+        let schedules = HmacSchedules::new(hash, stored_key.expose(), server_key.expose());
         Ok(Self {
             inner: Arc::new(ScramCredentialsInner {
                 hash,
@@ -92,6 +103,7 @@ impl ScramCredentials {
                 salt,
                 stored_key,
                 server_key,
+                schedules,
             }),
         })
     }
@@ -119,6 +131,18 @@ impl ScramCredentials {
     /// `ServerKey = HMAC(SaltedPassword, "Server Key")`.
     pub fn server_key(&self) -> &[u8] {
         self.inner.server_key.expose()
+    }
+
+    /// The HMAC key schedules (inner and outer pad states) of StoredKey and
+    /// ServerKey, computed once in [`new`](Self::new).
+    ///
+    /// An implementation detail shared by the two crates of the family (`sasl-scram`
+    /// computes ClientSignature and ServerSignature from them instead of re-deriving
+    /// the key pads per exchange); hidden from the documentation and not covered by
+    /// semver. Treat the result like the keys.
+    #[doc(hidden)]
+    pub fn hmac_schedules(&self) -> &HmacSchedules {
+        &self.inner.schedules
     }
 }
 

@@ -96,6 +96,13 @@ pub use client::{
     ServerOutcome,
 };
 pub use connection::{ChannelBindingPolicy, ConnectionInfo, SuccessData};
+/// HMAC key schedules for the SCRAM hashes: an implementation detail shared with
+/// `sasl-scram` (see [`ScramCredentials::hmac_schedules`]), not covered by semver.
+#[doc(hidden)]
+pub use credentials::hmac_schedule::{
+    HmacPads, HmacSchedules, SHA1_IV, SHA256_IV, SHA512_IV, hmac_pads_sha1, hmac_pads_sha256,
+    hmac_pads_sha512,
+};
 pub use credentials::{ClientCredentials, ScramCredentials, ScramHash, ScramKeys};
 pub use error::Error;
 pub use failure::{

@@ -8,7 +8,7 @@
 //! `sha1`/`sha2` (which keep their run-time SHA-NI / ARMv8 detection): two
 //! compressions per iteration and nothing else but a state-to-bytes copy.
 
-use sasl_core::ScramHash;
+use sasl_core::{HmacPads, HmacSchedules, ScramCredentials, ScramHash};
 use sha2::digest::consts::{U64, U128};
 use sha2::digest::generic_array::GenericArray;
 use zeroize::Zeroize;
@@ -44,17 +44,6 @@ impl Alg {
         }
     }
 
-    /// 0, 1, 2: for tables indexed by hash.
-    pub(crate) fn index(self) -> usize {
-        match self {
-            Alg::Sha1 => 0,
-            Alg::Sha256 => 1,
-            Alg::Sha512 => 2,
-        }
-    }
-
-    pub(crate) const ALL: [Alg; 3] = [Alg::Sha1, Alg::Sha256, Alg::Sha512];
-
     pub(crate) fn out_len(self) -> usize {
         match self {
             Alg::Sha1 => Sha1Core::OUT,
@@ -75,9 +64,9 @@ impl Alg {
     /// Precomputes the HMAC pad states for `key`.
     pub(crate) fn mac_key(self, key: &[u8]) -> MacKey {
         match self {
-            Alg::Sha1 => MacKey::Sha1(HmacKey::new(key)),
-            Alg::Sha256 => MacKey::Sha256(HmacKey::new(key)),
-            Alg::Sha512 => MacKey::Sha512(HmacKey::new(key)),
+            Alg::Sha1 => MacKey::Sha1(Sha1Core::pads(key)),
+            Alg::Sha256 => MacKey::Sha256(Sha256Core::pads(key)),
+            Alg::Sha512 => MacKey::Sha512(Sha512Core::pads(key)),
         }
     }
 
@@ -210,6 +199,10 @@ pub(crate) trait Core {
     const LEN_BYTES: usize;
     const IV: Self::State;
     fn compress(state: &mut Self::State, block: &Self::Block);
+    /// The HMAC key schedule (pad states) of `key`: computed by `sasl-core`, which
+    /// also computes the schedules of every `ScramCredentials`, so that there is one
+    /// implementation of it.
+    fn pads(key: &[u8]) -> HmacPads<Self::State>;
 
     /// Writes the state big-endian into the first `OUT` bytes of `out`.
     #[inline(always)]
@@ -242,16 +235,13 @@ impl Core for Sha1Core {
     const OUT: usize = 20;
     const BLOCK: usize = 64;
     const LEN_BYTES: usize = 8;
-    const IV: [u32; 5] = [
-        0x6745_2301,
-        0xEFCD_AB89,
-        0x98BA_DCFE,
-        0x1032_5476,
-        0xC3D2_E1F0,
-    ];
+    const IV: [u32; 5] = sasl_core::SHA1_IV;
     #[inline(always)]
     fn compress(state: &mut Self::State, block: &Self::Block) {
         sha1::compress(state, core::slice::from_ref(block));
+    }
+    fn pads(key: &[u8]) -> HmacPads<Self::State> {
+        sasl_core::hmac_pads_sha1(key)
     }
 }
 
@@ -262,19 +252,13 @@ impl Core for Sha256Core {
     const OUT: usize = 32;
     const BLOCK: usize = 64;
     const LEN_BYTES: usize = 8;
-    const IV: [u32; 8] = [
-        0x6a09_e667,
-        0xbb67_ae85,
-        0x3c6e_f372,
-        0xa54f_f53a,
-        0x510e_527f,
-        0x9b05_688c,
-        0x1f83_d9ab,
-        0x5be0_cd19,
-    ];
+    const IV: [u32; 8] = sasl_core::SHA256_IV;
     #[inline(always)]
     fn compress(state: &mut Self::State, block: &Self::Block) {
         sha2::compress256(state, core::slice::from_ref(block));
+    }
+    fn pads(key: &[u8]) -> HmacPads<Self::State> {
+        sasl_core::hmac_pads_sha256(key)
     }
 }
 
@@ -285,19 +269,13 @@ impl Core for Sha512Core {
     const OUT: usize = 64;
     const BLOCK: usize = 128;
     const LEN_BYTES: usize = 16;
-    const IV: [u64; 8] = [
-        0x6a09_e667_f3bc_c908,
-        0xbb67_ae85_84ca_a73b,
-        0x3c6e_f372_fe94_f82b,
-        0xa54f_f53a_5f1d_36f1,
-        0x510e_527f_ade6_82d1,
-        0x9b05_688c_2b3e_6c1f,
-        0x1f83_d9ab_fb41_bd6b,
-        0x5be0_cd19_137e_2179,
-    ];
+    const IV: [u64; 8] = sasl_core::SHA512_IV;
     #[inline(always)]
     fn compress(state: &mut Self::State, block: &Self::Block) {
         sha2::compress512(state, core::slice::from_ref(block));
+    }
+    fn pads(key: &[u8]) -> HmacPads<Self::State> {
+        sasl_core::hmac_pads_sha512(key)
     }
 }
 
@@ -458,74 +436,29 @@ fn hash_parts<C: Core>(parts: &[&[u8]]) -> Digest {
     d
 }
 
-/// HMAC with the inner and outer key-pad blocks already compressed.
-pub(crate) struct HmacKey<C: Core> {
-    inner: C::State,
-    outer: C::State,
-}
+/// HMAC with the inner and outer key-pad blocks already compressed (the schedule
+/// from `sasl-core`, zeroized on drop).
+pub(crate) type HmacKey<C> = HmacPads<<C as Core>::State>;
 
-impl<C: Core> Clone for HmacKey<C> {
-    fn clone(&self) -> Self {
-        Self {
-            inner: self.inner,
-            outer: self.outer,
-        }
+/// HMAC on a precomputed key schedule; returns the final state.
+fn mac_state<C: Core>(key: &HmacKey<C>, parts: &[&[u8]]) -> C::State {
+    // HMAC messages are public in SCRAM (AuthMessage, "Client Key", salts, PRF
+    // labels and user names); the key-derived states are zeroized.
+    let mut s = Stream::<C>::new(key.inner, C::BLOCK as u64, false);
+    for p in parts {
+        s.update(p);
     }
-}
-
-impl<C: Core> Drop for HmacKey<C> {
-    fn drop(&mut self) {
-        self.inner.zeroize();
-        self.outer.zeroize();
+    let mut inner = s.finish();
+    // The outer hash is one compression: the inner digest, pre-padded (as in `hi`).
+    let mut block = padded_digest_block::<C>();
+    C::write(&inner, block.as_mut());
+    inner.zeroize();
+    let mut outer = key.outer;
+    C::compress(&mut outer, &block);
+    if let Some(digest) = block.as_mut().get_mut(..C::OUT) {
+        digest.zeroize();
     }
-}
-
-impl<C: Core> HmacKey<C> {
-    fn new(key: &[u8]) -> Self {
-        let mut pad = C::Block::default();
-        // Bytes past the key are 0x36/0x5c constants: only these need zeroizing.
-        let key_len = if key.len() > C::BLOCK {
-            let d = hash_parts::<C>(&[key]);
-            copy_prefix(pad.as_mut(), d.as_slice())
-        } else {
-            copy_prefix(pad.as_mut(), key)
-        };
-        for b in pad.as_mut() {
-            *b ^= 0x36;
-        }
-        let mut inner = C::IV;
-        C::compress(&mut inner, &pad);
-        // 0x36 ^ 0x5c turns the inner pad into the outer pad without keeping the key.
-        for b in pad.as_mut() {
-            *b ^= 0x36 ^ 0x5c;
-        }
-        let mut outer = C::IV;
-        C::compress(&mut outer, &pad);
-        if let Some(keyed) = pad.as_mut().get_mut(..key_len) {
-            keyed.zeroize();
-        }
-        Self { inner, outer }
-    }
-
-    fn mac_state(&self, parts: &[&[u8]]) -> C::State {
-        // HMAC messages are public in SCRAM (AuthMessage, "Client Key", salts, PRF
-        // labels and user names); the key-derived states are zeroized.
-        let mut s = Stream::<C>::new(self.inner, C::BLOCK as u64, false);
-        for p in parts {
-            s.update(p);
-        }
-        let mut inner = s.finish();
-        // The outer hash is one compression: the inner digest, pre-padded (as in `hi`).
-        let mut block = padded_digest_block::<C>();
-        C::write(&inner, block.as_mut());
-        inner.zeroize();
-        let mut outer = self.outer;
-        C::compress(&mut outer, &block);
-        if let Some(digest) = block.as_mut().get_mut(..C::OUT) {
-            digest.zeroize();
-        }
-        outer
-    }
+    outer
 }
 
 /// A precomputed HMAC key for one of the three hashes.
@@ -557,7 +490,7 @@ pub(crate) struct Prf(HmacKey<Sha256Core>);
 
 impl Prf {
     pub(crate) fn new(key: &[u8]) -> Self {
-        Self(HmacKey::new(key))
+        Self(Sha256Core::pads(key))
     }
 
     /// Fills `out` with `HMAC(key, label || 0 || context || 0 || name || counter)` for
@@ -566,9 +499,10 @@ impl Prf {
         let mut counter = 0u32;
         for chunk in out.chunks_mut(Sha256Core::OUT) {
             counter = counter.wrapping_add(1);
-            let mut st =
-                self.0
-                    .mac_state(&[label, &[0], context, &[0], name, &counter.to_be_bytes()]);
+            let mut st = mac_state::<Sha256Core>(
+                &self.0,
+                &[label, &[0], context, &[0], name, &counter.to_be_bytes()],
+            );
             let mut block = [0u8; Sha256Core::OUT];
             Sha256Core::write(&st, &mut block);
             copy_prefix(chunk, &block);
@@ -578,8 +512,46 @@ impl Prf {
     }
 }
 
+/// Which of the two keys of stored credentials.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum StoredMac {
+    /// `HMAC(StoredKey, ..)`: ClientSignature.
+    StoredKey,
+    /// `HMAC(ServerKey, ..)`: ServerSignature.
+    ServerKey,
+}
+
+/// `HMAC(StoredKey or ServerKey, parts...)` from the key schedules that `credentials`
+/// computed when it was made: the key pads cost nothing per exchange, for real and
+/// fake credentials alike. A schedule of a hash this crate does not know (a future
+/// `ScramHash`) gives an empty digest, which no proof matches.
+pub(crate) fn credentials_mac(
+    credentials: &ScramCredentials,
+    which: StoredMac,
+    parts: &[&[u8]],
+) -> Digest {
+    fn pick<T>(which: StoredMac, stored: T, server: T) -> T {
+        match which {
+            StoredMac::StoredKey => stored,
+            StoredMac::ServerKey => server,
+        }
+    }
+    match credentials.hmac_schedules() {
+        HmacSchedules::Sha1 { stored, server } => {
+            finish_mac::<Sha1Core>(pick(which, stored, server), parts)
+        }
+        HmacSchedules::Sha256 { stored, server } => {
+            finish_mac::<Sha256Core>(pick(which, stored, server), parts)
+        }
+        HmacSchedules::Sha512 { stored, server } => {
+            finish_mac::<Sha512Core>(pick(which, stored, server), parts)
+        }
+        _ => Digest::empty(),
+    }
+}
+
 fn finish_mac<C: Core>(key: &HmacKey<C>, parts: &[&[u8]]) -> Digest {
-    let mut st = key.mac_state(parts);
+    let mut st = mac_state::<C>(key, parts);
     let d = state_digest::<C>(&st);
     st.zeroize();
     d
@@ -588,8 +560,8 @@ fn finish_mac<C: Core>(key: &HmacKey<C>, parts: &[&[u8]]) -> Digest {
 // Kept out of line so each hash gets its own tight loop.
 #[inline(never)]
 fn hi<C: Core>(password: &[u8], salt: &[u8], iterations: u32) -> Digest {
-    let key = HmacKey::<C>::new(password);
-    let mut u = key.mac_state(&[salt, &1u32.to_be_bytes()]);
+    let key = C::pads(password);
+    let mut u = mac_state::<C>(&key, &[salt, &1u32.to_be_bytes()]);
     let mut acc = u;
     // Every later inner and outer hash is one compression of a block holding OUT
     // message bytes, then 0x80, zeros, and the bit length of (key pad + OUT bytes).

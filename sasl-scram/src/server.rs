@@ -1,6 +1,6 @@
 //! The SCRAM server: works from stored credentials only.
 
-use crate::hash::{Alg, Digest, MAX_OUT, Prf};
+use crate::hash::{Alg, MAX_OUT, Prf, StoredMac, credentials_mac};
 use crate::messages::{
     self, Flag, MAX_MESSAGE_LEN, Reject, ServerErrorValue, append_base64, is_printable,
     parse_client_final, parse_client_first,
@@ -39,12 +39,14 @@ pub struct ScramServerConfig {
     /// salt of an unknown user costs one HMAC (two SHA-256 compressions for names up
     /// to 18 bytes) per 32 bytes of salt.
     secret_prf: Prf,
-    /// Fake StoredKey and ServerKey per hash ([`Alg::index`]), fixed per secret and
-    /// derived here once. They need not differ per user: they are never revealed
-    /// (no `v=` is sent on the fake path, and the proof check is forced to fail), and
-    /// they only exist so that the proof check does the same work as for a real
-    /// account.
-    fake_keys: [FakeKeys; 3],
+    /// Fake credentials per hash (SHA-1, SHA-256, SHA-512): StoredKey and ServerKey
+    /// fixed per secret and derived here once, with their HMAC key schedules computed
+    /// once like those of any [`ScramCredentials`]. They need not differ per user:
+    /// they are never revealed (no `v=` is sent on the fake path, and the proof check
+    /// is forced to fail), and they only exist so that the proof check does the same
+    /// work as for a real account. Their salt and iteration count are placeholders,
+    /// never used (unknown users get the derived fake salt and the configured count).
+    fake_credentials: [ScramCredentials; 3],
     unknown_user_iterations: u32,
     fake_salt_len: usize,
     username_prep: UsernamePrep,
@@ -77,29 +79,26 @@ impl ScramServerConfig {
             )));
         }
         let secret_prf = Prf::new(secret.expose());
-        let fake_keys = Alg::ALL.map(|alg| {
+        let fake = |alg: Alg| {
             let name = alg.hash().name().as_bytes();
-            let mut stored = [0u8; MAX_OUT];
-            let mut server = [0u8; MAX_OUT];
             let len = alg.out_len();
-            let (stored_out, server_out) = (
-                stored.get_mut(..len).unwrap_or_default(),
-                server.get_mut(..len).unwrap_or_default(),
-            );
-            secret_prf.expand(b"sasl-scram fake StoredKey", name, b"", stored_out);
-            secret_prf.expand(b"sasl-scram fake ServerKey", name, b"", server_out);
-            let keys = FakeKeys {
-                stored: Digest::from_slice(stored_out),
-                server: Digest::from_slice(server_out),
-            };
-            zeroize::Zeroize::zeroize(&mut stored);
-            zeroize::Zeroize::zeroize(&mut server);
-            keys
-        });
+            let mut stored = Secret::new(vec![0u8; len]);
+            let mut server = Secret::new(vec![0u8; len]);
+            secret_prf.expand(b"sasl-scram fake StoredKey", name, b"", stored.expose_mut());
+            secret_prf.expand(b"sasl-scram fake ServerKey", name, b"", server.expose_mut());
+            ScramCredentials::new(
+                alg.hash(),
+                1,
+                vec![0],
+                stored.expose().clone(),
+                server.expose().clone(),
+            )
+        };
+        let fake_credentials = [fake(Alg::Sha1)?, fake(Alg::Sha256)?, fake(Alg::Sha512)?];
         Ok(Self {
             random: thread_random(),
             secret_prf,
-            fake_keys,
+            fake_credentials,
             unknown_user_iterations: 4096,
             fake_salt_len: DEFAULT_FAKE_SALT_LEN,
             username_prep: UsernamePrep::SaslPrep,
@@ -190,13 +189,6 @@ enum State {
     AwaitLookup,
     AwaitClientFinal,
     Done,
-}
-
-/// The fixed fake keys of one hash (see [`ScramServerConfig`]).
-#[derive(Clone)]
-struct FakeKeys {
-    stored: Digest,
-    server: Digest,
 }
 
 /// Where the keys for the proof check come from: the store's credentials (shared,
@@ -665,25 +657,27 @@ impl ScramServer {
         let Some(keys) = self.keys.as_ref() else {
             return Err(Reject::new(E::OtherError, FailureKind::Other, "no keys"));
         };
-        // The same work on both paths: the keys are only looked up in different
-        // places (the store's credentials, or the configuration's fixed fake keys
-        // for this hash).
-        let (stored_key, server_key, fake) = match &keys.source {
-            KeySource::Found(c) => (c.stored_key(), c.server_key(), None),
+        // The same work on both paths: the credentials are only looked up in
+        // different places (the store's, or the configuration's fixed fake ones for
+        // this hash); both carry HMAC key schedules computed when they were made.
+        let (credentials, fake) = match &keys.source {
+            KeySource::Found(c) => (c, None),
             KeySource::Fake(kind) => {
-                let f = self.config.fake_keys.get(self.alg.index());
-                (
-                    f.map(|f| f.stored.as_slice()).unwrap_or_default(),
-                    f.map(|f| f.server.as_slice()).unwrap_or_default(),
-                    Some(*kind),
-                )
+                let [sha1, sha256, sha512] = &self.config.fake_credentials;
+                let c = match self.alg {
+                    Alg::Sha1 => sha1,
+                    Alg::Sha256 => sha256,
+                    Alg::Sha512 => sha512,
+                };
+                (c, Some(*kind))
             }
         };
+        let stored_key = credentials.stored_key();
         // AuthMessage = client-first-bare "," server-first "," client-final-without-proof,
         // streamed from the transcript (which holds the first two, comma included).
         let first_two = self.transcript.get(self.gs2_end..).unwrap_or_default();
         let auth_message: [&[u8]; 3] = [first_two, b",", parsed.without_proof];
-        let mut client_key = self.alg.hmac(stored_key, &auth_message);
+        let mut client_key = credentials_mac(credentials, StoredMac::StoredKey, &auth_message);
         client_key.xor_with(proof);
         let stored = self.alg.digest(&[client_key.as_slice()]);
         drop(client_key);
@@ -715,7 +709,7 @@ impl ScramServer {
             }
             None => None,
         };
-        let signature = self.alg.hmac(server_key, &auth_message);
+        let signature = credentials_mac(credentials, StoredMac::ServerKey, &auth_message);
         let mut verifier = Vec::with_capacity(2 + MAX_OUT.div_ceil(3) * 4);
         verifier.extend_from_slice(b"v=");
         append_base64(&mut verifier, signature.as_slice(), true);
