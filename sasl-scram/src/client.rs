@@ -3,7 +3,7 @@
 
 use crate::hash::{Alg, Digest, MAX_OUT};
 use crate::messages::{
-    MAX_MESSAGE_LEN, ServerErrorValue, ServerFinal, escape_saslname, is_printable,
+    MAX_MESSAGE_LEN, ServerErrorValue, ServerFinal, checked_fixed_nonce, escape_saslname,
     parse_server_final, parse_server_first,
 };
 use crate::prep::{PasswordPrep, UsernamePrep, salted_password};
@@ -221,8 +221,7 @@ impl ScramClient {
         connection: &ConnectionInfo,
         server_offers_plus: bool,
     ) -> Result<Self, Error> {
-        let alg =
-            Alg::from_hash(hash).ok_or_else(|| Error::Config("unsupported SCRAM hash".into()))?;
+        let alg = Alg::require(hash)?;
         Self::with_alg(
             config.into(),
             alg,
@@ -303,12 +302,7 @@ impl ScramClient {
     /// published test vectors**: a predictable nonce breaks SCRAM's replay
     /// protection. Fails if the nonce is empty or not printable.
     pub fn with_client_nonce(mut self, nonce: &str) -> Result<Self, Error> {
-        if !is_printable(nonce.as_bytes()) {
-            return Err(Error::Config(
-                "SCRAM nonce must be printable ASCII without ','".into(),
-            ));
-        }
-        self.fixed_nonce = Some(nonce.to_owned());
+        self.fixed_nonce = Some(checked_fixed_nonce(nonce)?);
         Ok(self)
     }
 

@@ -27,6 +27,13 @@ pub(crate) enum Alg {
 
 impl Alg {
     /// The internal algorithm for a public hash, if this crate implements it.
+    /// The algorithm for `hash`, or a configuration error for a hash this crate does
+    /// not implement (`ScramHash` is non-exhaustive).
+    pub(crate) fn require(hash: ScramHash) -> Result<Self, sasl_core::Error> {
+        Self::from_hash(hash)
+            .ok_or_else(|| sasl_core::Error::Config("unsupported SCRAM hash".into()))
+    }
+
     pub(crate) fn from_hash(hash: ScramHash) -> Option<Self> {
         match hash {
             ScramHash::Sha1 => Some(Alg::Sha1),

@@ -328,6 +328,17 @@ fn check_extensions<'a>(
 }
 
 /// Printable ASCII except `,` (RFC 5802 `printable`), non-empty and bounded.
+/// Validates a nonce fixed for reproducing test vectors: printable ASCII without `,`.
+pub(crate) fn checked_fixed_nonce(nonce: &str) -> Result<String, sasl_core::Error> {
+    if is_printable(nonce.as_bytes()) {
+        Ok(nonce.to_owned())
+    } else {
+        Err(sasl_core::Error::Config(
+            "SCRAM nonce must be printable ASCII without ','".into(),
+        ))
+    }
+}
+
 pub(crate) fn is_printable(b: &[u8]) -> bool {
     !b.is_empty()
         && b.len() <= MAX_NONCE_LEN

@@ -2,7 +2,7 @@
 
 use crate::hash::{Alg, MAX_OUT, Prf, StoredMac, credentials_mac};
 use crate::messages::{
-    self, Flag, MAX_MESSAGE_LEN, Reject, ServerErrorValue, append_base64, is_printable,
+    self, Flag, MAX_MESSAGE_LEN, Reject, ServerErrorValue, append_base64, checked_fixed_nonce,
     parse_client_final, parse_client_first,
 };
 use crate::prep::UsernamePrep;
@@ -297,8 +297,7 @@ impl ScramServer {
         plus: bool,
         connection: &ConnectionInfo,
     ) -> Result<Self, Error> {
-        let alg =
-            Alg::from_hash(hash).ok_or_else(|| Error::Config("unsupported SCRAM hash".into()))?;
+        let alg = Alg::require(hash)?;
         Self::with_alg(config.into(), alg, plus, connection)
     }
 
@@ -353,12 +352,7 @@ impl ScramServer {
     /// reproducing published test vectors**: a predictable nonce breaks SCRAM's
     /// replay protection. Fails if the nonce is empty or not printable.
     pub fn with_server_nonce(mut self, nonce: &str) -> Result<Self, Error> {
-        if !is_printable(nonce.as_bytes()) {
-            return Err(Error::Config(
-                "SCRAM nonce must be printable ASCII without ','".into(),
-            ));
-        }
-        self.fixed_nonce = Some(nonce.to_owned());
+        self.fixed_nonce = Some(checked_fixed_nonce(nonce)?);
         Ok(self)
     }
 

@@ -67,8 +67,7 @@ impl ScramServerFactory {
         hash: ScramHash,
         plus: bool,
     ) -> Result<Self, Error> {
-        let alg =
-            Alg::from_hash(hash).ok_or_else(|| Error::Config("unsupported SCRAM hash".into()))?;
+        let alg = Alg::require(hash)?;
         Ok(Self { config, alg, plus })
     }
 }
@@ -107,8 +106,7 @@ impl ScramClientFactory {
         hash: ScramHash,
         plus: bool,
     ) -> Result<Self, Error> {
-        let alg =
-            Alg::from_hash(hash).ok_or_else(|| Error::Config("unsupported SCRAM hash".into()))?;
+        let alg = Alg::require(hash)?;
         Ok(Self { config, alg, plus })
     }
 }
