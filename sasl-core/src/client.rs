@@ -259,12 +259,12 @@ impl ClientMechanisms {
         credentials: ClientCredentials,
         connection: &ConnectionInfo,
     ) -> Result<ClientSession, Error> {
-        let wanted = Mechanism::parse(name)?;
         let factory = self
             .factories
             .iter()
-            .find(|f| f.mechanism() == wanted)
-            .ok_or_else(|| Error::UnknownMechanism(wanted.to_string()))?;
+            .find(|f| f.mechanism().as_str().eq_ignore_ascii_case(name))
+            .ok_or_else(|| Error::UnknownMechanism(name.chars().take(40).collect()))?;
+        let wanted = factory.mechanism();
         if !connection.permits(&factory.properties()) {
             return Err(Error::MechanismNotAvailable(wanted.to_string()));
         }

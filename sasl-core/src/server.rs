@@ -239,13 +239,14 @@ impl ServerMechanisms {
     /// [`Error::UnknownMechanism`] and [`Error::MechanismNotAvailable`] are caused by
     /// the client: answer them as the protocol says (IMAP `NO`, SMTP `504 5.5.4`).
     pub fn start(&self, name: &str, connection: &ConnectionInfo) -> Result<ServerSession, Error> {
-        let wanted = Mechanism::parse(name)
-            .map_err(|_| Error::UnknownMechanism(name.chars().take(40).collect()))?;
+        // Matching case-insensitively against the registered (valid) names needs no
+        // allocation, which matters on a server's per-login path.
         let factory = self
             .factories
             .iter()
-            .find(|f| f.mechanism() == wanted)
-            .ok_or_else(|| Error::UnknownMechanism(wanted.to_string()))?;
+            .find(|f| f.mechanism().as_str().eq_ignore_ascii_case(name))
+            .ok_or_else(|| Error::UnknownMechanism(name.chars().take(40).collect()))?;
+        let wanted = factory.mechanism();
         if !connection.permits(&factory.properties()) {
             return Err(Error::MechanismNotAvailable(wanted.to_string()));
         }
