@@ -349,6 +349,36 @@ fn client_key(c: &mut Criterion, iterations: u32) {
             tools::derive_keys::<sha2::Sha256>(&salted)
         })
     });
+    #[cfg(feature = "native-pbkdf2")]
+    {
+        let nonzero = std::num::NonZeroU32::new(iterations).unwrap();
+        group.bench_function(BenchmarkId::new("ring_pbkdf2", iterations), |b| {
+            b.iter(|| {
+                let mut out = [0u8; 32];
+                ring::pbkdf2::derive(
+                    ring::pbkdf2::PBKDF2_HMAC_SHA256,
+                    nonzero,
+                    SALT,
+                    black_box(password),
+                    &mut out,
+                );
+                out
+            })
+        });
+        group.bench_function(BenchmarkId::new("aws_lc_rs_pbkdf2", iterations), |b| {
+            b.iter(|| {
+                let mut out = [0u8; 32];
+                aws_lc_rs::pbkdf2::derive(
+                    aws_lc_rs::pbkdf2::PBKDF2_HMAC_SHA256,
+                    nonzero,
+                    SALT,
+                    black_box(password),
+                    &mut out,
+                );
+                out
+            })
+        });
+    }
     // scram 0.6 exposes only SaltedPassword (ring's PBKDF2); ClientKey is two more
     // HMACs inside its exchange, under 0.1% of this at 4096 iterations.
     let nonzero = std::num::NonZeroU32::new(iterations).unwrap();
