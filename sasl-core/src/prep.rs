@@ -38,6 +38,7 @@
 //! ```
 
 use core::fmt;
+use zeroize::Zeroizing;
 
 mod precis;
 mod saslprep;
@@ -153,6 +154,20 @@ impl std::error::Error for PrepError {}
 /// no mapping or normalization under any profile here.
 fn all_ascii_in(s: &str, lo: u8) -> bool {
     s.bytes().all(|b| (lo..=0x7E).contains(&b))
+}
+
+/// Appends `c` to a zeroize-on-drop string. When the string must grow, the bytes
+/// are copied to a larger buffer and the old one is zeroized (a plain `push` would
+/// free it with the secret still in it).
+fn push_zeroizing(s: &mut Zeroizing<String>, c: char) {
+    let needed = s.len() + c.len_utf8();
+    if needed > s.capacity() {
+        let mut bigger = Zeroizing::new(String::with_capacity(needed.max(2 * s.capacity())));
+        bigger.push_str(s);
+        core::mem::swap(s, &mut bigger);
+        // `bigger` now holds the old buffer and zeroizes it here.
+    }
+    s.push(c);
 }
 
 #[cfg(test)]

@@ -5,10 +5,8 @@ use std::borrow::Cow;
 use unicode_normalization::{UnicodeNormalization, is_nfc};
 use zeroize::Zeroizing;
 
-use super::saslprep::push_zeroizing;
-
 use super::ucd::{self, Bidi, JoinType, Prop};
-use super::{PrepError, PrepErrorKind, all_ascii_in};
+use super::{PrepError, PrepErrorKind, all_ascii_in, push_zeroizing};
 
 /// A PRECIS profile from RFC 8265.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

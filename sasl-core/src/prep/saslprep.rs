@@ -7,7 +7,7 @@ use unicode_normalization::UnicodeNormalization;
 use zeroize::Zeroizing;
 
 use super::ucd::in_ranges;
-use super::{PrepError, PrepErrorKind, all_ascii_in, tables};
+use super::{PrepError, PrepErrorKind, all_ascii_in, push_zeroizing, tables};
 
 const PROFILE: &str = "SASLprep";
 
@@ -103,20 +103,6 @@ pub fn saslprep(input: &str, mode: SaslprepMode) -> Result<Cow<'_, str>, PrepErr
     } else {
         Ok(Cow::Owned(core::mem::take(&mut *prepared)))
     }
-}
-
-/// Appends `c` to a zeroize-on-drop string. When the string must grow, the bytes
-/// are copied to a larger buffer and the old one is zeroized (a plain `push` would
-/// free it with the secret still in it).
-pub(super) fn push_zeroizing(s: &mut Zeroizing<String>, c: char) {
-    let needed = s.len() + c.len_utf8();
-    if needed > s.capacity() {
-        let mut bigger = Zeroizing::new(String::with_capacity(needed.max(2 * s.capacity())));
-        bigger.push_str(s);
-        core::mem::swap(s, &mut bigger);
-        // `bigger` now holds the old buffer and zeroizes it here.
-    }
-    s.push(c);
 }
 
 fn err(kind: PrepErrorKind, position: Option<usize>) -> PrepError {
