@@ -186,14 +186,12 @@ impl ServerMechanisms {
     }
 
     /// Adds a mechanism. A later one with the same name replaces the earlier one.
-    pub fn with(mut self, factory: impl ServerMechanismFactory + 'static) -> Self {
-        let name = factory.mechanism();
-        self.factories.retain(|f| f.mechanism() != name);
-        self.factories.push(Arc::new(factory));
-        self
+    pub fn with(self, factory: impl ServerMechanismFactory + 'static) -> Self {
+        self.with_all([Arc::new(factory) as Arc<dyn ServerMechanismFactory>])
     }
 
-    /// Adds several mechanisms (e.g. all SCRAM variants).
+    /// Adds several mechanisms (e.g. all SCRAM variants); same-named ones replace
+    /// earlier registrations.
     pub fn with_all(
         mut self,
         factories: impl IntoIterator<Item = Arc<dyn ServerMechanismFactory>>,
@@ -261,12 +259,14 @@ impl ServerMechanisms {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum State {
     New,
     Running,
     Pending(Ticket),
-    AwaitingAck,
+    /// Success data went out as a final challenge; the success is reported once the
+    /// client's empty response arrives.
+    AwaitingAck(Authenticated),
     Done,
 }
 
@@ -283,7 +283,6 @@ pub struct ServerSession {
     success_data: SuccessData,
     state: State,
     received: u32,
-    pending_success: Option<Authenticated>,
 }
 
 impl core::fmt::Debug for ServerSession {
@@ -314,7 +313,6 @@ impl ServerSession {
             success_data,
             state: State::New,
             received: 0,
-            pending_success: None,
         }
     }
 
@@ -350,22 +348,22 @@ impl ServerSession {
             State::New => return Err(Error::NotStarted),
             State::Pending(_) => return Err(Error::RequestPending),
             State::Done => return Err(Error::Finished),
-            State::Running | State::AwaitingAck => {}
+            State::Running | State::AwaitingAck(_) => {}
         }
         if let Some(fail) = self.check_input(response) {
             return Ok(fail);
         }
-        if self.state == State::AwaitingAck {
-            self.state = State::Done;
-            return Ok(match self.pending_success.take() {
-                Some(auth) if response.is_empty() => ServerStep::Success(auth),
-                Some(_) => ServerStep::Failure(Failed::new(
+        if let State::AwaitingAck(auth) = core::mem::replace(&mut self.state, State::Done) {
+            return Ok(if response.is_empty() {
+                ServerStep::Success(auth)
+            } else {
+                ServerStep::Failure(Failed::new(
                     FailureKind::Protocol,
                     "client answered the final server message with data",
-                )),
-                None => return Err(Error::WrongState("no success pending")),
+                ))
             });
         }
+        self.state = State::Running;
         let step = self.inner.step(response);
         self.after(step)
     }
@@ -463,8 +461,7 @@ impl ServerSession {
             ServerStep::Success(mut auth) => {
                 if self.success_data == SuccessData::AsChallenge {
                     if let Some(data) = auth.additional_data.take() {
-                        self.pending_success = Some(auth);
-                        self.state = State::AwaitingAck;
+                        self.state = State::AwaitingAck(auth);
                         return Ok(ServerStep::Challenge(data));
                     }
                 }
