@@ -12,8 +12,8 @@
 
 use sasl_benches::{ITERATIONS, Keys, PASSWORD, SALT, ScriptedClient, USER};
 use sasl_core::{
-    ClientCredentials, ClientMechanism, ClientMechanisms, ClientStep, ConnectionInfo, Request,
-    ScramCredentials, ScramHash, ServerMechanism, ServerMechanisms, ServerOutcome, ServerStep,
+    ClientCredentials, ClientMechanism, ClientRegistry, ClientStep, ConnectionInfo, Request,
+    ScramCredentials, ScramHash, ServerMechanism, ServerRegistry, ServerReply, ServerStep,
     Verdict,
 };
 use std::sync::Arc;
@@ -46,9 +46,9 @@ pub struct Fixture {
     pub ours_credentials: ScramCredentials,
     pub ours_server_config: Arc<sasl_scram::ScramServerConfig>,
     pub ours_client_config: Arc<sasl_scram::ScramClientConfig>,
-    pub ours_server_mechs: ServerMechanisms,
-    pub ours_client_mechs: ClientMechanisms,
-    pub ours_advertised: Vec<sasl_core::Mechanism>,
+    pub ours_server_mechs: ServerRegistry,
+    pub ours_client_mechs: ClientRegistry,
+    pub ours_advertised: Vec<sasl_core::MechanismName>,
     // rsasl.
     pub rsasl_server_config: Arc<rsasl::prelude::SASLConfig>,
     pub rsasl_client_config: Arc<rsasl::prelude::SASLConfig>,
@@ -69,20 +69,12 @@ impl Fixture {
                 .expect("config"),
         );
         let ours_client_config = Arc::new(sasl_scram::ScramClientConfig::new());
-        let ours_server_mechs = ServerMechanisms::new().with(
-            sasl_scram::ScramServer::factory(
-                Arc::clone(&ours_server_config),
-                ScramHash::Sha256,
-                false,
-            )
+        let ours_server_mechs = ServerRegistry::new().with(
+            sasl_scram::ScramServer::factory(Arc::clone(&ours_server_config), ScramVariant::bare(ScramHash::Sha256))
             .expect("server factory"),
         );
-        let ours_client_mechs = ClientMechanisms::new().with(
-            sasl_scram::ScramClient::factory(
-                Arc::clone(&ours_client_config),
-                ScramHash::Sha256,
-                false,
-            )
+        let ours_client_mechs = ClientRegistry::new().with(
+            sasl_scram::ScramClient::factory(Arc::clone(&ours_client_config), ScramVariant::bare(ScramHash::Sha256))
             .expect("client factory"),
         );
         let ours_advertised = ours_server_mechs.advertise(&connection);
@@ -128,15 +120,10 @@ impl Fixture {
         let client_first = client.client_first();
         // Segment 1: start, client-first, the application's lookup, server-first.
         let (mut server, step) = meter.server(|| {
-            let mut server = sasl_scram::ScramServer::new(
-                Arc::clone(&self.ours_server_config),
-                ScramHash::Sha256,
-                false,
-                &self.connection,
-            )
+            let mut server = sasl_scram::ScramServer::new(Arc::clone(&self.ours_server_config), ScramVariant::bare(ScramHash::Sha256), &self.connection)
             .expect("start server");
             let step = match server.start(Some(client_first.as_bytes())) {
-                Ok(ServerStep::NeedCredentials(Request::ScramLookup(lookup))) => {
+                Ok(ServerStep::Request(Request::ScramLookup(lookup))) => {
                     let credentials = meter.lookup(|| {
                         (lookup.authcid() == USER).then(|| self.ours_credentials.clone())
                     });
@@ -166,26 +153,14 @@ impl Fixture {
 
     /// A full in-memory exchange with the typed client and server (client PBKDF2).
     pub fn ours_typed_full(&self) -> bool {
-        let mut client = sasl_scram::ScramClient::new(
-            Arc::clone(&self.ours_client_config),
-            ScramHash::Sha256,
-            false,
-            Self::ours_client_credentials(),
-            &self.connection,
-            false,
-        )
+        let mut client = sasl_scram::ScramClient::new(Arc::clone(&self.ours_client_config), ScramVariant::bare(ScramHash::Sha256), Self::ours_client_credentials(), &self.connection)
         .expect("start client");
-        let mut server = sasl_scram::ScramServer::new(
-            Arc::clone(&self.ours_server_config),
-            ScramHash::Sha256,
-            false,
-            &self.connection,
-        )
+        let mut server = sasl_scram::ScramServer::new(Arc::clone(&self.ours_server_config), ScramVariant::bare(ScramHash::Sha256), &self.connection)
         .expect("start server");
         let Ok(ClientStep::Respond(client_first)) = client.start() else {
             return false;
         };
-        let Ok(ServerStep::NeedCredentials(Request::ScramLookup(lookup))) =
+        let Ok(ServerStep::Request(Request::ScramLookup(lookup))) =
             server.start(Some(&client_first))
         else {
             return false;
@@ -205,7 +180,7 @@ impl Fixture {
         let Ok(ServerStep::Success(auth)) = server.step(&client_final) else {
             return false;
         };
-        let outcome = client.finish(ServerOutcome::Success {
+        let outcome = client.finish(ServerReply::Success {
             additional_data: auth.additional_data().map(<[u8]>::to_vec),
         });
         matches!(outcome, Ok(o) if o.is_authenticated())
@@ -235,7 +210,7 @@ impl Fixture {
                 .start("SCRAM-SHA-256", &self.connection)
                 .expect("start session");
             let step = match session.start(Some(client_first.as_bytes())) {
-                Ok(ServerStep::NeedCredentials(request)) => {
+                Ok(ServerStep::Request(request)) => {
                     let answer = meter.lookup(|| store(request));
                     session.provide(answer)
                 }
@@ -299,7 +274,7 @@ impl Fixture {
         let Ok(ServerStep::Success(_)) = server.step(&ack) else {
             return false;
         };
-        matches!(client.finish(ServerOutcome::success()), Ok(o) if o.is_authenticated())
+        matches!(client.finish(ServerReply::success()), Ok(o) if o.is_authenticated())
     }
 
     // ----- rsasl 2.3 -------------------------------------------------------------------
@@ -395,7 +370,7 @@ impl Fixture {
                 .handle_client_final(message)
                 .map(scram::server::ServerFinal::server_final)
         });
-        matches!(last, Ok((scram::AuthenticationStatus::Authenticated, server_final))
+        matches!(last, Ok((scram::AuthenticationStatus::ServerSuccess, server_final))
             if server_final.as_bytes() == answer.expected_server_final)
     }
 
@@ -415,7 +390,7 @@ impl Fixture {
             return false;
         };
         let (status, server_final) = server.server_final();
-        status == scram::AuthenticationStatus::Authenticated
+        status == scram::AuthenticationStatus::ServerSuccess
             && client.handle_server_final(&server_final).is_ok()
     }
 }

@@ -177,12 +177,7 @@ const UNKNOWN_USER: &str = "resu";
 
 /// A typed SCRAM-SHA-256 server, as the drivers make it.
 fn new_server(fixture: &Fixture) -> sasl_scram::ScramServer {
-    sasl_scram::ScramServer::new(
-        std::sync::Arc::clone(&fixture.ours_server_config),
-        ScramHash::Sha256,
-        false,
-        &fixture.connection,
-    )
+    sasl_scram::ScramServer::new(std::sync::Arc::clone(&fixture.ours_server_config), ScramVariant::bare(ScramHash::Sha256), &fixture.connection)
     .unwrap()
 }
 
@@ -194,7 +189,7 @@ fn started_server(fixture: &Fixture, client: &ScriptedClient) -> sasl_scram::Scr
         .unwrap();
     assert!(matches!(
         step,
-        ServerStep::NeedCredentials(Request::ScramLookup(_))
+        ServerStep::Request(Request::ScramLookup(_))
     ));
     server
 }
@@ -225,7 +220,7 @@ fn failing_exchange(
     let (mut server, step) = timer.server(|| {
         let mut server = new_server(fixture);
         let step = match server.start(Some(client_first.as_bytes())) {
-            Ok(ServerStep::NeedCredentials(Request::ScramLookup(_))) => {
+            Ok(ServerStep::Request(Request::ScramLookup(_))) => {
                 server.provide(verdict(fixture, known))
             }
             other => other,

@@ -3,7 +3,7 @@
 //! (and whether there is an initial response), then messages split on 0xFF.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use sasl_core::{Answer, ConnectionInfo, Request, ServerMechanisms, ServerStep};
+use sasl_core::{Answer, ConnectionInfo, Request, ServerRegistry, ServerStep};
 
 fn store(request: Request) -> Answer {
     match request {
@@ -18,7 +18,7 @@ fuzz_target!(|data: &[u8]| {
     let name = if selector & 1 == 0 { "PLAIN" } else { "LOGIN" };
     let mut messages = rest.split(|&b| b == 0xFF);
     let initial = if selector & 2 == 0 { None } else { messages.next() };
-    let mechs = ServerMechanisms::new()
+    let mechs = ServerRegistry::new()
         .with(sasl_plain::PlainServer::factory())
         .with(sasl_plain::LoginServer::factory());
     let Ok(mut session) = mechs.start(name, &ConnectionInfo::tls()) else { return };

@@ -3,8 +3,8 @@
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use sasl_core::{
-    ClientCredentials, ClientMechanisms, ClientStep, ConnectionInfo, Error, RandomSource,
-    ServerOutcome,
+    ClientCredentials, ClientRegistry, ClientStep, ConnectionInfo, Error, RandomSource,
+    ServerReply,
 };
 use std::sync::Arc;
 
@@ -29,7 +29,7 @@ fuzz_target!(|data: &[u8]| {
     let name = names[usize::from(which) % names.len()];
     // A low iteration floor lets fuzzed server-first messages reach the proof code fast.
     let config = sasl_scram::ScramClientConfig::new().with_iterations(1, 64).unwrap().with_random(Arc::new(Zeros));
-    let mechs = ClientMechanisms::new().with_all(sasl_scram::client_factories(config));
+    let mechs = ClientRegistry::new().with_all(sasl_scram::client_factories(config));
     let creds = ClientCredentials::new("user").with_password("pencil");
     let Ok(mut session) = mechs.start(name, &[name], creds, &ConnectionInfo::tls()) else { return };
     if session.start().is_err() {
@@ -41,7 +41,7 @@ fuzz_target!(|data: &[u8]| {
             _ => return,
         }
     }
-    if let Ok(outcome) = session.finish(ServerOutcome::Success { additional_data: success_data }) {
+    if let Ok(outcome) = session.finish(ServerReply::Success { additional_data: success_data }) {
         assert!(!outcome.is_authenticated(), "client accepted a server it cannot have verified");
     }
 });

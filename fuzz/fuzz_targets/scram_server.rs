@@ -5,7 +5,7 @@
 use libfuzzer_sys::fuzz_target;
 use sasl_core::{
     Answer, ChannelBinding, ChannelBindingType, ConnectionInfo, Request, ScramCredentials,
-    ScramHash, ServerMechanisms, ServerStep,
+    ScramHash, ServerRegistry, ServerStep,
 };
 use std::sync::OnceLock;
 
@@ -34,7 +34,7 @@ fuzz_target!(|data: &[u8]| {
     let config = sasl_scram::ScramServerConfig::new(*b"fuzz server secret, 32 bytes!!!!")
         .unwrap()
         .with_unknown_user_iterations(2);
-    let mechs = ServerMechanisms::new().with_all(sasl_scram::server_factories(config));
+    let mechs = ServerRegistry::new().with_all(sasl_scram::server_factories(config));
     let conn = ConnectionInfo::tls().with_channel_binding(ChannelBinding::new(ChannelBindingType::TlsExporter, vec![9; 32]));
     let name = if plus { "SCRAM-SHA-256-PLUS" } else { "SCRAM-SHA-256" };
     let Ok(mut session) = mechs.start(name, &conn) else { return };

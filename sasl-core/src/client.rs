@@ -1,183 +1,62 @@
 //! The client side: the mechanism registry (with selection) and the session that
 //! drives one exchange.
 
+mod outcome;
+mod request;
+
+pub use outcome::{ClientFailure, ClientOutcome, ClientSuccess, FailureReply, ServerReply};
+pub use request::{
+    AssertionRequest, ClientAnswer, ClientExtensionRequest, ClientInput, ClientRequest,
+    PasskeyAssertion, PasswordPrompt, TokenPrompt, UserVerification,
+};
+
 use crate::Error;
-use crate::channel_binding::ChannelBindingType;
 use crate::connection::ConnectionInfo;
-use crate::credentials::{ClientCredentials, ScramKeys};
-use crate::failure::{ClientAction, FailureKind, FailureReason};
+use crate::credentials::ClientCredentials;
+use crate::error::{ConfigError, Misuse, ProvideError};
+use crate::failure::FailureKind;
 use crate::limits::Limits;
-use crate::mechanism::Mechanism;
+use crate::mechanism::MechanismName;
 use crate::mechanism_api::{ClientContext, ClientMechanism, ClientMechanismFactory};
+use crate::secret::Secret;
+use crate::ticket::{Ticket, Tickets};
 use std::sync::Arc;
 
-/// What the client application must do next.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What the client application must do next. Each variant is one obligation.
+///
+/// Exhaustive on purpose, like [`ServerStep`](crate::ServerStep) (docs/decisions/0006).
+#[derive(Debug)]
 #[must_use = "a step tells the application what to send next"]
-#[non_exhaustive]
 pub enum ClientStep {
     /// Send this response (as the initial response after `start`, else as the answer
     /// to the last challenge; an empty one is `=` as an initial response in IMAP/SMTP
-    /// and an empty line otherwise). Then wait for a challenge or the outcome.
-    Respond(Vec<u8>),
+    /// and an empty line otherwise). Then wait for a challenge or the outcome. It may
+    /// hold a password (PLAIN), so it is a [`Secret`]: redacted in `Debug`, zeroized
+    /// on drop.
+    Respond(Secret<Vec<u8>>),
     /// Send no initial response; wait for the server's first challenge (server-first
     /// mechanisms such as LOGIN).
     AwaitChallenge,
+    /// Answer this request (ask the user for a password, fetch a token, have an
+    /// authenticator sign), possibly after an `.await`, and pass the answer to
+    /// [`ClientSession::provide`].
+    Request(ClientRequest),
     /// The server misbehaved (or the exchange cannot go on): cancel the exchange
     /// (send `*`) and treat authentication as failed. The session has ended.
     Abort(ClientFailure),
 }
 
-/// What the server finally said.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ServerOutcome {
-    /// The server reported success (IMAP `OK`, SMTP `235`), with additional data if
-    /// the protocol carried some (XMPP `<success>`).
-    Success {
-        /// Additional data sent with success, if any.
-        additional_data: Option<Vec<u8>>,
-    },
-    /// The server reported failure (IMAP `NO`/`BAD`, SMTP `535` etc.).
-    Failure,
-}
-
-impl ServerOutcome {
-    /// Success without data.
-    pub fn success() -> Self {
-        ServerOutcome::Success {
-            additional_data: None,
-        }
-    }
-}
-
-/// How the exchange ended, from the client's point of view.
-#[derive(Debug, Clone)]
-#[must_use]
-pub enum ClientOutcome {
-    /// Authenticated, and the server proved itself where the mechanism can.
-    Authenticated(ClientSuccess),
-    /// Not authenticated.
-    Failed(ClientFailure),
-}
-
-impl ClientOutcome {
-    /// Whether the client is authenticated.
-    pub fn is_authenticated(&self) -> bool {
-        matches!(self, ClientOutcome::Authenticated(_))
-    }
-}
-
-/// A successful client-side exchange.
-#[derive(Debug, Clone)]
-pub struct ClientSuccess {
-    mechanism: Mechanism,
-    channel_binding: Option<ChannelBindingType>,
-    server_verified: bool,
-    scram_keys: Option<ScramKeys>,
-}
-
-impl ClientSuccess {
-    /// Builds a result (for mechanism implementations).
-    pub fn new(mechanism: Mechanism) -> Self {
-        Self {
-            mechanism,
-            channel_binding: None,
-            server_verified: false,
-            scram_keys: None,
-        }
-    }
-
-    /// Records that the server proved knowledge of the credentials.
-    pub fn with_server_verified(mut self, verified: bool) -> Self {
-        self.server_verified = verified;
-        self
-    }
-
-    /// Records the channel-binding type used.
-    pub fn with_channel_binding(mut self, kind: Option<ChannelBindingType>) -> Self {
-        self.channel_binding = kind;
-        self
-    }
-
-    /// Hands derived SCRAM keys back for caching.
-    pub fn with_scram_keys(mut self, keys: Option<ScramKeys>) -> Self {
-        self.scram_keys = keys;
-        self
-    }
-
-    /// The mechanism used.
-    pub fn mechanism(&self) -> &Mechanism {
-        &self.mechanism
-    }
-
-    /// Whether the server proved it knows the credentials (mutual authentication;
-    /// always true for SCRAM, false for PLAIN).
-    pub fn server_verified(&self) -> bool {
-        self.server_verified
-    }
-
-    /// The channel-binding type the exchange was bound with, if any.
-    pub fn channel_binding(&self) -> Option<ChannelBindingType> {
-        self.channel_binding
-    }
-
-    /// SCRAM keys derived during this exchange, for the application to cache (and
-    /// pass back with [`ClientCredentials::with_scram_keys`]). `None` if the exchange
-    /// used cached keys or is not SCRAM.
-    pub fn scram_keys(&self) -> Option<&ScramKeys> {
-        self.scram_keys.as_ref()
-    }
-}
-
-/// A failed client-side exchange.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ClientFailure {
-    reason: FailureReason,
-    server_error: Option<String>,
-}
-
-impl ClientFailure {
-    /// A failure with a local reason.
-    pub fn new(kind: FailureKind, detail: impl Into<std::borrow::Cow<'static, str>>) -> Self {
-        Self {
-            reason: FailureReason::new(kind, detail),
-            server_error: None,
-        }
-    }
-
-    /// Records the error the server's mechanism sent (e.g. SCRAM `e=` value).
-    pub fn with_server_error(mut self, error: impl Into<String>) -> Self {
-        self.server_error = Some(error.into());
-        self
-    }
-
-    /// Why it failed.
-    pub fn reason(&self) -> &FailureReason {
-        &self.reason
-    }
-
-    /// The mechanism-level error the server sent, if any.
-    pub fn server_error(&self) -> Option<&str> {
-        self.server_error.as_deref()
-    }
-
-    /// What to do next: retry, refresh credentials, ask the user, or give up.
-    pub fn action(&self) -> ClientAction {
-        self.reason.client_action()
-    }
-}
-
 /// The mechanisms a client is willing to use, in its order of preference (first is
 /// most preferred).
 #[derive(Clone, Default)]
-pub struct ClientMechanisms {
+pub struct ClientRegistry {
     factories: Vec<Arc<dyn ClientMechanismFactory>>,
     limits: Limits,
 }
 
-impl core::fmt::Debug for ClientMechanisms {
+impl core::fmt::Debug for ClientRegistry {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("ClientMechanisms")
+        f.debug_struct("ClientRegistry")
             .field(
                 "mechanisms",
                 &self
@@ -191,7 +70,7 @@ impl core::fmt::Debug for ClientMechanisms {
     }
 }
 
-impl ClientMechanisms {
+impl ClientRegistry {
     /// An empty list with default [`Limits`].
     pub fn new() -> Self {
         Self::default()
@@ -225,19 +104,20 @@ impl ClientMechanisms {
         advertised: &[S],
         credentials: &ClientCredentials,
         connection: &ConnectionInfo,
-    ) -> Option<Mechanism> {
+    ) -> Option<MechanismName> {
         self.factories
             .iter()
             .find(|f| {
                 let name = f.mechanism();
                 offered(advertised, name.as_str())
-                    && connection.permits(&f.properties())
+                    && usable(f.as_ref(), connection)
                     && f.can_use(credentials)
             })
             .map(|f| f.mechanism())
     }
 
-    /// Selects as [`select`](Self::select) does and starts a session.
+    /// Selects as [`select`](Self::select) does and starts a session;
+    /// [`ConfigError::NoCommonMechanism`] when nothing fits.
     pub fn start_best<S: AsRef<str>>(
         &self,
         advertised: &[S],
@@ -246,12 +126,18 @@ impl ClientMechanisms {
     ) -> Result<ClientSession, Error> {
         let name = self
             .select(advertised, &credentials, connection)
-            .ok_or_else(|| Error::MechanismNotAvailable("no common mechanism".into()))?;
+            .ok_or(ConfigError::NoCommonMechanism)?;
         self.start(name.as_str(), advertised, credentials, connection)
     }
 
-    /// Starts a session for a named mechanism. `advertised` is the server's list; it
-    /// tells a SCRAM client whether the server offered `-PLUS`.
+    /// Starts a session for a named mechanism, checked as [`select`](Self::select)
+    /// checks: it must be registered here ([`ConfigError::UnknownMechanism`]),
+    /// advertised by the server in `advertised` ([`ConfigError::NotAdvertised`]; a
+    /// server rejects an unadvertised mechanism anyway, and the list also tells a SCRAM
+    /// client whether `-PLUS` was offered), and usable on this connection
+    /// ([`ConfigError::MechanismNotAvailable`]). Credentials the mechanism needs but
+    /// cannot ask for later are checked by the mechanism
+    /// ([`ConfigError::MissingCredentials`]).
     pub fn start<S: AsRef<str>>(
         &self,
         name: &str,
@@ -263,10 +149,13 @@ impl ClientMechanisms {
             .factories
             .iter()
             .find(|f| f.mechanism().as_str().eq_ignore_ascii_case(name))
-            .ok_or_else(|| Error::UnknownMechanism(name.chars().take(40).collect()))?;
+            .ok_or_else(|| ConfigError::UnknownMechanism(name.chars().take(40).collect()))?;
         let wanted = factory.mechanism();
-        if !connection.permits(&factory.properties()) {
-            return Err(Error::MechanismNotAvailable(wanted.to_string()));
+        if !offered(advertised, wanted.as_str()) {
+            return Err(ConfigError::NotAdvertised(wanted.to_string()).into());
+        }
+        if !usable(factory.as_ref(), connection) {
+            return Err(ConfigError::MechanismNotAvailable(wanted.to_string()).into());
         }
         let base = wanted
             .as_str()
@@ -280,6 +169,11 @@ impl ClientMechanisms {
     }
 }
 
+/// Whether a factory may be used on a connection.
+fn usable(factory: &dyn ClientMechanismFactory, connection: &ConnectionInfo) -> bool {
+    connection.permits(&factory.properties()) && factory.is_available(connection)
+}
+
 fn offered<S: AsRef<str>>(advertised: &[S], name: &str) -> bool {
     advertised
         .iter()
@@ -290,16 +184,41 @@ fn offered<S: AsRef<str>>(advertised: &[S], name: &str) -> bool {
 enum State {
     New,
     Running,
+    Pending(Ticket),
     Done,
 }
 
 /// One client-side exchange, sans-IO.
+///
+/// # The methods by purpose
+///
+/// - **Begin:** [`start`](Self::start) gives the initial response
+///   ([`ClientStep::Respond`]) or says to wait for the server
+///   ([`ClientStep::AwaitChallenge`]).
+/// - **Feed the server:** [`step`](Self::step) with each decoded challenge.
+/// - **Answer requests:** [`provide`](Self::provide) the [`ClientAnswer`] to the
+///   [`ClientStep::Request`] just returned (a password asked for lazily, a fresh
+///   token, an authenticator's assertion).
+/// - **End:** [`finish`](Self::finish) with the server's [`ServerReply`]: success is
+///   reported only when the mechanism is satisfied (a SCRAM server must prove itself).
+///
+/// # Protocols without an initial response (RFC 4422 §5)
+///
+/// When the protocol (or the server: IMAP without `SASL-IR`) cannot carry the initial
+/// response that [`start`](Self::start) returned, send the command without it. The
+/// server then sends an empty challenge; pass it to [`step`](Self::step) and the
+/// session answers with the initial response, for every mechanism. The session keeps
+/// the initial response (zeroized) only until the first challenge.
 pub struct ClientSession {
-    mechanism: Mechanism,
+    tickets: Tickets,
+    mechanism: MechanismName,
     inner: Box<dyn ClientMechanism>,
     limits: Limits,
     state: State,
     received: u32,
+    /// The initial response, kept for a server that asks for it with an empty
+    /// challenge (no SASL-IR).
+    initial: Option<Secret<Vec<u8>>>,
 }
 
 impl core::fmt::Debug for ClientSession {
@@ -312,19 +231,21 @@ impl core::fmt::Debug for ClientSession {
 }
 
 impl ClientSession {
-    /// Wraps a mechanism instance (normally done by [`ClientMechanisms::start`]).
-    pub fn new(mechanism: Mechanism, inner: Box<dyn ClientMechanism>, limits: Limits) -> Self {
+    /// Wraps a mechanism instance (normally done by [`ClientRegistry::start`]).
+    pub fn new(mechanism: MechanismName, inner: Box<dyn ClientMechanism>, limits: Limits) -> Self {
         Self {
+            tickets: Tickets::new(),
             mechanism,
             inner,
             limits,
             state: State::New,
             received: 0,
+            initial: None,
         }
     }
 
     /// The mechanism of this exchange.
-    pub fn mechanism(&self) -> &Mechanism {
+    pub fn mechanism(&self) -> &MechanismName {
         &self.mechanism
     }
 
@@ -333,10 +254,11 @@ impl ClientSession {
         self.state == State::Done
     }
 
-    /// Begins: the initial response, or [`ClientStep::AwaitChallenge`].
+    /// Begins: the initial response, [`ClientStep::AwaitChallenge`], or a request
+    /// (a password the credentials did not include).
     pub fn start(&mut self) -> Result<ClientStep, Error> {
         if self.state != State::New {
-            return Err(Error::AlreadyStarted);
+            return Err(Misuse::AlreadyStarted.into());
         }
         self.state = State::Running;
         let step = self.inner.start();
@@ -346,11 +268,21 @@ impl ClientSession {
     /// Passes a server challenge.
     pub fn step(&mut self, challenge: &[u8]) -> Result<ClientStep, Error> {
         match self.state {
-            State::New => return Err(Error::NotStarted),
-            State::Done => return Err(Error::Finished),
+            State::New => return Err(Misuse::NotStarted.into()),
+            State::Pending(_) => return Err(Misuse::RequestPending.into()),
+            State::Done => return Err(Misuse::Finished.into()),
             State::Running => {}
         }
+        let first = self.received == 0;
         self.received = self.received.saturating_add(1);
+        // RFC 4422 §5: a server that got no initial response asks for it with an
+        // empty challenge.
+        let held = self.initial.take();
+        if first && challenge.is_empty() {
+            if let Some(initial) = held {
+                return Ok(ClientStep::Respond(initial));
+            }
+        }
         let failure = if challenge.len() > self.limits.max_message_len {
             Some(ClientFailure::new(
                 FailureKind::MessageTooLarge,
@@ -372,36 +304,88 @@ impl ClientSession {
         self.after(step)
     }
 
-    /// Passes the server's outcome and ends the exchange. Success is only reported if
+    /// Passes the application's answer to the pending request. A refused answer
+    /// (another session's, an older one, none pending) comes back in the
+    /// [`ProvideError`]; the session is unchanged. A declined request aborts the
+    /// exchange as [`FailureKind::Cancelled`].
+    pub fn provide(
+        &mut self,
+        answer: ClientAnswer,
+    ) -> Result<ClientStep, ProvideError<ClientAnswer>> {
+        let State::Pending(expected) = self.state else {
+            let misuse = match self.state {
+                State::Done => Misuse::Finished,
+                State::New => Misuse::NotStarted,
+                _ => Misuse::NoRequestPending,
+            };
+            return Err(ProvideError::new(misuse, answer));
+        };
+        if answer.ticket() != expected {
+            return Err(ProvideError::new(Misuse::ForeignAnswer, answer));
+        }
+        self.state = State::Running;
+        let input = answer.into_input();
+        if let ClientInput::Declined = input {
+            self.state = State::Done;
+            return Ok(ClientStep::Abort(ClientFailure::new(
+                FailureKind::Cancelled,
+                "the application declined the request",
+            )));
+        }
+        let step = self.inner.provide(input);
+        match self.after(step) {
+            Ok(step) => Ok(step),
+            Err(error) => Ok(ClientStep::Abort(ClientFailure::new(
+                FailureKind::Internal,
+                error.to_string(),
+            ))),
+        }
+    }
+
+    /// Passes the server's reply and ends the exchange. Success is only reported if
     /// the mechanism agrees: "the server said OK" is not enough where the server must
     /// prove itself (SCRAM).
-    pub fn finish(&mut self, outcome: ServerOutcome) -> Result<ClientOutcome, Error> {
+    pub fn finish(&mut self, reply: ServerReply) -> Result<ClientOutcome, Error> {
         match self.state {
-            State::New => return Err(Error::NotStarted),
-            State::Done => return Err(Error::Finished),
+            State::New => return Err(Misuse::NotStarted.into()),
+            State::Pending(_) => return Err(Misuse::RequestPending.into()),
+            State::Done => return Err(Misuse::Finished.into()),
             State::Running => {}
         }
-        if let ServerOutcome::Success {
+        self.state = State::Done;
+        self.initial = None;
+        if let ServerReply::Success {
             additional_data: Some(data),
-        } = &outcome
+        } = &reply
         {
             if data.len() > self.limits.max_message_len {
-                self.state = State::Done;
-                return Ok(ClientOutcome::Failed(ClientFailure::new(
+                return Ok(ClientOutcome::Failure(ClientFailure::new(
                     FailureKind::MessageTooLarge,
                     "server success data exceeds the size limit",
                 )));
             }
         }
-        self.state = State::Done;
-        self.inner.finish(outcome)
+        self.inner.finish(reply)
     }
 
     fn after(&mut self, step: Result<ClientStep, Error>) -> Result<ClientStep, Error> {
         match step {
             Ok(ClientStep::Abort(f)) => {
                 self.state = State::Done;
+                self.initial = None;
                 Ok(ClientStep::Abort(f))
+            }
+            Ok(ClientStep::Request(mut request)) => {
+                let ticket = self.tickets.issue();
+                request.stamp(ticket);
+                self.state = State::Pending(ticket);
+                Ok(ClientStep::Request(request))
+            }
+            Ok(ClientStep::Respond(data)) => {
+                if self.received == 0 {
+                    self.initial = Some(data.clone());
+                }
+                Ok(ClientStep::Respond(data))
             }
             Ok(other) => Ok(other),
             Err(e) => {

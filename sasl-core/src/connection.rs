@@ -27,7 +27,7 @@ pub enum SuccessData {
     AsChallenge,
     /// The protocol carries data with success (XMPP `<success>`, LDAP): the session
     /// reports success at once, and the application sends
-    /// [`Authenticated::additional_data`](crate::Authenticated::additional_data) with it.
+    /// [`Authenticated::additional_data`](crate::ServerSuccess::additional_data) with it.
     InOutcome,
 }
 
@@ -42,6 +42,10 @@ pub struct ConnectionInfo {
     policy: ChannelBindingPolicy,
     allow_plaintext_passwords: bool,
     success_data: SuccessData,
+    external_identity: Option<String>,
+    peer_certificates: Vec<Vec<u8>>,
+    server_host: Option<String>,
+    server_port: Option<u16>,
 }
 
 impl ConnectionInfo {
@@ -61,7 +65,7 @@ impl ConnectionInfo {
     }
 
     /// Adds channel-binding data for this connection. The first one added is the one
-    /// a client uses (put `tls-exporter` first on TLS 1.3).
+    /// a client uses (see [`with_binding_order`](Self::with_binding_order)).
     ///
     /// Empty data is not a binding (RFC 5802 requires at least one octet): it is
     /// ignored, so a failed extraction that produced nothing can never make an
@@ -70,6 +74,56 @@ impl ConnectionInfo {
         if !binding.data().is_empty() {
             self.bindings.push(binding);
         }
+        self
+    }
+
+    /// Puts the binding types in this order of preference (types not named keep their
+    /// order, after the named ones). A SCRAM client binds with the first type the
+    /// connection has: TLS 1.3 extraction lists `tls-exporter` first (RFC 9266), but a
+    /// server that only implements `tls-server-end-point` (PostgreSQL before 16, many
+    /// deployed servers) rejects it, and SCRAM cannot negotiate the type, so state
+    /// the order per connection when you know the server.
+    ///
+    /// ```
+    /// use sasl_core::{ChannelBinding, ChannelBindingType, ConnectionInfo};
+    /// let conn = ConnectionInfo::tls()
+    ///     .with_channel_binding(ChannelBinding::new(ChannelBindingType::TlsExporter, vec![1; 32]))
+    ///     .with_channel_binding(ChannelBinding::new(ChannelBindingType::TlsServerEndPoint, vec![2; 32]))
+    ///     .with_binding_order(&[ChannelBindingType::TlsServerEndPoint]);
+    /// assert_eq!(conn.preferred_binding().map(|b| b.kind()), Some(ChannelBindingType::TlsServerEndPoint));
+    /// ```
+    pub fn with_binding_order(mut self, order: &[ChannelBindingType]) -> Self {
+        // A stable sort keeps the relative order of equal keys.
+        self.bindings.sort_by_key(|b| {
+            order
+                .iter()
+                .position(|k| *k == b.kind())
+                .unwrap_or(order.len())
+        });
+        self
+    }
+
+    /// Records the identity the application established outside SASL: from the TLS
+    /// client certificate (mapped to an account by the application), a Unix socket
+    /// peer, or another trusted source. EXTERNAL authenticates as this identity and is
+    /// offered only when one is set.
+    pub fn with_external_identity(mut self, identity: impl Into<String>) -> Self {
+        self.external_identity = Some(identity.into());
+        self
+    }
+
+    /// Records the TLS peer's certificate chain, DER-encoded, leaf first (the client's
+    /// certificates on a server, the server's on a client).
+    pub fn with_peer_certificates(mut self, chain: impl IntoIterator<Item = Vec<u8>>) -> Self {
+        self.peer_certificates = chain.into_iter().collect();
+        self
+    }
+
+    /// Records the server's host name and port as the client connected to them
+    /// (OAUTHBEARER sends them in `host=` and `port=`).
+    pub fn with_server(mut self, host: impl Into<String>, port: u16) -> Self {
+        self.server_host = Some(host.into());
+        self.server_port = Some(port);
         self
     }
 
@@ -101,6 +155,26 @@ impl ConnectionInfo {
     pub fn with_success_data(mut self, mode: SuccessData) -> Self {
         self.success_data = mode;
         self
+    }
+
+    /// The identity established outside SASL, if any.
+    pub fn external_identity(&self) -> Option<&str> {
+        self.external_identity.as_deref()
+    }
+
+    /// The TLS peer's certificate chain (DER, leaf first); empty if none was recorded.
+    pub fn peer_certificates(&self) -> &[Vec<u8>] {
+        &self.peer_certificates
+    }
+
+    /// The server's host name, if recorded.
+    pub fn server_host(&self) -> Option<&str> {
+        self.server_host.as_deref()
+    }
+
+    /// The server's port, if recorded.
+    pub fn server_port(&self) -> Option<u16> {
+        self.server_port
     }
 
     /// Whether the connection is protected by TLS.

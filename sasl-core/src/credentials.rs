@@ -3,9 +3,7 @@
 use crate::{Error, Secret};
 use std::sync::Arc;
 
-pub(crate) mod hmac_schedule;
-
-use hmac_schedule::HmacSchedules;
+use crate::hmac::HmacSchedules;
 
 /// The hash function of a SCRAM mechanism family.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -79,17 +77,15 @@ impl ScramCredentials {
         let stored_key = Secret::new(stored_key);
         let server_key = Secret::new(server_key);
         if iterations == 0 {
-            return Err(Error::Config(
-                "SCRAM iteration count must be at least 1".into(),
-            ));
+            return Err(Error::config("SCRAM iteration count must be at least 1"));
         }
         if salt.is_empty() {
-            return Err(Error::Config("SCRAM salt must not be empty".into()));
+            return Err(Error::config("SCRAM salt must not be empty"));
         }
         if stored_key.expose().len() != hash.output_len()
             || server_key.expose().len() != hash.output_len()
         {
-            return Err(Error::Config(format!(
+            return Err(Error::config(format!(
                 "SCRAM-{} keys must be {} bytes",
                 hash.name(),
                 hash.output_len()
@@ -136,11 +132,10 @@ impl ScramCredentials {
     /// The HMAC key schedules (inner and outer pad states) of StoredKey and
     /// ServerKey, computed once in [`new`](Self::new).
     ///
-    /// An implementation detail shared by the two crates of the family (`sasl-scram`
-    /// computes ClientSignature and ServerSignature from them instead of re-deriving
-    /// the key pads per exchange); hidden from the documentation and not covered by
-    /// semver. Treat the result like the keys.
-    #[doc(hidden)]
+    /// A SCRAM server computes `ClientSignature = HMAC(StoredKey, AuthMessage)` and
+    /// `ServerSignature = HMAC(ServerKey, AuthMessage)` from them without re-deriving
+    /// the key pads per exchange (see the [`hmac`](crate::hmac) module). Treat the
+    /// result like the keys.
     pub fn hmac_schedules(&self) -> &HmacSchedules {
         &self.inner.schedules
     }
@@ -175,9 +170,7 @@ impl ScramKeys {
         if client_key.expose().len() != hash.output_len()
             || server_key.expose().len() != hash.output_len()
         {
-            return Err(Error::Config(
-                "SCRAM key length does not fit the hash".into(),
-            ));
+            return Err(Error::config("SCRAM key length does not fit the hash"));
         }
         Ok(Self {
             hash,
@@ -226,6 +219,7 @@ pub struct ClientCredentials {
     authcid: String,
     authzid: Option<String>,
     password: Option<Secret<String>>,
+    password_on_demand: bool,
     scram_keys: Vec<ScramKeys>,
 }
 
@@ -242,6 +236,21 @@ impl ClientCredentials {
     pub fn with_password(mut self, password: impl Into<String>) -> Self {
         self.password = Some(Secret::new(password.into()));
         self
+    }
+
+    /// Gives no password now: mechanisms that need one ask for it with a
+    /// [`ClientRequest::Password`](crate::ClientRequest::Password) when they get there
+    /// (SCRAM only if no cached key fits the server's salt and iteration count), so a
+    /// client can prompt the user lazily or fetch the password from a keyring only
+    /// when needed.
+    pub fn with_password_on_demand(mut self) -> Self {
+        self.password_on_demand = true;
+        self
+    }
+
+    /// Whether a password-based mechanism can get a password: given, or on demand.
+    pub fn has_password_source(&self) -> bool {
+        self.password.is_some() || self.password_on_demand
     }
 
     /// Asks to act as another identity (authzid). An empty string means none.

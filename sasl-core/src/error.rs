@@ -1,7 +1,17 @@
-//! Local errors: configuration problems and API misuse.
+//! Local errors: API misuse and configuration problems.
 //!
-//! Nothing a peer sends produces an [`Error`]; peer behaviour always ends in a normal
-//! failure step. An `Error` means the application (or the machine) did something wrong.
+//! Nothing a peer sends produces an [`Error`]: peer behaviour, including a client that
+//! names a mechanism the server does not offer, always ends in a normal failure step
+//! ([`ServerStep::Failure`](crate::ServerStep::Failure),
+//! [`ClientStep::Abort`](crate::ClientStep::Abort)) or a failed outcome. An `Error`
+//! means the application (or the machine) did something wrong, in one of three ways:
+//!
+//! - [`Error::Misuse`]: calls out of order, or an answer given to the wrong session.
+//!   A bug in the calling code, never caused by the values of untrusted data.
+//! - [`Error::Config`]: a configuration the library cannot work with (a bad mechanism
+//!   name, a mechanism the client did not register, missing credentials, a parameter
+//!   out of range).
+//! - [`Error::Random`]: the random source failed.
 
 use core::fmt;
 
@@ -9,13 +19,44 @@ use core::fmt;
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Error {
-    /// A mechanism name does not follow RFC 4422 (1 to 20 of `A-Z 0-9 - _`).
-    InvalidMechanismName,
-    /// No mechanism of that name is registered.
-    UnknownMechanism(String),
-    /// The mechanism is registered but may not be used on this connection (for
-    /// example PLAIN without TLS, or a `-PLUS` mechanism without channel binding).
-    MechanismNotAvailable(String),
+    /// The API was called out of order, or an answer went to the wrong session. Never
+    /// caused by peer data.
+    Misuse(Misuse),
+    /// The configuration cannot work.
+    Config(ConfigError),
+    /// The random number source failed.
+    Random,
+}
+
+impl Error {
+    /// A configuration error with a free-form description (a parameter out of range,
+    /// an invalid stored credential).
+    pub fn config(detail: impl Into<String>) -> Self {
+        Error::Config(ConfigError::Invalid(detail.into()))
+    }
+
+    /// Whether this is API misuse (a bug in the calling code).
+    pub fn is_misuse(&self) -> bool {
+        matches!(self, Error::Misuse(_))
+    }
+}
+
+impl From<Misuse> for Error {
+    fn from(misuse: Misuse) -> Self {
+        Error::Misuse(misuse)
+    }
+}
+
+impl From<ConfigError> for Error {
+    fn from(config: ConfigError) -> Self {
+        Error::Config(config)
+    }
+}
+
+/// How the calling code broke the session's rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Misuse {
     /// The session was already started.
     AlreadyStarted,
     /// The session has not been started yet.
@@ -28,41 +69,119 @@ pub enum Error {
     ForeignAnswer,
     /// The session has already ended (success, failure or cancel).
     Finished,
-    /// The call does not fit the current state of the exchange (for example
-    /// `finish` on a client that still expects a challenge is allowed, but `step`
-    /// after the client gave up is not).
+    /// The call does not fit the current state of the exchange.
     WrongState(&'static str),
-    /// The answer's kind does not fit the request (e.g. a password verdict for a
-    /// SCRAM credential lookup).
+    /// The answer's kind does not fit the request (an answer built by hand for a
+    /// mechanism state machine driven without a session).
     AnswerMismatch,
-    /// Credentials needed by the mechanism were not supplied.
+}
+
+/// Why a configuration cannot work.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// A mechanism name does not follow RFC 4422 (1 to 20 of `A-Z 0-9 - _`).
+    InvalidMechanismName,
+    /// The client asked to start a mechanism it did not register.
+    UnknownMechanism(String),
+    /// The client asked to start a mechanism that may not be used on this connection
+    /// (PLAIN without TLS, `-PLUS` without binding data, a bare mechanism when binding
+    /// is required, a factory that is not available here).
+    MechanismNotAvailable(String),
+    /// The client asked to start a mechanism the server did not advertise.
+    NotAdvertised(String),
+    /// No mechanism is both registered by the client and advertised by the server
+    /// (and usable on this connection with these credentials).
+    NoCommonMechanism,
+    /// Credentials the mechanism needs were not supplied.
     MissingCredentials(&'static str),
-    /// The configuration is invalid.
-    Config(String),
-    /// The random number source failed.
-    Random,
+    /// Any other invalid setting, described.
+    Invalid(String),
+}
+
+/// An answer that [`provide`](crate::ServerSession::provide) refused, handed back so
+/// the application can route it to the session it belongs to (as quinn-proto's
+/// `RetryError::into_incoming` does).
+#[derive(Debug)]
+pub struct ProvideError<A> {
+    misuse: Misuse,
+    answer: A,
+}
+
+impl<A> ProvideError<A> {
+    pub(crate) fn new(misuse: Misuse, answer: A) -> Self {
+        Self { misuse, answer }
+    }
+
+    /// Why the answer was refused ([`Misuse::ForeignAnswer`], [`Misuse::Finished`], ...).
+    pub fn misuse(&self) -> Misuse {
+        self.misuse
+    }
+
+    /// Takes the refused answer back.
+    pub fn into_answer(self) -> A {
+        self.answer
+    }
+}
+
+impl<A> From<ProvideError<A>> for Error {
+    fn from(e: ProvideError<A>) -> Self {
+        Error::Misuse(e.misuse)
+    }
+}
+
+impl<A> fmt::Display for ProvideError<A> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "answer refused: {}", self.misuse)
+    }
+}
+
+impl<A: fmt::Debug> std::error::Error for ProvideError<A> {}
+
+impl fmt::Display for Misuse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Misuse::AlreadyStarted => f.write_str("the session was already started"),
+            Misuse::NotStarted => f.write_str("the session has not been started"),
+            Misuse::RequestPending => f.write_str("a request is pending; answer it first"),
+            Misuse::NoRequestPending => f.write_str("no request is pending"),
+            Misuse::ForeignAnswer => {
+                f.write_str("the answer belongs to another session or request")
+            }
+            Misuse::Finished => f.write_str("the session has already ended"),
+            Misuse::WrongState(s) => write!(f, "call does not fit the session state: {s}"),
+            Misuse::AnswerMismatch => f.write_str("the answer does not fit the request"),
+        }
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConfigError::InvalidMechanismName => {
+                f.write_str("invalid SASL mechanism name (RFC 4422: 1-20 of A-Z 0-9 - _)")
+            }
+            ConfigError::UnknownMechanism(m) => write!(f, "SASL mechanism {m} is not registered"),
+            ConfigError::MechanismNotAvailable(m) => {
+                write!(f, "SASL mechanism {m} is not available on this connection")
+            }
+            ConfigError::NotAdvertised(m) => {
+                write!(f, "the server did not advertise SASL mechanism {m}")
+            }
+            ConfigError::NoCommonMechanism => {
+                f.write_str("no SASL mechanism is usable with this server and these credentials")
+            }
+            ConfigError::MissingCredentials(what) => write!(f, "missing credentials: {what}"),
+            ConfigError::Invalid(s) => f.write_str(s),
+        }
+    }
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::InvalidMechanismName => {
-                f.write_str("invalid SASL mechanism name (RFC 4422: 1-20 of A-Z 0-9 - _)")
-            }
-            Error::UnknownMechanism(m) => write!(f, "unknown SASL mechanism {m}"),
-            Error::MechanismNotAvailable(m) => {
-                write!(f, "SASL mechanism {m} is not available on this connection")
-            }
-            Error::AlreadyStarted => f.write_str("the session was already started"),
-            Error::NotStarted => f.write_str("the session has not been started"),
-            Error::RequestPending => f.write_str("a request is pending; answer it first"),
-            Error::NoRequestPending => f.write_str("no request is pending"),
-            Error::ForeignAnswer => f.write_str("the answer belongs to another session or request"),
-            Error::Finished => f.write_str("the session has already ended"),
-            Error::WrongState(s) => write!(f, "call does not fit the session state: {s}"),
-            Error::AnswerMismatch => f.write_str("the answer does not fit the request"),
-            Error::MissingCredentials(what) => write!(f, "missing credentials: {what}"),
-            Error::Config(s) => write!(f, "invalid configuration: {s}"),
+            Error::Misuse(m) => write!(f, "API misuse: {m}"),
+            Error::Config(c) => write!(f, "invalid configuration: {c}"),
             Error::Random => f.write_str("the random number source failed"),
         }
     }

@@ -10,6 +10,12 @@
 use core::fmt;
 use std::borrow::Cow;
 
+mod parse;
+pub(crate) use parse::{
+    ImapReplyStatus, imap_failure_kind, parse_imap_tagged, parse_pop3_err, parse_smtp_reply,
+    pop3_failure_kind, smtp_failure_kind,
+};
+
 /// The class of a failure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -55,6 +61,11 @@ pub enum FailureKind {
     ServerNotAuthenticated,
     /// The server rejected the exchange (client side, no more detail known).
     Rejected,
+    /// The client named a mechanism the server does not offer on this connection.
+    UnknownMechanism,
+    /// A local problem (configuration, random source, a mechanism's internal error):
+    /// the peer is told to try later, the details are in the local reason.
+    Internal,
     /// Anything else.
     Other,
 }
@@ -105,7 +116,8 @@ impl FailureReason {
             | K::ChannelBindingUnsupported
             | K::MechanismTooWeak => (ImapStatus::No, Some(C::AuthenticationFailed)),
             K::EncryptionRequired => (ImapStatus::No, Some(C::PrivacyRequired)),
-            K::Temporary => (ImapStatus::No, Some(C::Unavailable)),
+            K::Temporary | K::Internal => (ImapStatus::No, Some(C::Unavailable)),
+            K::UnknownMechanism => (ImapStatus::No, None),
             K::Malformed | K::Protocol | K::MessageTooLarge | K::TooManyRoundTrips => {
                 (ImapStatus::Bad, None)
             }
@@ -139,7 +151,12 @@ impl FailureReason {
                 "5.7.11",
                 "Encryption required for requested authentication mechanism",
             ),
-            K::Temporary => SmtpReply::new(454, "4.7.0", "Temporary authentication failure"),
+            K::Temporary | K::Internal => {
+                SmtpReply::new(454, "4.7.0", "Temporary authentication failure")
+            }
+            K::UnknownMechanism => {
+                SmtpReply::new(504, "5.5.4", "Unrecognized authentication type")
+            }
             K::MessageTooLarge => {
                 SmtpReply::new(500, "5.5.6", "Authentication Exchange line is too long")
             }

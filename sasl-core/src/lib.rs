@@ -80,6 +80,7 @@ mod connection;
 mod credentials;
 mod error;
 mod failure;
+pub mod hmac;
 mod limits;
 mod mechanism;
 mod mechanism_api;
@@ -88,34 +89,38 @@ mod random;
 mod request;
 mod secret;
 mod server;
+mod ticket;
+mod time;
 pub mod wire;
 
 pub use channel_binding::{ChannelBinding, ChannelBindingType};
 pub use client::{
-    ClientFailure, ClientMechanisms, ClientOutcome, ClientSession, ClientStep, ClientSuccess,
-    ServerOutcome,
+    AssertionRequest, ClientAnswer, ClientExtensionRequest, ClientFailure, ClientInput,
+    ClientOutcome, ClientRegistry, ClientRequest, ClientSession, ClientStep, ClientSuccess,
+    FailureReply, PasskeyAssertion, PasswordPrompt, ServerReply, TokenPrompt, UserVerification,
 };
 pub use connection::{ChannelBindingPolicy, ConnectionInfo, SuccessData};
-/// HMAC key schedules for the SCRAM hashes: an implementation detail shared with
-/// `sasl-scram` (see [`ScramCredentials::hmac_schedules`]), not covered by semver.
-#[doc(hidden)]
-pub use credentials::hmac_schedule::{
-    HmacPads, HmacSchedules, SHA1_IV, SHA256_IV, SHA512_IV, hmac_pads_sha1, hmac_pads_sha256,
-    hmac_pads_sha512,
-};
 pub use credentials::{ClientCredentials, ScramCredentials, ScramHash, ScramKeys};
-pub use error::Error;
+pub use error::{ConfigError, Error, Misuse, ProvideError};
 pub use failure::{
     ClientAction, FailureKind, FailureReason, ImapCode, ImapResponse, ImapStatus, SmtpReply,
 };
 pub use limits::Limits;
-pub use mechanism::Mechanism;
+pub use mechanism::MechanismName;
 pub use mechanism_api::{
     ChannelBindingUse, ClientContext, ClientMechanism, ClientMechanismFactory, MechanismProperties,
     ServerContext, ServerMechanism, ServerMechanismFactory,
 };
 pub use prep::{PrecisProfile, PrepError, SaslprepMode, saslprep};
 pub use random::{OsRandom, RandomSource, SharedRandom, ThreadRandom, os_random, thread_random};
-pub use request::{Answer, Request, ScramLookup, Store, Verdict, VerifyPassword};
+pub use request::{
+    Answer, AuthorizeExternal, ExtensionAnswer, ExtensionRequest, PasskeyAccount,
+    PasskeyCredential, PasskeyLookup, PasskeyLookupKey, Request, ScramLookup, Store, TokenError,
+    TokenGrant, ValidateToken, Verdict, VerifyPassword,
+};
 pub use secret::Secret;
-pub use server::{Authenticated, Failed, ServerMechanisms, ServerSession, ServerStep};
+pub use server::{
+    ExtensionData, MechanismData, PasskeyUse, ServerFailure, ServerRegistry, ServerSession,
+    ServerStep, ServerSuccess,
+};
+pub use time::UnixTime;

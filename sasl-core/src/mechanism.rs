@@ -1,14 +1,14 @@
 //! Mechanism names (RFC 4422 §3.1).
 
-use crate::Error;
+use crate::error::{ConfigError, Error};
 use core::fmt;
 use std::borrow::Cow;
 
 /// A validated SASL mechanism name: 1 to 20 characters of `A-Z 0-9 - _`.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Mechanism(Cow<'static, str>);
+pub struct MechanismName(Cow<'static, str>);
 
-impl Mechanism {
+impl MechanismName {
     /// Validates a name. Lowercase is rejected: the wire form is uppercase and
     /// comparing is exact.
     pub fn new(name: impl Into<Cow<'static, str>>) -> Result<Self, Error> {
@@ -16,7 +16,7 @@ impl Mechanism {
         if is_valid_name(&name) {
             Ok(Self(name))
         } else {
-            Err(Error::InvalidMechanismName)
+            Err(ConfigError::InvalidMechanismName.into())
         }
     }
 
@@ -70,19 +70,19 @@ const fn is_valid_name(name: &str) -> bool {
     true
 }
 
-impl fmt::Display for Mechanism {
+impl fmt::Display for MechanismName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
     }
 }
 
-impl fmt::Debug for Mechanism {
+impl fmt::Debug for MechanismName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Mechanism({})", self.0)
+        write!(f, "MechanismName({})", self.0)
     }
 }
 
-impl AsRef<str> for Mechanism {
+impl AsRef<str> for MechanismName {
     fn as_ref(&self) -> &str {
         &self.0
     }
@@ -101,7 +101,7 @@ mod tests {
             "A",
             "ABCDEFGHIJKLMNOPQRST",
         ] {
-            assert!(Mechanism::new(ok).is_ok(), "{ok}");
+            assert!(MechanismName::new(ok).is_ok(), "{ok}");
         }
         for bad in [
             "",
@@ -112,16 +112,16 @@ mod tests {
             "É",
         ] {
             assert_eq!(
-                Mechanism::new(bad),
-                Err(Error::InvalidMechanismName),
+                MechanismName::new(bad),
+                Err(ConfigError::InvalidMechanismName.into()),
                 "{bad}"
             );
         }
         assert_eq!(
-            Mechanism::parse("scram-sha-1").unwrap().as_str(),
+            MechanismName::parse("scram-sha-1").unwrap().as_str(),
             "SCRAM-SHA-1"
         );
-        assert!(Mechanism::from_static("SCRAM-SHA-1-PLUS").is_plus());
-        assert!(!Mechanism::from_static("PLAIN").is_plus());
+        assert!(MechanismName::from_static("SCRAM-SHA-1-PLUS").is_plus());
+        assert!(!MechanismName::from_static("PLAIN").is_plus());
     }
 }

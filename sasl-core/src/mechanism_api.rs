@@ -1,16 +1,17 @@
 //! The traits mechanism crates implement, and the properties the registries use.
 //!
 //! Applications rarely touch these: they register factories (for example
-//! `sasl_plain::PlainServer::factory()`) with [`ServerMechanisms`](crate::ServerMechanisms)
-//! or [`ClientMechanisms`](crate::ClientMechanisms) and drive sessions.
+//! `sasl_plain::PlainServer::factory()`) with [`ServerRegistry`](crate::ServerRegistry)
+//! or [`ClientRegistry`](crate::ClientRegistry) and drive sessions.
 
-use crate::Error;
-use crate::client::{ClientOutcome, ClientStep, ServerOutcome};
+use crate::client::{ClientInput, ClientOutcome, ClientStep, ServerReply};
 use crate::connection::ConnectionInfo;
 use crate::credentials::ClientCredentials;
-use crate::mechanism::Mechanism;
+use crate::error::{Error, Misuse};
+use crate::mechanism::MechanismName;
 use crate::request::Verdict;
 use crate::server::ServerStep;
+use crate::time::UnixTime;
 
 /// How a mechanism relates to channel binding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,6 +67,13 @@ pub trait ServerMechanism: Send {
 
     /// The application answered the last request.
     fn provide(&mut self, verdict: Verdict) -> Result<ServerStep, Error>;
+
+    /// The application gave the current time
+    /// ([`ServerSession::set_now`](crate::ServerSession::set_now)). Mechanisms that
+    /// check time keep it; the default ignores it.
+    fn set_now(&mut self, now: UnixTime) {
+        let _ = now;
+    }
 }
 
 /// What a server factory gets when starting an exchange.
@@ -90,14 +98,23 @@ impl<'a> ServerContext<'a> {
     }
 }
 
-/// Makes server mechanism instances; what [`ServerMechanisms`](crate::ServerMechanisms)
+/// Makes server mechanism instances; what [`ServerRegistry`](crate::ServerRegistry)
 /// holds.
 pub trait ServerMechanismFactory: Send + Sync {
     /// The mechanism name.
-    fn mechanism(&self) -> Mechanism;
+    fn mechanism(&self) -> MechanismName;
 
     /// Where the mechanism may be used.
     fn properties(&self) -> MechanismProperties;
+
+    /// Whether the mechanism can run on this connection beyond the fixed TLS and
+    /// channel-binding rules of [`properties`](Self::properties) (EXTERNAL needs an
+    /// external identity, a token mechanism a configured validator). A factory that
+    /// is not available is neither advertised nor started. The default: available.
+    fn is_available(&self, connection: &ConnectionInfo) -> bool {
+        let _ = connection;
+        true
+    }
 
     /// Starts one exchange on a connection.
     fn start(&self, context: &ServerContext<'_>) -> Result<Box<dyn ServerMechanism>, Error>;
@@ -114,7 +131,15 @@ pub trait ClientMechanism: Send {
 
     /// The server reported its outcome. A mechanism with mutual authentication must
     /// return a failure if the server did not prove itself.
-    fn finish(&mut self, outcome: ServerOutcome) -> Result<ClientOutcome, Error>;
+    fn finish(&mut self, reply: ServerReply) -> Result<ClientOutcome, Error>;
+
+    /// The application answered the last [`ClientStep::Request`]. Mechanisms that
+    /// never ask need not implement it (the default reports misuse), so adding client
+    /// requests breaks no mechanism written before them.
+    fn provide(&mut self, input: ClientInput) -> Result<ClientStep, Error> {
+        let _ = input;
+        Err(Misuse::NoRequestPending.into())
+    }
 }
 
 /// What a client factory gets when starting an exchange.
@@ -146,17 +171,26 @@ impl ClientContext {
     }
 }
 
-/// Makes client mechanism instances; what [`ClientMechanisms`](crate::ClientMechanisms)
+/// Makes client mechanism instances; what [`ClientRegistry`](crate::ClientRegistry)
 /// holds.
 pub trait ClientMechanismFactory: Send + Sync {
     /// The mechanism name.
-    fn mechanism(&self) -> Mechanism;
+    fn mechanism(&self) -> MechanismName;
 
     /// Where the mechanism may be used.
     fn properties(&self) -> MechanismProperties;
 
-    /// Whether these credentials are enough for this mechanism.
+    /// Whether these credentials are enough for this mechanism (counting what it can
+    /// ask for later through a [`ClientStep::Request`]).
     fn can_use(&self, credentials: &ClientCredentials) -> bool;
+
+    /// Whether the mechanism can run on this connection beyond the fixed rules of
+    /// [`properties`](Self::properties) (EXTERNAL needs a client certificate). The
+    /// default: available.
+    fn is_available(&self, connection: &ConnectionInfo) -> bool {
+        let _ = connection;
+        true
+    }
 
     /// Starts one exchange.
     fn start(&self, context: &ClientContext) -> Result<Box<dyn ClientMechanism>, Error>;

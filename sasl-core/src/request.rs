@@ -1,77 +1,79 @@
 //! Questions a server session asks the application, as owned values answered by
 //! consuming methods.
 //!
-//! A request may be held across an `.await` (it is `Send` and owns its data). Answering
-//! consumes it and yields an [`Answer`], which goes back to the same session through
-//! [`ServerSession::provide`](crate::ServerSession::provide). An answer carries a
-//! ticket naming its session and request, so an answer given to the wrong session is an
-//! [`Error::ForeignAnswer`](crate::Error::ForeignAnswer), never a silent success.
+//! Every mechanism's question is one variant of [`Request`], named for the question,
+//! so a server answers them all with one `match`:
+//!
+//! | variant | asked by | answer with |
+//! |---|---|---|
+//! | [`Request::VerifyPassword`] | PLAIN, LOGIN | `valid()`, `invalid()`, ... |
+//! | [`Request::ScramLookup`] | SCRAM-* | `found(credentials)`, `not_found()` |
+//! | [`Request::ValidateToken`] | OAUTHBEARER, XOAUTH2 | `valid(grant)`, `invalid(error)` |
+//! | [`Request::AuthorizeExternal`] | EXTERNAL | `grant()`, `deny()` |
+//! | [`Request::PasskeyLookup`] | PASSKEY | `found(account)`, `not_found()` |
+//! | [`Request::Extension`] | mechanisms outside this family | their own typed wrapper |
+//!
+//! A request may be held across an `.await` (it is `Send` and owns its data).
+//! Answering consumes it and yields an [`Answer`], which goes back to the same session
+//! through [`ServerSession::provide`](crate::ServerSession::provide). An answer carries
+//! a ticket naming its session and request, so an answer given to the wrong session is
+//! refused ([`Misuse::ForeignAnswer`](crate::Misuse::ForeignAnswer)) and handed back,
+//! never a silent success.
+//!
+//! The enum is exhaustive on purpose: a new kind of question is a new obligation for
+//! every server, so it is a compile error rather than a runtime surprise
+//! (docs/decisions/0006).
+
+mod external;
+mod extension;
+mod passkey;
+mod password;
+mod scram;
+mod token;
+
+pub use external::AuthorizeExternal;
+pub use extension::{ExtensionAnswer, ExtensionRequest};
+pub(crate) use extension::Payload;
+pub use passkey::{PasskeyAccount, PasskeyCredential, PasskeyLookup, PasskeyLookupKey};
+pub use password::VerifyPassword;
+pub use scram::ScramLookup;
+pub use token::{TokenError, TokenGrant, ValidateToken};
 
 use crate::credentials::ScramCredentials;
 use crate::failure::FailureKind;
-use crate::mechanism::Mechanism;
-use crate::secret::Secret;
-use std::sync::atomic::{AtomicU64, Ordering};
+use crate::mechanism::MechanismName;
+use crate::ticket::Ticket;
 
-/// Names one request of one session.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Ticket {
-    session: u64,
-    serial: u64,
-}
-
-impl Ticket {
-    /// Placeholder until the session stamps the request.
-    pub(crate) const UNSTAMPED: Ticket = Ticket {
-        session: 0,
-        serial: 0,
-    };
-
-    pub(crate) fn new(session: u64, serial: u64) -> Self {
-        Self { session, serial }
-    }
-}
-
-static NEXT_SESSION: AtomicU64 = AtomicU64::new(1);
-
-/// A process-unique session id (0 is never handed out).
-pub(crate) fn new_session_id() -> u64 {
-    NEXT_SESSION.fetch_add(1, Ordering::Relaxed)
-}
-
-/// Something the session needs the application to decide.
+/// Something a server session needs the application to decide.
 #[derive(Debug)]
 #[must_use = "a request must be answered and the answer provided to the session"]
-#[non_exhaustive]
 pub enum Request {
     /// Check a password (PLAIN, LOGIN).
     VerifyPassword(VerifyPassword),
     /// Look up stored SCRAM credentials.
     ScramLookup(ScramLookup),
+    /// Validate a bearer token (OAUTHBEARER, XOAUTH2).
+    ValidateToken(ValidateToken),
+    /// Authorize an identity established outside SASL (EXTERNAL: a TLS client
+    /// certificate, a Unix socket peer) to act as a requested authorization identity.
+    AuthorizeExternal(AuthorizeExternal),
+    /// Look up passkey credentials for a user or by credential id (PASSKEY).
+    PasskeyLookup(PasskeyLookup),
+    /// A question of a mechanism from outside this crate family, answered through the
+    /// mechanism crate's own typed wrapper.
+    Extension(ExtensionRequest),
 }
 
 impl Request {
-    /// The authentication identity the request is about.
-    pub fn authcid(&self) -> &str {
-        match self {
-            Request::VerifyPassword(r) => r.authcid(),
-            Request::ScramLookup(r) => r.authcid(),
-        }
-    }
-
-    /// The requested authorization identity, if any.
-    pub fn authzid(&self) -> Option<&str> {
-        match self {
-            Request::VerifyPassword(r) => r.authzid(),
-            Request::ScramLookup(r) => r.authzid(),
-        }
-    }
-
     /// The mechanism asking.
-    pub fn mechanism(&self) -> &Mechanism {
+    pub fn mechanism(&self) -> &MechanismName {
         match self {
             Request::VerifyPassword(r) => &r.mechanism,
             Request::ScramLookup(r) => &r.mechanism,
+            Request::ValidateToken(r) => &r.mechanism,
+            Request::AuthorizeExternal(r) => &r.mechanism,
+            Request::PasskeyLookup(r) => &r.mechanism,
+            Request::Extension(r) => &r.mechanism,
         }
     }
 
@@ -82,11 +84,21 @@ impl Request {
     }
 
     /// Rejects the request with a local reason, whatever its kind. The peer sees the
-    /// mechanism's usual failure; the reason goes to the server's [`Failed`](crate::Failed).
+    /// mechanism's usual failure; the reason goes to the server's
+    /// [`ServerFailure`](crate::ServerFailure).
     pub fn reject(self, kind: FailureKind) -> Answer {
+        let ticket = self.ticket();
+        Answer::new(ticket, Verdict::Rejected(kind))
+    }
+
+    fn ticket(&self) -> Ticket {
         match self {
-            Request::VerifyPassword(r) => r.reject(kind),
-            Request::ScramLookup(r) => r.reject(kind),
+            Request::VerifyPassword(r) => r.ticket,
+            Request::ScramLookup(r) => r.ticket,
+            Request::ValidateToken(r) => r.ticket,
+            Request::AuthorizeExternal(r) => r.ticket,
+            Request::PasskeyLookup(r) => r.ticket,
+            Request::Extension(r) => r.ticket,
         }
     }
 
@@ -94,6 +106,10 @@ impl Request {
         match self {
             Request::VerifyPassword(r) => r.ticket = ticket,
             Request::ScramLookup(r) => r.ticket = ticket,
+            Request::ValidateToken(r) => r.ticket = ticket,
+            Request::AuthorizeExternal(r) => r.ticket = ticket,
+            Request::PasskeyLookup(r) => r.ticket = ticket,
+            Request::Extension(r) => r.ticket = ticket,
         }
     }
 }
@@ -108,6 +124,10 @@ pub struct Answer {
 }
 
 impl Answer {
+    pub(crate) fn new(ticket: Ticket, verdict: Verdict) -> Self {
+        Self { ticket, verdict }
+    }
+
     /// What was decided.
     pub fn verdict(&self) -> &Verdict {
         &self.verdict
@@ -119,12 +139,16 @@ impl Answer {
         self.verdict
     }
 
-    pub(crate) fn into_parts(self) -> (Ticket, Verdict) {
-        (self.ticket, self.verdict)
+    pub(crate) fn ticket(&self) -> Ticket {
+        self.ticket
     }
 }
 
 /// The content of an [`Answer`], as a mechanism receives it.
+///
+/// Mechanisms match the variants they asked for and treat any other as
+/// [`Misuse::AnswerMismatch`](crate::Misuse::AnswerMismatch); the enum is
+/// non-exhaustive because only mechanism code matches on it.
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum Verdict {
@@ -141,184 +165,30 @@ pub enum Verdict {
         /// Whether a requested authzid other than the authcid is allowed.
         authzid_granted: bool,
     },
+    /// The bearer token is valid.
+    TokenValid {
+        /// What the token proved.
+        grant: TokenGrant,
+        /// Whether a requested authzid other than the token's subject is allowed.
+        authzid_granted: bool,
+    },
+    /// The token is not valid; `error` is what the mechanism reports to the client
+    /// (the OAUTHBEARER error JSON).
+    TokenRejected {
+        /// The local reason.
+        kind: FailureKind,
+        /// What the client is told.
+        error: TokenError,
+    },
+    /// The external identity may act as the requested authorization identity.
+    ExternalGranted,
+    /// The passkey account and its credentials were found.
+    PasskeyFound(PasskeyAccount),
+    /// The answer to an [`ExtensionRequest`].
+    Extension(ExtensionAnswer),
     /// Authentication must fail, for the given local reason (wrong password, unknown
     /// user, expired, disabled, temporarily unavailable).
     Rejected(FailureKind),
-}
-
-/// A request to check a password (PLAIN, LOGIN).
-///
-/// Check it against your store (in constant time, e.g. with
-/// [`password_matches`](Self::password_matches) or a password-hash verifier), then
-/// answer with [`valid`](Self::valid), [`valid_with_authzid`](Self::valid_with_authzid)
-/// or [`invalid`](Self::invalid).
-#[derive(Debug)]
-pub struct VerifyPassword {
-    ticket: Ticket,
-    mechanism: Mechanism,
-    authcid: String,
-    authzid: Option<String>,
-    password: Secret<String>,
-}
-
-impl VerifyPassword {
-    /// Builds the request (for mechanism implementations).
-    pub fn new(
-        mechanism: Mechanism,
-        authcid: String,
-        authzid: Option<String>,
-        password: Secret<String>,
-    ) -> Self {
-        Self {
-            ticket: Ticket::UNSTAMPED,
-            mechanism,
-            authcid,
-            authzid,
-            password,
-        }
-    }
-
-    /// The authentication identity, prepared as the mechanism documents.
-    pub fn authcid(&self) -> &str {
-        &self.authcid
-    }
-
-    /// The requested authorization identity, if any (never empty).
-    pub fn authzid(&self) -> Option<&str> {
-        self.authzid.as_deref()
-    }
-
-    /// The presented password. Never log it.
-    pub fn password(&self) -> &str {
-        self.password.expose()
-    }
-
-    /// Compares the presented password with `expected` in constant time (for equal
-    /// lengths). Only for stores that keep plaintext passwords, such as tests.
-    pub fn password_matches(&self, expected: &str) -> bool {
-        use subtle::ConstantTimeEq;
-        self.password
-            .expose()
-            .as_bytes()
-            .ct_eq(expected.as_bytes())
-            .into()
-    }
-
-    /// The password is right; a requested authzid other than the authcid is refused.
-    pub fn valid(self) -> Answer {
-        self.answer(Verdict::PasswordValid {
-            authzid_granted: false,
-        })
-    }
-
-    /// The password is right and the requested authzid is allowed.
-    pub fn valid_with_authzid(self) -> Answer {
-        self.answer(Verdict::PasswordValid {
-            authzid_granted: true,
-        })
-    }
-
-    /// Wrong password.
-    pub fn invalid(self) -> Answer {
-        self.reject(FailureKind::InvalidCredentials)
-    }
-
-    /// No such user (the peer cannot tell this from a wrong password).
-    pub fn unknown_user(self) -> Answer {
-        self.reject(FailureKind::UnknownUser)
-    }
-
-    /// Fails with a given local reason.
-    pub fn reject(self, kind: FailureKind) -> Answer {
-        self.answer(Verdict::Rejected(kind))
-    }
-
-    fn answer(self, verdict: Verdict) -> Answer {
-        Answer {
-            ticket: self.ticket,
-            verdict,
-        }
-    }
-}
-
-/// A request for a user's stored SCRAM credentials.
-///
-/// Answer with [`found`](Self::found) (or [`found_with_authzid`](Self::found_with_authzid))
-/// and the credentials for [`hash`](Self::hash), or [`not_found`](Self::not_found). An
-/// unknown user still runs the whole exchange and fails exactly like a wrong password.
-#[derive(Debug)]
-pub struct ScramLookup {
-    ticket: Ticket,
-    mechanism: Mechanism,
-    authcid: String,
-    authzid: Option<String>,
-    hash: crate::ScramHash,
-}
-
-impl ScramLookup {
-    /// Builds the request (for mechanism implementations).
-    pub fn new(
-        mechanism: Mechanism,
-        authcid: String,
-        authzid: Option<String>,
-        hash: crate::ScramHash,
-    ) -> Self {
-        Self {
-            ticket: Ticket::UNSTAMPED,
-            mechanism,
-            authcid,
-            authzid,
-            hash,
-        }
-    }
-
-    /// The user name, prepared with the server's profile.
-    pub fn authcid(&self) -> &str {
-        &self.authcid
-    }
-
-    /// The requested authorization identity, if any.
-    pub fn authzid(&self) -> Option<&str> {
-        self.authzid.as_deref()
-    }
-
-    /// The hash whose credentials are needed.
-    pub fn hash(&self) -> crate::ScramHash {
-        self.hash
-    }
-
-    /// The user's credentials; a requested authzid other than the authcid is refused.
-    pub fn found(self, credentials: ScramCredentials) -> Answer {
-        self.answer(Verdict::ScramFound {
-            credentials,
-            authzid_granted: false,
-        })
-    }
-
-    /// The user's credentials, and the requested authzid is allowed.
-    pub fn found_with_authzid(self, credentials: ScramCredentials) -> Answer {
-        self.answer(Verdict::ScramFound {
-            credentials,
-            authzid_granted: true,
-        })
-    }
-
-    /// No such user.
-    pub fn not_found(self) -> Answer {
-        self.reject(FailureKind::UnknownUser)
-    }
-
-    /// Fails with a given local reason (disabled account, store unavailable).
-    pub fn reject(self, kind: FailureKind) -> Answer {
-        self.answer(Verdict::Rejected(kind))
-    }
-
-    fn answer(self, verdict: Verdict) -> Answer {
-        Answer {
-            ticket: self.ticket,
-            verdict,
-        }
-    }
 }
 
 /// Answers requests synchronously: the shortcut for applications whose credential

@@ -1,171 +1,62 @@
 //! The server side: the mechanism registry and the session that drives one exchange.
 
+mod outcome;
+
+pub use outcome::{ExtensionData, MechanismData, PasskeyUse, ServerFailure, ServerSuccess};
+
 use crate::Error;
-use crate::channel_binding::ChannelBindingType;
 use crate::connection::{ConnectionInfo, SuccessData};
-use crate::failure::{FailureKind, FailureReason, ImapResponse, SmtpReply};
+use crate::error::{Misuse, ProvideError};
+use crate::failure::FailureKind;
 use crate::limits::Limits;
-use crate::mechanism::Mechanism;
+use crate::mechanism::MechanismName;
 use crate::mechanism_api::{ServerContext, ServerMechanism, ServerMechanismFactory};
-use crate::request::{Answer, Request, Store, Ticket, new_session_id};
+use crate::request::{Answer, Request, Store};
+use crate::ticket::{Ticket, Tickets};
+use crate::time::UnixTime;
 use std::sync::Arc;
 
-/// What the server application must do next. Each variant says exactly one thing.
+/// What the server application must do next. Each variant is one obligation.
+///
+/// The enum is exhaustive on purpose: a new kind of step would be a new obligation
+/// for every server, so it is a compile error, not a runtime surprise
+/// (docs/decisions/0006).
 #[derive(Debug)]
 #[must_use = "a step tells the application what to send or decide next"]
-#[non_exhaustive]
 pub enum ServerStep {
     /// Send this challenge to the client (IMAP `+ <base64>`, SMTP `334 <base64>`) and
-    /// pass its response to [`ServerSession::step`]. May be empty.
+    /// pass its response to [`ServerSession::step`] (or `*` to
+    /// [`ServerSession::cancel`]). May be empty.
     Challenge(Vec<u8>),
-    /// Answer this request (credential lookup, password check), possibly after an
-    /// `.await`, and pass the answer to [`ServerSession::provide`].
-    NeedCredentials(Request),
+    /// Answer this request (credential lookup, password check, token validation,
+    /// ...), possibly after an `.await`, and pass the answer to
+    /// [`ServerSession::provide`].
+    Request(Request),
     /// Authentication succeeded: tell the client (IMAP `OK`, SMTP `235`), together
-    /// with [`Authenticated::additional_data`] if the protocol carries it.
-    Success(Authenticated),
-    /// Authentication failed: tell the client (see [`Failed::imap`], [`Failed::smtp`]).
-    Failure(Failed),
-}
-
-/// A successful authentication.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Authenticated {
-    mechanism: Mechanism,
-    authcid: String,
-    authzid: Option<String>,
-    channel_binding: Option<ChannelBindingType>,
-    additional_data: Option<Vec<u8>>,
-}
-
-impl Authenticated {
-    /// Builds a result (for mechanism implementations).
-    pub fn new(mechanism: Mechanism, authcid: impl Into<String>) -> Self {
-        Self {
-            mechanism,
-            authcid: authcid.into(),
-            authzid: None,
-            channel_binding: None,
-            additional_data: None,
-        }
-    }
-
-    /// Records a granted authorization identity (empty means none).
-    pub fn with_authzid(mut self, authzid: Option<String>) -> Self {
-        self.authzid = authzid.filter(|z| !z.is_empty());
-        self
-    }
-
-    /// Records that the exchange was bound to the channel with this type.
-    pub fn with_channel_binding(mut self, kind: Option<ChannelBindingType>) -> Self {
-        self.channel_binding = kind;
-        self
-    }
-
-    /// Attaches additional data to deliver with success.
-    pub fn with_additional_data(mut self, data: Vec<u8>) -> Self {
-        self.additional_data = Some(data);
-        self
-    }
-
-    /// The mechanism used.
-    pub fn mechanism(&self) -> &Mechanism {
-        &self.mechanism
-    }
-
-    /// The authenticated identity (whose credentials were checked).
-    pub fn authcid(&self) -> &str {
-        &self.authcid
-    }
-
-    /// The granted authorization identity, if the client asked for one.
-    pub fn authzid(&self) -> Option<&str> {
-        self.authzid.as_deref()
-    }
-
-    /// The identity the session acts as: the authzid if granted, else the authcid.
-    pub fn identity(&self) -> &str {
-        self.authzid.as_deref().unwrap_or(&self.authcid)
-    }
-
-    /// Whether the exchange was bound to the TLS channel.
-    pub fn channel_bound(&self) -> bool {
-        self.channel_binding.is_some()
-    }
-
-    /// The channel-binding type used, if any.
-    pub fn channel_binding(&self) -> Option<ChannelBindingType> {
-        self.channel_binding
-    }
-
-    /// Data the application must send with the success outcome. With
-    /// [`SuccessData::AsChallenge`] (the default) the session already sent it as a
-    /// challenge and this is `None`.
-    pub fn additional_data(&self) -> Option<&[u8]> {
-        self.additional_data.as_deref()
-    }
-}
-
-/// A failed authentication: what to send, and why (for logs only).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Failed {
-    reason: FailureReason,
-    message: Option<Vec<u8>>,
-}
-
-impl Failed {
-    /// A failure with nothing more to send than the protocol's failure reply.
-    pub fn new(kind: FailureKind, detail: impl Into<std::borrow::Cow<'static, str>>) -> Self {
-        Self {
-            reason: FailureReason::new(kind, detail),
-            message: None,
-        }
-    }
-
-    /// Attaches mechanism data for the client (e.g. SCRAM `e=invalid-proof`). Where the
-    /// protocol has no way to carry data with a failure (IMAP, SMTP) it may be dropped.
-    pub fn with_message(mut self, message: Vec<u8>) -> Self {
-        self.message = Some(message);
-        self
-    }
-
-    /// The local reason. Never send it to the peer.
-    pub fn reason(&self) -> &FailureReason {
-        &self.reason
-    }
-
-    /// Mechanism data for the client, if any.
-    pub fn message(&self) -> Option<&[u8]> {
-        self.message.as_deref()
-    }
-
-    /// The IMAP reply for this failure.
-    pub fn imap(&self) -> ImapResponse {
-        self.reason.imap()
-    }
-
-    /// The SMTP reply for this failure.
-    pub fn smtp(&self) -> SmtpReply {
-        self.reason.smtp()
-    }
+    /// with [`ServerSuccess::additional_data`] if the protocol carries it. The session
+    /// has ended.
+    Success(ServerSuccess),
+    /// Authentication failed: tell the client (see [`ServerFailure::imap`],
+    /// [`ServerFailure::smtp`]). The session has ended.
+    Failure(ServerFailure),
 }
 
 /// The mechanisms a server offers, in no particular order; built explicitly.
 ///
 /// ```
-/// # use sasl_core::{ServerMechanisms, ConnectionInfo};
-/// let mechs = ServerMechanisms::new(); // .with(sasl_plain::PlainServer::factory()) ...
+/// # use sasl_core::{ServerRegistry, ConnectionInfo};
+/// let mechs = ServerRegistry::new(); // .with(sasl_plain::PlainServer::factory()) ...
 /// assert!(mechs.advertise(&ConnectionInfo::tls()).is_empty());
 /// ```
 #[derive(Clone, Default)]
-pub struct ServerMechanisms {
+pub struct ServerRegistry {
     factories: Vec<Arc<dyn ServerMechanismFactory>>,
     limits: Limits,
 }
 
-impl core::fmt::Debug for ServerMechanisms {
+impl core::fmt::Debug for ServerRegistry {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("ServerMechanisms")
+        f.debug_struct("ServerRegistry")
             .field(
                 "mechanisms",
                 &self
@@ -179,7 +70,7 @@ impl core::fmt::Debug for ServerMechanisms {
     }
 }
 
-impl ServerMechanisms {
+impl ServerRegistry {
     /// An empty registry with default [`Limits`].
     pub fn new() -> Self {
         Self::default()
@@ -211,45 +102,75 @@ impl ServerMechanisms {
     }
 
     /// The names to advertise on this connection: no `-PLUS` without binding data,
-    /// no PLAIN/LOGIN without TLS unless allowed, only `-PLUS` when binding is required.
-    pub fn advertise(&self, connection: &ConnectionInfo) -> Vec<Mechanism> {
+    /// no PLAIN/LOGIN without TLS unless allowed, only `-PLUS` when binding is
+    /// required, and only mechanisms whose factory is available here (EXTERNAL needs
+    /// an external identity).
+    pub fn advertise(&self, connection: &ConnectionInfo) -> Vec<MechanismName> {
         self.factories
             .iter()
-            .filter(|f| connection.permits(&f.properties()))
+            .filter(|f| usable(f.as_ref(), connection))
             .map(|f| f.mechanism())
             .collect()
     }
 
     /// Whether the `-PLUS` variant of `mechanism`'s family is offered on this connection.
-    fn offers_plus(&self, mechanism: &Mechanism, connection: &ConnectionInfo) -> bool {
+    fn offers_plus(&self, mechanism: &MechanismName, connection: &ConnectionInfo) -> bool {
         let base = mechanism
             .as_str()
             .strip_suffix("-PLUS")
             .unwrap_or(mechanism.as_str());
         self.factories.iter().any(|f| {
             let name = f.mechanism();
-            name.as_str().strip_suffix("-PLUS") == Some(base) && connection.permits(&f.properties())
+            name.as_str().strip_suffix("-PLUS") == Some(base) && usable(f.as_ref(), connection)
         })
     }
 
     /// Starts a session for the mechanism the client named (case-insensitive).
     ///
-    /// [`Error::UnknownMechanism`] and [`Error::MechanismNotAvailable`] are caused by
-    /// the client: answer them as the protocol says (IMAP `NO`, SMTP `504 5.5.4`).
-    pub fn start(&self, name: &str, connection: &ConnectionInfo) -> Result<ServerSession, Error> {
+    /// A name the server does not offer on this connection is the client's doing, so
+    /// it is a [`ServerFailure`] to answer as the protocol says (IMAP `NO`, SMTP
+    /// `504 5.5.4`; [`FailureKind::EncryptionRequired`] for PLAIN without TLS), never
+    /// an [`Error`]. A mechanism that cannot start for a local reason (configuration,
+    /// randomness) is a [`FailureKind::Internal`] failure carrying the
+    /// [`local_error`](ServerFailure::local_error).
+    pub fn start(
+        &self,
+        name: &str,
+        connection: &ConnectionInfo,
+    ) -> Result<ServerSession, ServerFailure> {
         // Matching case-insensitively against the registered (valid) names needs no
         // allocation, which matters on a server's per-login path.
-        let factory = self
+        let Some(factory) = self
             .factories
             .iter()
             .find(|f| f.mechanism().as_str().eq_ignore_ascii_case(name))
-            .ok_or_else(|| Error::UnknownMechanism(name.chars().take(40).collect()))?;
+        else {
+            return Err(ServerFailure::new(
+                FailureKind::UnknownMechanism,
+                "the client named a mechanism that is not registered",
+            ));
+        };
         let wanted = factory.mechanism();
-        if !connection.permits(&factory.properties()) {
-            return Err(Error::MechanismNotAvailable(wanted.to_string()));
+        if !usable(factory.as_ref(), connection) {
+            let properties = factory.properties();
+            return Err(
+                if properties.plaintext_password && !connection.is_tls() {
+                    ServerFailure::new(
+                        FailureKind::EncryptionRequired,
+                        "the client chose a plaintext-password mechanism without TLS",
+                    )
+                } else {
+                    ServerFailure::new(
+                        FailureKind::UnknownMechanism,
+                        "the client chose a mechanism not offered on this connection",
+                    )
+                },
+            );
         }
         let offers_plus = self.offers_plus(&wanted, connection);
-        let mechanism = factory.start(&ServerContext::new(connection, offers_plus))?;
+        let mechanism = factory
+            .start(&ServerContext::new(connection, offers_plus))
+            .map_err(ServerFailure::local)?;
         Ok(ServerSession::new(
             wanted,
             mechanism,
@@ -259,25 +180,46 @@ impl ServerMechanisms {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Whether a factory may be offered or used on a connection.
+fn usable(factory: &dyn ServerMechanismFactory, connection: &ConnectionInfo) -> bool {
+    connection.permits(&factory.properties()) && factory.is_available(connection)
+}
+
+#[derive(Debug, Clone)]
 enum State {
     New,
     Running,
     Pending(Ticket),
     /// Success data went out as a final challenge; the success is reported once the
     /// client's empty response arrives.
-    AwaitingAck(Authenticated),
+    AwaitingAck(ServerSuccess),
     Done,
 }
 
 /// One server-side exchange, sans-IO: bytes in, one [`ServerStep`] out.
 ///
-/// Misuse (stepping while a request is pending, after the end, an answer from another
-/// session) is an [`Error`] and leaves the session as it was.
+/// # The methods by purpose
+///
+/// - **Begin:** [`start`](Self::start) with the client's initial response (`None`
+///   when it sent none, `Some(b"")` for IMAP/SMTP `=`).
+/// - **Feed the client:** [`step`](Self::step) with each decoded response,
+///   [`cancel`](Self::cancel) when it sent `*`.
+/// - **Answer requests:** [`provide`](Self::provide) the [`Answer`] to the
+///   [`ServerStep::Request`] just returned; a refused answer comes back in the
+///   [`ProvideError`].
+/// - **Inputs:** [`set_now`](Self::set_now) before a call whose mechanism checks time
+///   (token expiry, passkey challenge lifetime); the library never reads a clock.
+/// - **Synchronous shortcut:** [`start_with`](Self::start_with),
+///   [`step_with`](Self::step_with) answer requests from a [`Store`].
+/// - **Inspect:** [`mechanism`](Self::mechanism), [`is_finished`](Self::is_finished).
+///
+/// Every step ends in exactly one [`ServerStep`]; a peer can only cause
+/// [`ServerStep::Failure`]. Misuse (stepping while a request is pending, after the
+/// end, an answer from another session) is an [`Error`] and leaves the session as
+/// it was.
 pub struct ServerSession {
-    id: u64,
-    serial: u64,
-    mechanism: Mechanism,
+    tickets: Tickets,
+    mechanism: MechanismName,
     inner: Box<dyn ServerMechanism>,
     limits: Limits,
     success_data: SuccessData,
@@ -296,17 +238,16 @@ impl core::fmt::Debug for ServerSession {
 }
 
 impl ServerSession {
-    /// Wraps a mechanism instance (normally done by [`ServerMechanisms::start`]; use
+    /// Wraps a mechanism instance (normally done by [`ServerRegistry::start`]; use
     /// this to run one concrete mechanism without a registry).
     pub fn new(
-        mechanism: Mechanism,
+        mechanism: MechanismName,
         inner: Box<dyn ServerMechanism>,
         limits: Limits,
         success_data: SuccessData,
     ) -> Self {
         Self {
-            id: new_session_id(),
-            serial: 0,
+            tickets: Tickets::new(),
             mechanism,
             inner,
             limits,
@@ -317,20 +258,30 @@ impl ServerSession {
     }
 
     /// The mechanism of this exchange.
-    pub fn mechanism(&self) -> &Mechanism {
+    pub fn mechanism(&self) -> &MechanismName {
         &self.mechanism
     }
 
     /// Whether the exchange has ended.
     pub fn is_finished(&self) -> bool {
-        self.state == State::Done
+        matches!(self.state, State::Done)
+    }
+
+    /// Tells the session the current time, for mechanisms that check it (bearer-token
+    /// expiry, passkey challenge lifetime). Call it before [`start`](Self::start) and
+    /// before each later call; a mechanism that needs the time and was not given it
+    /// fails closed.
+    pub fn set_now(&mut self, now: UnixTime) {
+        self.inner.set_now(now);
     }
 
     /// Begins the exchange. `None`: the client sent no initial response; `Some(b"")`:
-    /// it sent an empty one (`=` in IMAP and SMTP). These differ.
+    /// it sent an empty one (`=` in IMAP and SMTP). These differ: a client-first
+    /// mechanism answers `None` with an empty challenge, after which the client sends
+    /// its initial response as an ordinary response (RFC 4422 §5).
     pub fn start(&mut self, initial_response: Option<&[u8]>) -> Result<ServerStep, Error> {
-        if self.state != State::New {
-            return Err(Error::AlreadyStarted);
+        if !matches!(self.state, State::New) {
+            return Err(Misuse::AlreadyStarted.into());
         }
         self.state = State::Running;
         if let Some(data) = initial_response {
@@ -345,9 +296,9 @@ impl ServerSession {
     /// Passes the client's response to the last challenge.
     pub fn step(&mut self, response: &[u8]) -> Result<ServerStep, Error> {
         match self.state {
-            State::New => return Err(Error::NotStarted),
-            State::Pending(_) => return Err(Error::RequestPending),
-            State::Done => return Err(Error::Finished),
+            State::New => return Err(Misuse::NotStarted.into()),
+            State::Pending(_) => return Err(Misuse::RequestPending.into()),
+            State::Done => return Err(Misuse::Finished.into()),
             State::Running | State::AwaitingAck(_) => {}
         }
         if let Some(fail) = self.check_input(response) {
@@ -357,7 +308,7 @@ impl ServerSession {
             return Ok(if response.is_empty() {
                 ServerStep::Success(auth)
             } else {
-                ServerStep::Failure(Failed::new(
+                ServerStep::Failure(ServerFailure::new(
                     FailureKind::Protocol,
                     "client answered the final server message with data",
                 ))
@@ -369,31 +320,40 @@ impl ServerSession {
     }
 
     /// Passes the application's answer to the pending request.
-    pub fn provide(&mut self, answer: Answer) -> Result<ServerStep, Error> {
+    ///
+    /// An answer that does not belong here (another session's, an older request's, or
+    /// one given when no request is pending) is refused and handed back in the
+    /// [`ProvideError`]; the session is unchanged.
+    pub fn provide(&mut self, answer: Answer) -> Result<ServerStep, ProvideError<Answer>> {
         let State::Pending(expected) = self.state else {
-            return Err(match self.state {
-                State::Done => Error::Finished,
-                State::New => Error::NotStarted,
-                _ => Error::NoRequestPending,
-            });
+            let misuse = match self.state {
+                State::Done => Misuse::Finished,
+                State::New => Misuse::NotStarted,
+                _ => Misuse::NoRequestPending,
+            };
+            return Err(ProvideError::new(misuse, answer));
         };
-        let (ticket, verdict) = answer.into_parts();
-        if ticket != expected {
-            return Err(Error::ForeignAnswer);
+        if answer.ticket() != expected {
+            return Err(ProvideError::new(Misuse::ForeignAnswer, answer));
         }
         self.state = State::Running;
-        let step = self.inner.provide(verdict);
-        self.after(step)
+        let step = self.inner.provide(answer.into_verdict());
+        // A mechanism error here is local (its own state or configuration): the
+        // answer was consumed, so it ends the exchange as an internal failure.
+        match self.after(step) {
+            Ok(step) => Ok(step),
+            Err(error) => Ok(ServerStep::Failure(ServerFailure::local(error))),
+        }
     }
 
     /// The client cancelled (`*`). Ends the exchange with a
     /// [`FailureKind::Cancelled`] failure.
     pub fn cancel(&mut self) -> Result<ServerStep, Error> {
-        if self.state == State::Done {
-            return Err(Error::Finished);
+        if matches!(self.state, State::Done) {
+            return Err(Misuse::Finished.into());
         }
         self.state = State::Done;
-        Ok(ServerStep::Failure(Failed::new(
+        Ok(ServerStep::Failure(ServerFailure::new(
             FailureKind::Cancelled,
             "client cancelled",
         )))
@@ -416,7 +376,7 @@ impl ServerSession {
     }
 
     fn resolve(&mut self, mut step: ServerStep, store: &impl Store) -> Result<ServerStep, Error> {
-        while let ServerStep::NeedCredentials(request) = step {
+        while let ServerStep::Request(request) = step {
             step = self.provide(store.answer(request))?;
         }
         Ok(step)
@@ -425,12 +385,12 @@ impl ServerSession {
     fn check_input(&mut self, data: &[u8]) -> Option<ServerStep> {
         self.received = self.received.saturating_add(1);
         let failure = if data.len() > self.limits.max_message_len {
-            Failed::new(
+            ServerFailure::new(
                 FailureKind::MessageTooLarge,
                 "client message exceeds the size limit",
             )
         } else if self.received > self.limits.max_round_trips {
-            Failed::new(FailureKind::TooManyRoundTrips, "too many client messages")
+            ServerFailure::new(FailureKind::TooManyRoundTrips, "too many client messages")
         } else {
             return None;
         };
@@ -451,16 +411,15 @@ impl ServerSession {
                 self.state = State::Running;
                 ServerStep::Challenge(c)
             }
-            ServerStep::NeedCredentials(mut request) => {
-                self.serial += 1;
-                let ticket = Ticket::new(self.id, self.serial);
+            ServerStep::Request(mut request) => {
+                let ticket = self.tickets.issue();
                 request.stamp(ticket);
                 self.state = State::Pending(ticket);
-                ServerStep::NeedCredentials(request)
+                ServerStep::Request(request)
             }
             ServerStep::Success(mut auth) => {
                 if self.success_data == SuccessData::AsChallenge {
-                    if let Some(data) = auth.additional_data.take() {
+                    if let Some(data) = auth.take_additional_data() {
                         self.state = State::AwaitingAck(auth);
                         return Ok(ServerStep::Challenge(data));
                     }

@@ -12,13 +12,18 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
+use crate::secret::Secret;
 use core::fmt;
 
 /// A decoded client response line.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// The data may hold a password (PLAIN, LOGIN), so it is a [`Secret`]: redacted in
+/// `Debug`, zeroized on drop.
+#[derive(Debug, Clone)]
 pub enum Response {
-    /// Response data (possibly empty, from an empty line).
-    Data(Vec<u8>),
+    /// Response data (possibly empty, from an empty line). Pass
+    /// [`expose()`](Secret::expose) to [`ServerSession::step`](crate::ServerSession::step).
+    Data(Secret<Vec<u8>>),
     /// The client sent `*`: call [`ServerSession::cancel`](crate::ServerSession::cancel).
     Cancel,
 }
@@ -67,7 +72,7 @@ pub fn decode_response(line: &[u8]) -> Result<Response, WireError> {
     if line == b"*" {
         return Ok(Response::Cancel);
     }
-    decode_base64(line).map(Response::Data)
+    decode_base64(line).map(|data| Response::Data(Secret::new(data)))
 }
 
 /// Decodes the optional initial-response argument of `AUTHENTICATE` / `AUTH`:
@@ -121,10 +126,10 @@ mod tests {
             encode_base64(b"\0tim\0tanstaaftanstaaf"),
             "AHRpbQB0YW5zdGFhZnRhbnN0YWFm"
         );
-        assert_eq!(
+        assert!(matches!(
             decode_response(b"dGlt").unwrap(),
-            Response::Data(b"tim".to_vec())
-        );
+            Response::Data(d) if d.expose() == b"tim"
+        ));
         assert_eq!(
             decode_challenge(b"VXNlciBOYW1lAA==").unwrap(),
             b"User Name\0"
@@ -142,9 +147,18 @@ mod tests {
 
     #[test]
     fn cancel_and_empty() {
-        assert_eq!(decode_response(b"*").unwrap(), Response::Cancel);
-        assert_eq!(decode_response(b"").unwrap(), Response::Data(vec![]));
+        assert!(matches!(decode_response(b"*").unwrap(), Response::Cancel));
+        assert!(matches!(decode_response(b"").unwrap(), Response::Data(d) if d.expose().is_empty()));
         assert_eq!(encode_challenge(b""), "");
+    }
+
+    #[test]
+    fn decoded_responses_hide_their_content_in_debug() {
+        // "\0tim\0tanstaaftanstaaf": a PLAIN response with its password.
+        let line = decode_response(b"AHRpbQB0YW5zdGFhZnRhbnN0YWFm").unwrap();
+        let shown = format!("{line:?} {line:#?}");
+        assert!(!shown.contains("tanstaaf"), "{shown}");
+        assert!(!shown.contains("116, 97, 110"), "{shown}"); // no byte lists either
     }
 
     #[test]

@@ -10,11 +10,11 @@
 use proptest::prelude::*;
 use sasl_core::wire;
 use sasl_core::{
-    Authenticated, ChannelBinding, ChannelBindingPolicy, ChannelBindingType, ChannelBindingUse,
-    ClientContext, ClientCredentials, ClientMechanism, ClientMechanismFactory, ClientMechanisms,
-    ClientOutcome, ClientStep, ClientSuccess, ConnectionInfo, Error, Failed, FailureKind,
-    Mechanism, MechanismProperties, ServerMechanism, ServerMechanismFactory, ServerMechanisms,
-    ServerOutcome, ServerStep, SuccessData, Verdict,
+    ServerSuccess, ChannelBinding, ChannelBindingPolicy, ChannelBindingType, ChannelBindingUse,
+    ClientContext, ClientCredentials, ClientMechanism, ClientMechanismFactory, ClientRegistry,
+    ClientOutcome, ClientStep, ClientSuccess, ConnectionInfo, Error, ServerFailure, FailureKind,
+    MechanismName, MechanismProperties, ServerMechanism, ServerMechanismFactory, ServerRegistry,
+    ServerReply, ServerStep, SuccessData, Verdict,
 };
 
 /// Server: expects one message "hello", answers success with data "proof".
@@ -30,23 +30,23 @@ impl ServerMechanism for EchoServer {
     fn step(&mut self, response: &[u8]) -> Result<ServerStep, Error> {
         Ok(if response == b"hello" {
             ServerStep::Success(
-                Authenticated::new(Mechanism::from_static("X-ECHO"), "u")
+                ServerSuccess::new(MechanismName::from_static("X-ECHO"), "u")
                     .with_additional_data(b"proof".to_vec()),
             )
         } else {
-            ServerStep::Failure(Failed::new(FailureKind::InvalidCredentials, "not hello"))
+            ServerStep::Failure(ServerFailure::new(FailureKind::InvalidCredentials, "not hello"))
         })
     }
     fn provide(&mut self, _verdict: Verdict) -> Result<ServerStep, Error> {
-        Err(Error::NoRequestPending)
+        Err(Error::Misuse(sasl_core::Misuse::NoRequestPending))
     }
 }
 
 struct Factory(&'static str, ChannelBindingUse);
 
 impl ServerMechanismFactory for Factory {
-    fn mechanism(&self) -> Mechanism {
-        Mechanism::new(self.0).unwrap()
+    fn mechanism(&self) -> MechanismName {
+        MechanismName::new(self.0).unwrap()
     }
     fn properties(&self) -> MechanismProperties {
         MechanismProperties::protected(self.1)
@@ -75,14 +75,14 @@ impl ClientMechanism for EchoClient {
             )))
         }
     }
-    fn finish(&mut self, outcome: ServerOutcome) -> Result<ClientOutcome, Error> {
+    fn finish(&mut self, outcome: ServerReply) -> Result<ClientOutcome, Error> {
         let verified = self.verified
-            || matches!(&outcome, ServerOutcome::Success { additional_data: Some(d) } if d == b"proof");
+            || matches!(&outcome, ServerReply::Success { additional_data: Some(d) } if d == b"proof");
         Ok(match outcome {
-            ServerOutcome::Success { .. } if verified => ClientOutcome::Authenticated(
-                ClientSuccess::new(Mechanism::from_static("X-ECHO")).with_server_verified(true),
+            ServerReply::Success { .. } if verified => ClientOutcome::Success(
+                ClientSuccess::new(MechanismName::from_static("X-ECHO")).with_server_verified(true),
             ),
-            _ => ClientOutcome::Failed(sasl_core::ClientFailure::new(
+            _ => ClientOutcome::Failure(sasl_core::ClientFailure::new(
                 FailureKind::ServerNotAuthenticated,
                 "no proof",
             )),
@@ -91,8 +91,8 @@ impl ClientMechanism for EchoClient {
 }
 
 impl ClientMechanismFactory for Factory {
-    fn mechanism(&self) -> Mechanism {
-        Mechanism::new(self.0).unwrap()
+    fn mechanism(&self) -> MechanismName {
+        MechanismName::new(self.0).unwrap()
     }
     fn properties(&self) -> MechanismProperties {
         MechanismProperties::protected(self.1)
@@ -105,8 +105,8 @@ impl ClientMechanismFactory for Factory {
     }
 }
 
-fn server() -> ServerMechanisms {
-    ServerMechanisms::new().with(Factory("X-ECHO", ChannelBindingUse::Optional))
+fn server() -> ServerRegistry {
+    ServerRegistry::new().with(Factory("X-ECHO", ChannelBindingUse::Optional))
 }
 
 #[test]
@@ -144,13 +144,13 @@ fn success_data_in_outcome_when_protocol_carries_it() {
     };
     assert_eq!(auth.additional_data(), Some(&b"proof"[..]));
 
-    let clients = ClientMechanisms::new().with(Factory("X-ECHO", ChannelBindingUse::Optional));
+    let clients = ClientRegistry::new().with(Factory("X-ECHO", ChannelBindingUse::Optional));
     let mut c = clients
         .start("X-ECHO", &["X-ECHO"], ClientCredentials::new("u"), &conn)
         .unwrap();
     let _ = c.start().unwrap();
     let out = c
-        .finish(ServerOutcome::Success {
+        .finish(ServerReply::Success {
             additional_data: Some(b"proof".to_vec()),
         })
         .unwrap();
@@ -159,33 +159,33 @@ fn success_data_in_outcome_when_protocol_carries_it() {
 
 #[test]
 fn client_session_state_errors() {
-    let clients = ClientMechanisms::new().with(Factory("X-ECHO", ChannelBindingUse::Optional));
+    let clients = ClientRegistry::new().with(Factory("X-ECHO", ChannelBindingUse::Optional));
     let conn = ConnectionInfo::tls();
     let mut c = clients
         .start("X-ECHO", &["X-ECHO"], ClientCredentials::new("u"), &conn)
         .unwrap();
-    assert_eq!(c.step(b"x").unwrap_err(), Error::NotStarted);
+    assert_eq!(c.step(b"x").unwrap_err(), Error::Misuse(sasl_core::Misuse::NotStarted));
     assert_eq!(
-        c.finish(ServerOutcome::Failure).unwrap_err(),
-        Error::NotStarted
+        c.finish(ServerReply::failure()).unwrap_err(),
+        Error::Misuse(sasl_core::Misuse::NotStarted)
     );
     let _ = c.start().unwrap();
-    assert_eq!(c.start().unwrap_err(), Error::AlreadyStarted);
-    let out = c.finish(ServerOutcome::success()).unwrap();
-    let ClientOutcome::Failed(f) = out else {
+    assert_eq!(c.start().unwrap_err(), Error::Misuse(sasl_core::Misuse::AlreadyStarted));
+    let out = c.finish(ServerReply::success()).unwrap();
+    let ClientOutcome::Failure(f) = out else {
         panic!()
     };
     assert_eq!(f.reason().kind(), FailureKind::ServerNotAuthenticated);
     assert_eq!(f.action(), sasl_core::ClientAction::GiveUp);
     assert_eq!(
-        c.finish(ServerOutcome::success()).unwrap_err(),
-        Error::Finished
+        c.finish(ServerReply::success()).unwrap_err(),
+        Error::Misuse(sasl_core::Misuse::Finished)
     );
 }
 
 #[test]
 fn client_limits_abort() {
-    let clients = ClientMechanisms::new()
+    let clients = ClientRegistry::new()
         .with(Factory("X-ECHO", ChannelBindingUse::Optional))
         .with_limits(sasl_core::Limits::default().with_max_message_len(3));
     let conn = ConnectionInfo::tls();
@@ -204,13 +204,13 @@ fn cb() -> ChannelBinding {
     ChannelBinding::new(ChannelBindingType::TlsExporter, vec![7; 32])
 }
 
-fn names(m: &ServerMechanisms, conn: &ConnectionInfo) -> Vec<String> {
+fn names(m: &ServerRegistry, conn: &ConnectionInfo) -> Vec<String> {
     m.advertise(conn).iter().map(|m| m.to_string()).collect()
 }
 
 #[test]
 fn plus_advertised_only_with_binding_data_and_policy() {
-    let m = ServerMechanisms::new()
+    let m = ServerRegistry::new()
         .with(Factory("X-ECHO-PLUS", ChannelBindingUse::Required))
         .with(Factory("X-ECHO", ChannelBindingUse::Optional));
     assert_eq!(names(&m, &ConnectionInfo::tls()), ["X-ECHO"]);
@@ -224,7 +224,7 @@ fn plus_advertised_only_with_binding_data_and_policy() {
     assert_eq!(names(&m, &required), ["X-ECHO-PLUS"]);
     assert!(matches!(
         m.start("X-ECHO", &required),
-        Err(Error::MechanismNotAvailable(_))
+        Err(Error::Config(sasl_core::ConfigError::MechanismNotAvailable(_)))
     ));
     let disabled = ConnectionInfo::tls()
         .with_channel_binding(cb())
@@ -233,13 +233,13 @@ fn plus_advertised_only_with_binding_data_and_policy() {
     assert!(!disabled.can_bind());
     assert!(matches!(
         m.start("X-ECHO-PLUS", &ConnectionInfo::tls()),
-        Err(Error::MechanismNotAvailable(_))
+        Err(Error::Config(sasl_core::ConfigError::MechanismNotAvailable(_)))
     ));
 }
 
 #[test]
 fn client_prefers_its_own_order_and_skips_unusable_plus() {
-    let c = ClientMechanisms::new()
+    let c = ClientRegistry::new()
         .with(Factory("X-ECHO-PLUS", ChannelBindingUse::Required))
         .with(Factory("X-ECHO", ChannelBindingUse::Optional))
         .with(Factory("X-OTHER", ChannelBindingUse::Optional));
@@ -269,7 +269,7 @@ fn secrets_do_not_leak_through_debug() {
     let creds = ClientCredentials::new("u").with_password("hunter2-secret");
     assert!(!format!("{creds:?}").contains("hunter2"));
     let check = sasl_core::VerifyPassword::new(
-        Mechanism::from_static("PLAIN"),
+        MechanismName::from_static("PLAIN"),
         "u".into(),
         None,
         "hunter2-secret".into(),
@@ -338,6 +338,6 @@ proptest! {
     fn mechanism_names_follow_rfc4422(name in "[A-Za-z0-9_.\\- ]{0,24}") {
         let valid = !name.is_empty() && name.len() <= 20
             && name.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
-        prop_assert_eq!(Mechanism::new(name.clone()).is_ok(), valid);
+        prop_assert_eq!(MechanismName::new(name.clone()).is_ok(), valid);
     }
 }

@@ -2,86 +2,157 @@
 
 use crate::{LOGIN, PLAIN};
 use sasl_core::{
-    ClientContext, ClientCredentials, ClientFailure, ClientMechanism, ClientMechanismFactory,
-    ClientOutcome, ClientStep, ClientSuccess, Error, FailureKind, Mechanism, MechanismProperties,
-    Secret, ServerOutcome,
+    ClientContext, ClientCredentials, ClientFailure, ClientInput, ClientMechanism,
+    ClientMechanismFactory, ClientOutcome, ClientRequest, ClientStep, ClientSuccess, ConfigError,
+    Error, FailureKind, MechanismName, MechanismProperties, Misuse, PasswordPrompt, Secret,
+    ServerReply,
 };
 
-fn check_field(value: &str, what: &'static str, allow_empty: bool) -> Result<(), Error> {
+/// Why a field cannot be sent, if it cannot.
+fn field_problem(value: &str, allow_empty: bool, line_based: bool) -> Option<&'static str> {
     if value.contains('\0') {
-        return Err(Error::Config(format!("{what} contains NUL")));
+        Some("contains NUL")
+    } else if line_based && value.contains(['\r', '\n']) {
+        Some("contains CR or LF")
+    } else if !allow_empty && value.is_empty() {
+        Some("is empty")
+    } else {
+        None
     }
-    if !allow_empty && value.is_empty() {
-        return Err(Error::MissingCredentials(what));
-    }
-    Ok(())
 }
 
-fn outcome(mechanism: Mechanism, sent_everything: bool, outcome: ServerOutcome) -> ClientOutcome {
+fn check_field(
+    value: &str,
+    what: &'static str,
+    allow_empty: bool,
+    line_based: bool,
+) -> Result<(), Error> {
+    match field_problem(value, allow_empty, line_based) {
+        None => Ok(()),
+        Some(_) if value.is_empty() => Err(ConfigError::MissingCredentials(what).into()),
+        Some(problem) => Err(Error::config(format!("{what} {problem}"))),
+    }
+}
+
+/// The password given up front, or `None` to ask for it; an error if neither.
+fn password_source(credentials: &ClientCredentials) -> Result<Option<Secret<String>>, Error> {
+    match credentials.password() {
+        Some(p) => Ok(Some(Secret::new(p.to_owned()))),
+        None if credentials.has_password_source() => Ok(None),
+        None => Err(ConfigError::MissingCredentials("password").into()),
+    }
+}
+
+/// The password the application supplied for a [`ClientRequest::Password`], or the
+/// abort to report when it cannot be sent.
+fn supplied_password(input: ClientInput, line_based: bool) -> Result<Secret<String>, ClientStep> {
+    match input {
+        ClientInput::Password(p) => match field_problem(p.expose(), false, line_based) {
+            None => Ok(p),
+            Some(problem) => Err(ClientStep::Abort(ClientFailure::new(
+                FailureKind::Malformed,
+                format!("the supplied password {problem}"),
+            ))),
+        },
+        _ => Err(ClientStep::Abort(ClientFailure::new(
+            FailureKind::Internal,
+            "the answer to a password request was not a password",
+        ))),
+    }
+}
+
+fn outcome(mechanism: MechanismName, sent_everything: bool, outcome: ServerReply) -> ClientOutcome {
     match outcome {
-        ServerOutcome::Success { additional_data } => {
+        ServerReply::Success { additional_data } => {
             if additional_data.is_some_and(|d| !d.is_empty()) {
-                ClientOutcome::Failed(ClientFailure::new(
+                ClientOutcome::Failure(ClientFailure::new(
                     FailureKind::Protocol,
                     "server sent additional data with success; this mechanism has none",
                 ))
             } else if !sent_everything {
-                ClientOutcome::Failed(ClientFailure::new(
+                ClientOutcome::Failure(ClientFailure::new(
                     FailureKind::Protocol,
                     "server reported success before the client sent its credentials",
                 ))
             } else {
-                ClientOutcome::Authenticated(ClientSuccess::new(mechanism))
+                ClientOutcome::Success(ClientSuccess::new(mechanism))
             }
         }
-        ServerOutcome::Failure => ClientOutcome::Failed(ClientFailure::new(
-            FailureKind::Rejected,
-            "server rejected the credentials",
-        )),
+        ServerReply::Failure(reply) => ClientOutcome::Failure(ClientFailure::from_reply(&reply)),
     }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PlainState {
+    New,
+    AskedPassword,
+    Sent,
 }
 
 /// The PLAIN client: one message, `[authzid] NUL authcid NUL password`.
+///
+/// With [`ClientCredentials::with_password_on_demand`] it asks for the password with
+/// a [`ClientRequest::Password`] before sending.
 #[derive(Debug)]
 pub struct PlainClient {
-    message: Option<Secret<Vec<u8>>>,
-    sent: bool,
+    authcid: String,
+    authzid: String,
+    password: Option<Secret<String>>,
+    state: PlainState,
 }
 
 impl PlainClient {
-    /// A client for these credentials (password required; NUL is refused).
+    /// A client for these credentials (a password or a password on demand required;
+    /// NUL is refused).
     pub fn new(credentials: &ClientCredentials) -> Result<Self, Error> {
-        let password = credentials
-            .password()
-            .ok_or(Error::MissingCredentials("password"))?;
-        check_field(credentials.authcid(), "authcid", false)?;
-        check_field(password, "password", false)?;
+        let password = password_source(credentials)?;
+        check_field(credentials.authcid(), "authcid", false, false)?;
+        if let Some(p) = &password {
+            check_field(p.expose(), "password", false, false)?;
+        }
         let authzid = credentials.authzid().unwrap_or("");
-        check_field(authzid, "authzid", true)?;
-        let mut message =
-            Vec::with_capacity(authzid.len() + credentials.authcid().len() + password.len() + 2);
-        message.extend_from_slice(authzid.as_bytes());
-        message.push(0);
-        message.extend_from_slice(credentials.authcid().as_bytes());
-        message.push(0);
-        message.extend_from_slice(password.as_bytes());
+        check_field(authzid, "authzid", true, false)?;
         Ok(Self {
-            message: Some(Secret::new(message)),
-            sent: false,
+            authcid: credentials.authcid().to_owned(),
+            authzid: authzid.to_owned(),
+            password,
+            state: PlainState::New,
         })
     }
 
-    /// The factory to register with [`ClientMechanisms`](sasl_core::ClientMechanisms).
+    /// The factory to register with [`ClientRegistry`](sasl_core::ClientRegistry).
     pub fn factory() -> PlainClientFactory {
         PlainClientFactory
+    }
+
+    fn message(&mut self, password: &Secret<String>) -> ClientStep {
+        let password = password.expose();
+        let mut message =
+            Vec::with_capacity(self.authzid.len() + self.authcid.len() + password.len() + 2);
+        message.extend_from_slice(self.authzid.as_bytes());
+        message.push(0);
+        message.extend_from_slice(self.authcid.as_bytes());
+        message.push(0);
+        message.extend_from_slice(password.as_bytes());
+        self.state = PlainState::Sent;
+        ClientStep::Respond(Secret::new(message))
     }
 }
 
 impl ClientMechanism for PlainClient {
     fn start(&mut self) -> Result<ClientStep, Error> {
-        let message = self.message.take().ok_or(Error::AlreadyStarted)?;
-        self.sent = true;
-        Ok(ClientStep::Respond(message.expose().clone()))
+        if self.state != PlainState::New {
+            return Err(Misuse::AlreadyStarted.into());
+        }
+        match self.password.take() {
+            Some(password) => Ok(self.message(&password)),
+            None => {
+                self.state = PlainState::AskedPassword;
+                Ok(ClientStep::Request(ClientRequest::Password(
+                    PasswordPrompt::new(PLAIN, self.authcid.clone()),
+                )))
+            }
+        }
     }
 
     fn step(&mut self, _challenge: &[u8]) -> Result<ClientStep, Error> {
@@ -91,8 +162,18 @@ impl ClientMechanism for PlainClient {
         )))
     }
 
-    fn finish(&mut self, server: ServerOutcome) -> Result<ClientOutcome, Error> {
-        Ok(outcome(PLAIN, self.sent, server))
+    fn provide(&mut self, input: ClientInput) -> Result<ClientStep, Error> {
+        if self.state != PlainState::AskedPassword {
+            return Err(Misuse::NoRequestPending.into());
+        }
+        Ok(match supplied_password(input, false) {
+            Ok(password) => self.message(&password),
+            Err(abort) => abort,
+        })
+    }
+
+    fn finish(&mut self, server: ServerReply) -> Result<ClientOutcome, Error> {
+        Ok(outcome(PLAIN, self.state == PlainState::Sent, server))
     }
 }
 
@@ -101,7 +182,7 @@ impl ClientMechanism for PlainClient {
 pub struct PlainClientFactory;
 
 impl ClientMechanismFactory for PlainClientFactory {
-    fn mechanism(&self) -> Mechanism {
+    fn mechanism(&self) -> MechanismName {
         PLAIN
     }
 
@@ -110,7 +191,7 @@ impl ClientMechanismFactory for PlainClientFactory {
     }
 
     fn can_use(&self, credentials: &ClientCredentials) -> bool {
-        credentials.password().is_some()
+        credentials.has_password_source()
     }
 
     fn start(&self, context: &ClientContext) -> Result<Box<dyn ClientMechanism>, Error> {
@@ -120,45 +201,50 @@ impl ClientMechanismFactory for PlainClientFactory {
 
 /// The LOGIN client: waits for the server, answers the first challenge with the user
 /// name and the second with the password, ignoring the challenge text.
+///
+/// With [`ClientCredentials::with_password_on_demand`] it asks for the password with
+/// a [`ClientRequest::Password`] when the second challenge arrives.
 #[derive(Debug)]
 pub struct LoginClient {
     username: Vec<u8>,
-    password: Secret<Vec<u8>>,
+    password: Option<Secret<String>>,
     answered: u8,
+    asked: bool,
 }
 
 impl LoginClient {
     /// A client for these credentials. LOGIN cannot carry an authzid, and the user
     /// name and password may not contain NUL, CR or LF.
     pub fn new(credentials: &ClientCredentials) -> Result<Self, Error> {
-        let password = credentials
-            .password()
-            .ok_or(Error::MissingCredentials("password"))?;
+        let password = password_source(credentials)?;
         if credentials
             .authzid()
             .is_some_and(|z| z != credentials.authcid())
         {
-            return Err(Error::Config(
-                "LOGIN cannot carry an authorization identity".into(),
+            return Err(Error::config(
+                "LOGIN cannot carry an authorization identity",
             ));
         }
-        for (value, what) in [(credentials.authcid(), "user name"), (password, "password")] {
-            check_field(value, what, false)?;
-            if value.contains(['\r', '\n']) {
-                return Err(Error::Config(format!("{what} contains CR or LF")));
-            }
+        check_field(credentials.authcid(), "user name", false, true)?;
+        if let Some(p) = &password {
+            check_field(p.expose(), "password", false, true)?;
         }
         Ok(Self {
             username: credentials.authcid().as_bytes().to_vec(),
-            password: Secret::new(password.as_bytes().to_vec()),
+            password,
             answered: 0,
+            asked: false,
         })
     }
 
-    /// The factory to register with [`ClientMechanisms`](sasl_core::ClientMechanisms).
+    /// The factory to register with [`ClientRegistry`](sasl_core::ClientRegistry).
     pub fn factory() -> LoginClientFactory {
         LoginClientFactory
     }
+}
+
+fn password_response(password: &Secret<String>) -> ClientStep {
+    ClientStep::Respond(Secret::new(password.expose().as_bytes().to_vec()))
 }
 
 impl ClientMechanism for LoginClient {
@@ -168,9 +254,16 @@ impl ClientMechanism for LoginClient {
 
     fn step(&mut self, _challenge: &[u8]) -> Result<ClientStep, Error> {
         self.answered = self.answered.saturating_add(1);
-        Ok(match self.answered {
-            1 => ClientStep::Respond(self.username.clone()),
-            2 => ClientStep::Respond(self.password.expose().clone()),
+        Ok(match (self.answered, &self.password) {
+            (1, _) => ClientStep::Respond(Secret::new(self.username.clone())),
+            (2, Some(password)) => password_response(password),
+            (2, None) => {
+                self.asked = true;
+                ClientStep::Request(ClientRequest::Password(PasswordPrompt::new(
+                    LOGIN,
+                    String::from_utf8_lossy(&self.username).into_owned(),
+                )))
+            }
             _ => ClientStep::Abort(ClientFailure::new(
                 FailureKind::Protocol,
                 "LOGIN server sent more than two challenges",
@@ -178,8 +271,23 @@ impl ClientMechanism for LoginClient {
         })
     }
 
-    fn finish(&mut self, server: ServerOutcome) -> Result<ClientOutcome, Error> {
-        Ok(outcome(LOGIN, self.answered == 2, server))
+    fn provide(&mut self, input: ClientInput) -> Result<ClientStep, Error> {
+        if !self.asked || self.password.is_some() {
+            return Err(Misuse::NoRequestPending.into());
+        }
+        Ok(match supplied_password(input, true) {
+            Ok(password) => {
+                let step = password_response(&password);
+                self.password = Some(password);
+                step
+            }
+            Err(abort) => abort,
+        })
+    }
+
+    fn finish(&mut self, server: ServerReply) -> Result<ClientOutcome, Error> {
+        let sent = self.answered == 2 && self.password.is_some();
+        Ok(outcome(LOGIN, sent, server))
     }
 }
 
@@ -188,7 +296,7 @@ impl ClientMechanism for LoginClient {
 pub struct LoginClientFactory;
 
 impl ClientMechanismFactory for LoginClientFactory {
-    fn mechanism(&self) -> Mechanism {
+    fn mechanism(&self) -> MechanismName {
         LOGIN
     }
 
@@ -197,7 +305,7 @@ impl ClientMechanismFactory for LoginClientFactory {
     }
 
     fn can_use(&self, credentials: &ClientCredentials) -> bool {
-        credentials.password().is_some()
+        credentials.has_password_source()
             && credentials
                 .authzid()
                 .is_none_or(|z| z == credentials.authcid())

@@ -1,7 +1,7 @@
 //! # sasl-plain: PLAIN (RFC 4616) and LOGIN, client and server
 //!
 //! Both mechanisms send the password to the server in the clear, so
-//! [`ServerMechanisms`](sasl_core::ServerMechanisms) offers them only on TLS
+//! [`ServerRegistry`](sasl_core::ServerRegistry) offers them only on TLS
 //! connections unless the connection explicitly allows it.
 //!
 //! The server never sees a password store: after parsing and preparing the client's
@@ -21,13 +21,13 @@
 //! exchange.
 //!
 //! ```
-//! use sasl_core::{ConnectionInfo, Request, ServerMechanisms, ServerStep};
+//! use sasl_core::{ConnectionInfo, Request, ServerRegistry, ServerStep};
 //! use sasl_plain::PlainServer;
 //!
-//! let mechs = ServerMechanisms::new().with(PlainServer::factory());
+//! let mechs = ServerRegistry::new().with(PlainServer::factory());
 //! let mut session = mechs.start("PLAIN", &ConnectionInfo::tls())?;
 //! let step = session.start(Some(b"\0tim\0tanstaaftanstaaf"))?;
-//! let ServerStep::NeedCredentials(Request::VerifyPassword(check)) = step else { panic!() };
+//! let ServerStep::Request(Request::VerifyPassword(check)) = step else { panic!() };
 //! let ok = check.password_matches("tanstaaftanstaaf");
 //! let step = session.provide(if ok { check.valid() } else { check.invalid() })?;
 //! assert!(matches!(step, ServerStep::Success(_)));
@@ -39,13 +39,16 @@ mod client;
 mod fields;
 mod server;
 
-pub use client::{LoginClient, PlainClient};
+pub use client::{LoginClient, LoginClientFactory, PlainClient, PlainClientFactory};
 pub use fields::{FieldLimits, Preparation};
-pub use server::{LoginServer, LoginServerConfig, PlainServer, PlainServerConfig};
+pub use server::{
+    LoginServer, LoginServerConfig, LoginServerFactory, PlainServer, PlainServerConfig,
+    PlainServerFactory,
+};
 
-use sasl_core::Mechanism;
+use sasl_core::MechanismName;
 
 /// `PLAIN`
-pub const PLAIN: Mechanism = Mechanism::from_static("PLAIN");
+pub const PLAIN: MechanismName = MechanismName::from_static("PLAIN");
 /// `LOGIN`
-pub const LOGIN: Mechanism = Mechanism::from_static("LOGIN");
+pub const LOGIN: MechanismName = MechanismName::from_static("LOGIN");

@@ -3,7 +3,7 @@
 use crate::fields::{FieldError, FieldKind, FieldLimits, Preparation, prepare_field};
 use crate::{LOGIN, PLAIN};
 use sasl_core::{
-    Authenticated, Error, Failed, FailureKind, Mechanism, MechanismProperties, Request, Secret,
+    ServerSuccess, Error, ServerFailure, FailureKind, MechanismName, MechanismProperties, Request, Secret,
     ServerContext, ServerMechanism, ServerMechanismFactory, ServerStep, Verdict, VerifyPassword,
 };
 
@@ -118,7 +118,7 @@ impl PlainServer {
         }
     }
 
-    /// The factory to register with [`ServerMechanisms`](sasl_core::ServerMechanisms).
+    /// The factory to register with [`ServerRegistry`](sasl_core::ServerRegistry).
     pub fn factory() -> PlainServerFactory {
         PlainServerFactory(PlainServerConfig::default())
     }
@@ -161,7 +161,7 @@ impl PlainServer {
             authcid: authcid.clone(),
             authzid: authzid.clone(),
         };
-        ServerStep::NeedCredentials(Request::VerifyPassword(VerifyPassword::new(
+        ServerStep::Request(Request::VerifyPassword(VerifyPassword::new(
             PLAIN, authcid, authzid, password,
         )))
     }
@@ -176,7 +176,7 @@ impl Default for PlainServer {
 impl ServerMechanism for PlainServer {
     fn start(&mut self, initial_response: Option<&[u8]>) -> Result<ServerStep, Error> {
         if !matches!(self.state, PlainState::Start) {
-            return Err(Error::AlreadyStarted);
+            return Err(Error::Misuse(sasl_core::Misuse::AlreadyStarted));
         }
         Ok(match initial_response {
             // Client-first: without an initial response, ask with an empty challenge.
@@ -191,9 +191,9 @@ impl ServerMechanism for PlainServer {
     fn step(&mut self, response: &[u8]) -> Result<ServerStep, Error> {
         match self.state {
             PlainState::AwaitMessage => Ok(self.parse(response)),
-            PlainState::Start => Err(Error::NotStarted),
-            PlainState::Pending { .. } => Err(Error::RequestPending),
-            PlainState::Done => Err(Error::Finished),
+            PlainState::Start => Err(Error::Misuse(sasl_core::Misuse::NotStarted)),
+            PlainState::Pending { .. } => Err(Error::Misuse(sasl_core::Misuse::RequestPending)),
+            PlainState::Done => Err(Error::Misuse(sasl_core::Misuse::Finished)),
         }
     }
 
@@ -201,14 +201,14 @@ impl ServerMechanism for PlainServer {
         let PlainState::Pending { authcid, authzid } =
             std::mem::replace(&mut self.state, PlainState::Done)
         else {
-            return Err(Error::NoRequestPending);
+            return Err(Error::Misuse(sasl_core::Misuse::NoRequestPending));
         };
         password_outcome(PLAIN, authcid, authzid, verdict)
     }
 }
 
 fn password_outcome(
-    mechanism: Mechanism,
+    mechanism: MechanismName,
     authcid: String,
     authzid: Option<String>,
     verdict: Verdict,
@@ -223,16 +223,16 @@ fn password_outcome(
                 ));
             }
             Ok(ServerStep::Success(
-                Authenticated::new(mechanism, authcid).with_authzid(authzid),
+                ServerSuccess::new(mechanism, authcid).with_authzid(authzid),
             ))
         }
         Verdict::Rejected(kind) => Ok(fail(kind, "rejected by the application")),
-        _ => Err(Error::AnswerMismatch),
+        _ => Err(Error::Misuse(sasl_core::Misuse::AnswerMismatch)),
     }
 }
 
 fn fail(kind: FailureKind, detail: &'static str) -> ServerStep {
-    ServerStep::Failure(Failed::new(kind, detail))
+    ServerStep::Failure(ServerFailure::new(kind, detail))
 }
 
 fn field_failure(error: FieldError, field: &'static str) -> ServerStep {
@@ -241,7 +241,7 @@ fn field_failure(error: FieldError, field: &'static str) -> ServerStep {
         FieldError::Preparation => FailureKind::InvalidCredentials,
         _ => FailureKind::Malformed,
     };
-    ServerStep::Failure(Failed::new(kind, error.detail(field)))
+    ServerStep::Failure(ServerFailure::new(kind, error.detail(field)))
 }
 
 /// Makes [`PlainServer`] instances for a registry.
@@ -249,7 +249,7 @@ fn field_failure(error: FieldError, field: &'static str) -> ServerStep {
 pub struct PlainServerFactory(PlainServerConfig);
 
 impl ServerMechanismFactory for PlainServerFactory {
-    fn mechanism(&self) -> Mechanism {
+    fn mechanism(&self) -> MechanismName {
         PLAIN
     }
 
@@ -293,7 +293,7 @@ impl LoginServer {
         }
     }
 
-    /// The factory to register with [`ServerMechanisms`](sasl_core::ServerMechanisms).
+    /// The factory to register with [`ServerRegistry`](sasl_core::ServerRegistry).
     pub fn factory() -> LoginServerFactory {
         LoginServerFactory(LoginServerConfig::default())
     }
@@ -332,7 +332,7 @@ impl Default for LoginServer {
 impl ServerMechanism for LoginServer {
     fn start(&mut self, initial_response: Option<&[u8]>) -> Result<ServerStep, Error> {
         if !matches!(self.state, LoginState::Start) {
-            return Err(Error::AlreadyStarted);
+            return Err(Error::Misuse(sasl_core::Misuse::AlreadyStarted));
         }
         Ok(match initial_response {
             None => {
@@ -367,7 +367,7 @@ impl ServerMechanism for LoginServer {
                         self.state = LoginState::Pending {
                             authcid: authcid.clone(),
                         };
-                        Ok(ServerStep::NeedCredentials(Request::VerifyPassword(
+                        Ok(ServerStep::Request(Request::VerifyPassword(
                             VerifyPassword::new(LOGIN, authcid, None, Secret::new(password)),
                         )))
                     }
@@ -376,20 +376,20 @@ impl ServerMechanism for LoginServer {
             }
             other @ LoginState::Start => {
                 self.state = other;
-                Err(Error::NotStarted)
+                Err(Error::Misuse(sasl_core::Misuse::NotStarted))
             }
             other @ LoginState::Pending { .. } => {
                 self.state = other;
-                Err(Error::RequestPending)
+                Err(Error::Misuse(sasl_core::Misuse::RequestPending))
             }
-            LoginState::Done => Err(Error::Finished),
+            LoginState::Done => Err(Error::Misuse(sasl_core::Misuse::Finished)),
         }
     }
 
     fn provide(&mut self, verdict: Verdict) -> Result<ServerStep, Error> {
         let LoginState::Pending { authcid } = std::mem::replace(&mut self.state, LoginState::Done)
         else {
-            return Err(Error::NoRequestPending);
+            return Err(Error::Misuse(sasl_core::Misuse::NoRequestPending));
         };
         password_outcome(LOGIN, authcid, None, verdict)
     }
@@ -400,7 +400,7 @@ impl ServerMechanism for LoginServer {
 pub struct LoginServerFactory(LoginServerConfig);
 
 impl ServerMechanismFactory for LoginServerFactory {
-    fn mechanism(&self) -> Mechanism {
+    fn mechanism(&self) -> MechanismName {
         LOGIN
     }
 

@@ -16,8 +16,8 @@
 )]
 
 use sasl_core::{
-    ClientCredentials, ClientMechanisms, ClientSession, ConnectionInfo, FailureKind, Request,
-    ServerMechanisms, ServerSession, Store,
+    ClientCredentials, ClientRegistry, ClientSession, ConnectionInfo, FailureKind, Request,
+    ServerRegistry, ServerSession, Store,
 };
 use sasl_plain::{PlainClient, PlainServer};
 use sasl_test::peers::{self, PeerError, PeerRun, PeerTool};
@@ -27,14 +27,14 @@ const USER: &str = "alice";
 const PASSWORD: &str = "pencil";
 
 fn our_client(credentials: ClientCredentials) -> ClientSession {
-    ClientMechanisms::new()
+    ClientRegistry::new()
         .with(PlainClient::factory())
         .start("PLAIN", &["PLAIN"], credentials, &ConnectionInfo::tls())
         .unwrap()
 }
 
 fn our_server() -> ServerSession {
-    ServerMechanisms::new()
+    ServerRegistry::new()
         .with(PlainServer::factory())
         .start("PLAIN", &ConnectionInfo::tls())
         .unwrap()
@@ -123,7 +123,7 @@ fn our_client_authenticates_to_gsasl_server() -> Result<(), PeerError> {
         "{run}"
     );
     assert!(run.server_messages().is_empty(), "{run}");
-    let sasl_core::ClientOutcome::Authenticated(success) = run.client_outcome().unwrap() else {
+    let sasl_core::ClientOutcome::Success(success) = run.client_outcome().unwrap() else {
         panic!("{run}");
     };
     assert_eq!(success.mechanism().as_str(), "PLAIN");
@@ -143,7 +143,7 @@ fn our_client_with_wrong_password_is_rejected_by_gsasl_server() -> Result<(), Pe
     assert!(run.both_failed(), "{run}");
     assert_eq!(run.peer.code, Some(1), "{run}");
     let outcome = run.client_outcome().expect("our client finished");
-    let sasl_core::ClientOutcome::Failed(failure) = outcome else {
+    let sasl_core::ClientOutcome::Failure(failure) = outcome else {
         panic!("{run}");
     };
     assert_eq!(failure.reason().kind(), FailureKind::Rejected, "{run}");

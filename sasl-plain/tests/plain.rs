@@ -8,8 +8,8 @@
 
 use proptest::prelude::*;
 use sasl_core::{
-    Answer, ClientCredentials, ClientMechanisms, ClientStep, ConnectionInfo, Error, FailureKind,
-    Limits, Request, ServerMechanisms, ServerOutcome, ServerSession, ServerStep,
+    Answer, ClientCredentials, ClientRegistry, ClientStep, ConnectionInfo, Error, FailureKind,
+    Limits, Request, ServerRegistry, ServerReply, ServerSession, ServerStep,
 };
 use sasl_plain::{LoginClient, LoginServer, LoginServerConfig, PlainClient, PlainServer};
 use sasl_test::{Direction, Driver, tamper};
@@ -33,14 +33,14 @@ fn store(request: Request) -> Answer {
     }
 }
 
-fn servers() -> ServerMechanisms {
-    ServerMechanisms::new()
+fn servers() -> ServerRegistry {
+    ServerRegistry::new()
         .with(PlainServer::factory())
         .with(LoginServer::factory())
 }
 
-fn clients() -> ClientMechanisms {
-    ClientMechanisms::new()
+fn clients() -> ClientRegistry {
+    ClientRegistry::new()
         .with(PlainClient::factory())
         .with(LoginClient::factory())
 }
@@ -201,7 +201,7 @@ fn login_rejects_initial_response_unless_configured() {
         Some(FailureKind::Protocol)
     );
     let lenient = LoginServerConfig::default().with_initial_username(true);
-    let mechs = ServerMechanisms::new().with(LoginServer::factory_with(lenient));
+    let mechs = ServerRegistry::new().with(LoginServer::factory_with(lenient));
     let mut s = mechs.start("LOGIN", &ConnectionInfo::tls()).unwrap();
     let step = s.start(Some(b"tim")).unwrap();
     assert!(matches!(step, ServerStep::Challenge(c) if c == b"Password:"));
@@ -225,7 +225,7 @@ fn plain_and_login_hidden_without_tls() {
     assert!(servers().advertise(&plaintext).is_empty());
     assert!(matches!(
         servers().start("PLAIN", &plaintext),
-        Err(Error::MechanismNotAvailable(_))
+        Err(Error::Config(sasl_core::ConfigError::MechanismNotAvailable(_)))
     ));
     let allowed = ConnectionInfo::plaintext().allow_plaintext_passwords(true);
     let names: Vec<String> = servers()
@@ -268,11 +268,11 @@ fn plain_and_login_hidden_without_tls() {
 fn unknown_mechanism_is_an_error() {
     assert!(matches!(
         servers().start("CRAM-MD5", &ConnectionInfo::tls()),
-        Err(Error::UnknownMechanism(_))
+        Err(Error::Config(sasl_core::ConfigError::UnknownMechanism(_)))
     ));
     assert!(matches!(
         servers().start("bad name!", &ConnectionInfo::tls()),
-        Err(Error::UnknownMechanism(_))
+        Err(Error::Config(sasl_core::ConfigError::UnknownMechanism(_)))
     ));
 }
 
@@ -282,23 +282,23 @@ fn session_misuse_is_reported() {
     let conn = ConnectionInfo::tls();
     let mut a = mechs.start("PLAIN", &conn).unwrap();
     let mut b = mechs.start("PLAIN", &conn).unwrap();
-    assert_eq!(a.step(b"x").unwrap_err(), Error::NotStarted);
-    let ServerStep::NeedCredentials(req_a) = a.start(Some(b"\0tim\0tanstaaftanstaaf")).unwrap()
+    assert_eq!(a.step(b"x").unwrap_err(), Error::Misuse(sasl_core::Misuse::NotStarted));
+    let ServerStep::Request(req_a) = a.start(Some(b"\0tim\0tanstaaftanstaaf")).unwrap()
     else {
         panic!()
     };
-    assert_eq!(a.start(None).unwrap_err(), Error::AlreadyStarted);
-    assert_eq!(a.step(b"x").unwrap_err(), Error::RequestPending);
-    let ServerStep::NeedCredentials(req_b) = b.start(Some(b"\0tim\0wrong")).unwrap() else {
+    assert_eq!(a.start(None).unwrap_err(), Error::Misuse(sasl_core::Misuse::AlreadyStarted));
+    assert_eq!(a.step(b"x").unwrap_err(), Error::Misuse(sasl_core::Misuse::RequestPending));
+    let ServerStep::Request(req_b) = b.start(Some(b"\0tim\0wrong")).unwrap() else {
         panic!()
     };
     // A's answer given to B is refused, and B still waits for its own.
     let answer_a = store(req_a);
-    assert_eq!(b.provide(answer_a).unwrap_err(), Error::ForeignAnswer);
+    assert_eq!(b.provide(answer_a).unwrap_err(), Error::Misuse(sasl_core::Misuse::ForeignAnswer));
     let step = b.provide(store(req_b)).unwrap();
     assert_eq!(failure_kind(&step), Some(FailureKind::InvalidCredentials));
-    assert_eq!(b.step(b"").unwrap_err(), Error::Finished);
-    assert_eq!(b.cancel().unwrap_err(), Error::Finished);
+    assert_eq!(b.step(b"").unwrap_err(), Error::Misuse(sasl_core::Misuse::Finished));
+    assert_eq!(b.cancel().unwrap_err(), Error::Misuse(sasl_core::Misuse::Finished));
     assert!(b.is_finished());
 }
 
@@ -312,19 +312,19 @@ fn stale_answer_from_same_session_is_refused() {
             sasl_core::VerifyPassword::new(sasl_plain::PLAIN, "tim".into(), None, "x".into())
         )))
         .unwrap_err(),
-        Error::NotStarted
+        Error::Misuse(sasl_core::Misuse::NotStarted)
     );
     let _ = s.start(None).unwrap();
     // An unstamped request (never issued by any session) cannot answer a session.
     let forged =
         sasl_core::VerifyPassword::new(sasl_plain::PLAIN, "tim".into(), None, "x".into()).valid();
-    assert_eq!(s.provide(forged).unwrap_err(), Error::NoRequestPending);
-    let ServerStep::NeedCredentials(_real) = s.step(b"\0tim\0tanstaaftanstaaf").unwrap() else {
+    assert_eq!(s.provide(forged).unwrap_err(), Error::Misuse(sasl_core::Misuse::NoRequestPending));
+    let ServerStep::Request(_real) = s.step(b"\0tim\0tanstaaftanstaaf").unwrap() else {
         panic!()
     };
     let forged =
         sasl_core::VerifyPassword::new(sasl_plain::PLAIN, "tim".into(), None, "x".into()).valid();
-    assert_eq!(s.provide(forged).unwrap_err(), Error::ForeignAnswer);
+    assert_eq!(s.provide(forged).unwrap_err(), Error::Misuse(sasl_core::Misuse::ForeignAnswer));
 }
 
 #[test]
@@ -345,7 +345,7 @@ fn limits_turn_into_failures() {
     let mut s = mechs.start("PLAIN", &ConnectionInfo::tls()).unwrap();
     let step = s.start(Some(b"\0tim\0tanstaaftanstaaf")).unwrap();
     assert_eq!(failure_kind(&step), Some(FailureKind::MessageTooLarge));
-    assert_eq!(s.step(b"").unwrap_err(), Error::Finished);
+    assert_eq!(s.step(b"").unwrap_err(), Error::Misuse(sasl_core::Misuse::Finished));
 
     let mechs = servers().with_limits(Limits::default().with_max_round_trips(1));
     let mut s = mechs.start("LOGIN", &ConnectionInfo::tls()).unwrap();
@@ -366,14 +366,14 @@ fn client_rejects_success_data_and_unexpected_challenges() {
         .unwrap();
     assert!(matches!(c.start().unwrap(), ClientStep::Respond(_)));
     assert!(matches!(c.step(b"huh").unwrap(), ClientStep::Abort(_)));
-    assert_eq!(c.step(b"").unwrap_err(), Error::Finished);
+    assert_eq!(c.step(b"").unwrap_err(), Error::Misuse(sasl_core::Misuse::Finished));
 
     let mut c = clients()
         .start("PLAIN", &["PLAIN"], creds.clone(), &conn)
         .unwrap();
     let _ = c.start().unwrap();
     let out = c
-        .finish(ServerOutcome::Success {
+        .finish(ServerReply::Success {
             additional_data: Some(b"x".to_vec()),
         })
         .unwrap();
@@ -384,7 +384,7 @@ fn client_rejects_success_data_and_unexpected_challenges() {
     assert_eq!(c.start().unwrap(), ClientStep::AwaitChallenge);
     let _ = c.step(b"Username:").unwrap();
     assert!(
-        !c.finish(ServerOutcome::success())
+        !c.finish(ServerReply::success())
             .unwrap()
             .is_authenticated()
     );
@@ -474,12 +474,12 @@ proptest! {
         let _ = c.start().unwrap();
         for ch in &challenges {
             match c.step(ch) {
-                Ok(ClientStep::Abort(_)) | Err(Error::Finished) => break,
+                Ok(ClientStep::Abort(_)) | Err(Error::Misuse(sasl_core::Misuse::Finished)) => break,
                 Ok(_) => {}
                 Err(e) => prop_assert!(false, "unexpected error {e}"),
             }
         }
-        let _ = c.finish(if success { ServerOutcome::success() } else { ServerOutcome::Failure });
+        let _ = c.finish(if success { ServerReply::success() } else { ServerReply::failure() });
     }
 }
 

@@ -23,8 +23,8 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, Serve
 use rustls::{ClientConfig, ClientConnection, RootCertStore, ServerConfig, ServerConnection};
 use sasl_core::channel_binding::{from_rustls_client, from_rustls_server};
 use sasl_core::{
-    Answer, ClientCredentials, ClientMechanisms, ClientOutcome, ClientStep, ConnectionInfo,
-    Request, ScramCredentials, ScramHash, ServerMechanisms, ServerOutcome, ServerStep, wire,
+    Answer, ClientCredentials, ClientRegistry, ClientOutcome, ClientStep, ConnectionInfo,
+    Request, ScramCredentials, ScramHash, ServerRegistry, ServerReply, ServerStep, wire,
 };
 use sasl_plain::{PlainClient, PlainServer};
 use sasl_scram::{ScramClientConfig, ScramServerConfig, client_factories, server_factories};
@@ -104,12 +104,12 @@ fn main() {
         );
     }
 
-    let server = ServerMechanisms::new()
+    let server = ServerRegistry::new()
         .with_all(server_factories(
             ScramServerConfig::new(*b"a 32-byte server secret, random!").unwrap(),
         ))
         .with(PlainServer::factory());
-    let client = ClientMechanisms::new()
+    let client = ClientRegistry::new()
         .with_all(client_factories(ScramClientConfig::new()))
         .with(PlainClient::factory());
     let accounts = Accounts::new();
@@ -135,7 +135,7 @@ fn main() {
         (&client_conn, &server_conn),
         "A001",
     );
-    let ClientOutcome::Authenticated(success) = outcome else {
+    let ClientOutcome::Success(success) = outcome else {
         panic!("login failed: {outcome:?}")
     };
     println!(
@@ -189,7 +189,7 @@ fn main() {
         (&client_conn, &server_conn),
         "A004",
     );
-    let ClientOutcome::Failed(f) = failed else {
+    let ClientOutcome::Failure(f) = failed else {
         panic!("wrong password accepted")
     };
     println!(
@@ -202,8 +202,8 @@ fn main() {
 /// One `AUTHENTICATE` command, printing every line as IMAP carries it.
 #[allow(clippy::too_many_arguments)]
 fn imap_login(
-    server: &ServerMechanisms,
-    client: &ClientMechanisms,
+    server: &ServerRegistry,
+    client: &ClientRegistry,
     accounts: &Accounts,
     mechanism: &str,
     advertised: &[String],
@@ -227,7 +227,7 @@ fn imap_login(
     let mut step = s.start(ir.as_deref()).unwrap();
     loop {
         step = match step {
-            ServerStep::NeedCredentials(request) => s.provide(accounts.answer(request)).unwrap(),
+            ServerStep::Request(request) => s.provide(accounts.answer(request)).unwrap(),
             ServerStep::Challenge(challenge) => {
                 println!("S: + {}", wire::encode_challenge(&challenge));
                 show(&challenge);
@@ -257,7 +257,7 @@ fn imap_login(
                     auth.identity(),
                     auth.channel_bound()
                 );
-                return c.finish(ServerOutcome::success()).unwrap();
+                return c.finish(ServerReply::success()).unwrap();
             }
             ServerStep::Failure(failed) => {
                 println!("S: {}", failed.imap().line(tag, "authentication failed"));
@@ -266,7 +266,7 @@ fn imap_login(
                     failed.reason(),
                     failed.smtp().line()
                 );
-                return c.finish(ServerOutcome::Failure).unwrap();
+                return c.finish(ServerReply::failure()).unwrap();
             }
             other => panic!("unexpected {other:?}"),
         };

@@ -7,13 +7,14 @@ use crate::messages::{
     parse_server_final, parse_server_first,
 };
 use crate::prep::{PasswordPrep, UsernamePrep, salted_password};
-use crate::session::{ScramClientFactory, mechanism_for};
+use crate::session::{ScramClientFactory, ScramVariant, mechanism_for};
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
 use sasl_core::{
     ChannelBinding, ChannelBindingType, ClientContext, ClientCredentials, ClientFailure,
-    ClientMechanism, ClientOutcome, ClientStep, ClientSuccess, ConnectionInfo, Error, FailureKind,
-    Mechanism, ScramHash, ScramKeys, ServerOutcome, SharedRandom, thread_random,
+    ClientInput, ClientMechanism, ClientOutcome, ClientRequest, ClientStep, ClientSuccess,
+    ConfigError, ConnectionInfo, Error, FailureKind, MechanismName, Misuse, PasswordPrompt,
+    ScramKeys, Secret, ServerReply, SharedRandom, thread_random,
 };
 use std::sync::Arc;
 
@@ -86,9 +87,7 @@ impl ScramClientConfig {
     /// Fails unless `1 <= min <= max`.
     pub fn with_iterations(mut self, min: u32, max: u32) -> Result<Self, Error> {
         if min == 0 || min > max {
-            return Err(Error::Config(
-                "SCRAM iteration window must satisfy 1 <= min <= max".into(),
-            ));
+            return Err(Error::config("SCRAM iteration window must satisfy 1 <= min <= max"));
         }
         self.min_iterations = min;
         self.max_iterations = max;
@@ -98,9 +97,7 @@ impl ScramClientConfig {
     /// The accepted salt length window in bytes. Fails unless `1 <= min <= max <= 4096`.
     pub fn with_salt_len(mut self, min: usize, max: usize) -> Result<Self, Error> {
         if min == 0 || min > max || max > 4096 {
-            return Err(Error::Config(
-                "SCRAM salt window must satisfy 1 <= min <= max <= 4096".into(),
-            ));
+            return Err(Error::config("SCRAM salt window must satisfy 1 <= min <= max <= 4096"));
         }
         self.min_salt_len = min;
         self.max_salt_len = max;
@@ -164,7 +161,10 @@ enum CbChoice {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
     New,
-    AwaitServerFirst { resent: bool },
+    AwaitServerFirst,
+    /// The server-first message needs a password the credentials did not hold; it
+    /// is kept until the application supplies one.
+    AwaitPassword,
     AwaitServerFinal,
     Verified,
     Done,
@@ -186,9 +186,13 @@ enum State {
 pub struct ScramClient {
     config: Arc<ScramClientConfig>,
     alg: Alg,
-    mechanism: Mechanism,
+    mechanism: MechanismName,
     credentials: ClientCredentials,
     cb: CbChoice,
+    can_bind: bool,
+    /// Set when the server-first needed a password that may be asked for.
+    wants_password: bool,
+    server_first_message: Vec<u8>,
     fixed_nonce: Option<String>,
     state: State,
     client_first: String,
@@ -215,38 +219,48 @@ impl ScramClient {
     /// password or cached keys for this hash, [`Error::Config`] for an unknown hash.
     pub fn new(
         config: impl Into<Arc<ScramClientConfig>>,
-        hash: ScramHash,
-        plus: bool,
+        variant: ScramVariant,
         credentials: ClientCredentials,
         connection: &ConnectionInfo,
-        server_offers_plus: bool,
     ) -> Result<Self, Error> {
-        let alg = Alg::require(hash)?;
+        let alg = Alg::require(variant.hash())?;
         Self::with_alg(
             config.into(),
             alg,
-            plus,
+            variant.is_plus(),
             credentials,
             connection,
-            server_offers_plus,
+            false,
         )
+    }
+
+    /// Says whether the server advertised the `-PLUS` variant of this mechanism (the
+    /// registry does this from the server's list). A bare client that can bind sends
+    /// `y` when it was not offered (the default) and `n` when it was.
+    pub fn server_offered_plus(mut self, offered: bool) -> Self {
+        if let CbChoice::Unused | CbChoice::None = self.cb {
+            self.cb = if self.can_bind && !offered {
+                CbChoice::Unused
+            } else {
+                CbChoice::None
+            };
+        }
+        self
     }
 
     /// Starts one exchange from a registry's [`ClientContext`].
     pub fn from_context(
         config: impl Into<Arc<ScramClientConfig>>,
-        hash: ScramHash,
-        plus: bool,
+        variant: ScramVariant,
         context: &ClientContext,
     ) -> Result<Self, Error> {
         Self::new(
             config,
-            hash,
-            plus,
+            variant,
             context.credentials.clone(),
             &context.connection,
-            context.server_offers_plus,
         )
+        .map(|c| c.server_offered_plus(context.server_offers_plus))
     }
 
     pub(crate) fn with_alg(
@@ -261,17 +275,20 @@ impl ScramClient {
         let cb = if plus {
             match connection.preferred_binding() {
                 Some(b) => CbChoice::Bound(b.clone()),
-                None => return Err(Error::MechanismNotAvailable(mechanism.to_string())),
+                None => {
+                    return Err(ConfigError::MechanismNotAvailable(mechanism.to_string()).into());
+                }
             }
         } else if connection.can_bind() && !server_offers_plus {
             CbChoice::Unused
         } else {
             CbChoice::None
         };
-        if credentials.password().is_none() && !credentials.has_scram_keys(alg.hash()) {
-            return Err(Error::MissingCredentials(
+        if !credentials.has_password_source() && !credentials.has_scram_keys(alg.hash()) {
+            return Err(ConfigError::MissingCredentials(
                 "SCRAM needs a password or cached keys for this hash",
-            ));
+            )
+            .into());
         }
         Ok(Self {
             config,
@@ -279,6 +296,9 @@ impl ScramClient {
             mechanism,
             credentials,
             cb,
+            can_bind: connection.can_bind(),
+            wants_password: false,
+            server_first_message: Vec::new(),
             fixed_nonce: None,
             state: State::New,
             client_first: String::new(),
@@ -289,13 +309,12 @@ impl ScramClient {
     }
 
     /// A factory for the client registry
-    /// ([`ClientMechanisms::with`](sasl_core::ClientMechanisms::with)).
+    /// ([`ClientRegistry::with`](sasl_core::ClientRegistry::with)).
     pub fn factory(
         config: impl Into<Arc<ScramClientConfig>>,
-        hash: ScramHash,
-        plus: bool,
+        variant: ScramVariant,
     ) -> Result<ScramClientFactory, Error> {
-        ScramClientFactory::new(config.into(), hash, plus)
+        ScramClientFactory::new(config.into(), variant)
     }
 
     /// Uses a fixed client nonce instead of a random one. **Only for reproducing
@@ -307,7 +326,7 @@ impl ScramClient {
     }
 
     /// The mechanism of this exchange.
-    pub fn mechanism(&self) -> &Mechanism {
+    pub fn mechanism(&self) -> &MechanismName {
         &self.mechanism
     }
 
@@ -371,8 +390,10 @@ impl ScramClient {
             }
         }
         self.client_first = m;
-        self.state = State::AwaitServerFirst { resent: false };
-        Ok(ClientStep::Respond(self.client_first.as_bytes().to_vec()))
+        self.state = State::AwaitServerFirst;
+        Ok(ClientStep::Respond(Secret::new(
+            self.client_first.as_bytes().to_vec(),
+        )))
     }
 
     fn bare(&self) -> &str {
@@ -400,7 +421,16 @@ impl ScramClient {
         match self.server_first_inner(msg) {
             Ok(reply) => {
                 self.state = State::AwaitServerFinal;
-                ClientStep::Respond(reply)
+                ClientStep::Respond(Secret::new(reply))
+            }
+            Err(_) if self.credentials.password().is_none() && self.wants_password => {
+                // Only now is it known that no cached key fits: ask for the password.
+                self.state = State::AwaitPassword;
+                self.server_first_message = msg.to_vec();
+                ClientStep::Request(ClientRequest::Password(PasswordPrompt::new(
+                    self.mechanism.clone(),
+                    self.credentials.authcid(),
+                )))
             }
             Err((kind, detail)) => self.abort(kind, detail),
         }
@@ -440,6 +470,7 @@ impl ScramClient {
                 )
             } else {
                 let Some(password) = self.credentials.password() else {
+                    self.wants_password = self.credentials.has_password_source();
                     return Err((
                         FailureKind::InvalidCredentials,
                         "no password, and no cached keys for the server's salt and iterations",
@@ -524,7 +555,7 @@ impl ScramClient {
             CbChoice::Bound(b) => Some(b.kind()),
             _ => None,
         };
-        ClientOutcome::Authenticated(
+        ClientOutcome::Success(
             ClientSuccess::new(self.mechanism.clone())
                 .with_server_verified(true)
                 .with_channel_binding(kind)
@@ -566,7 +597,7 @@ fn failure_for_server_error(value: &str) -> ClientFailure {
 impl ClientMechanism for ScramClient {
     fn start(&mut self) -> Result<ClientStep, Error> {
         if self.state != State::New {
-            return Err(Error::AlreadyStarted);
+            return Err(Error::Misuse(sasl_core::Misuse::AlreadyStarted));
         }
         self.client_first_message()
     }
@@ -576,21 +607,16 @@ impl ClientMechanism for ScramClient {
             return Ok(self.abort(FailureKind::MessageTooLarge, "server message too long"));
         }
         Ok(match self.state {
-            State::New => return Err(Error::NotStarted),
-            State::Done => return Err(Error::Finished),
-            // The server asked for the initial response with an empty challenge (the
-            // protocol had no room for it): send the client-first message once.
-            State::AwaitServerFirst { resent: false } if challenge.is_empty() => {
-                self.state = State::AwaitServerFirst { resent: true };
-                ClientStep::Respond(self.client_first.as_bytes().to_vec())
-            }
-            State::AwaitServerFirst { .. } => self.server_first(challenge),
+            State::New => return Err(Error::Misuse(sasl_core::Misuse::NotStarted)),
+            State::Done => return Err(Error::Misuse(sasl_core::Misuse::Finished)),
+            State::AwaitPassword => return Err(Misuse::RequestPending.into()),
+            State::AwaitServerFirst => self.server_first(challenge),
             State::AwaitServerFinal => match self.verify_server_final(challenge) {
                 Ok(()) => {
                     // The server-final arrived as a challenge (IMAP, SMTP): answer with an
                     // empty response and wait for the outcome.
                     self.state = State::Verified;
-                    ClientStep::Respond(Vec::new())
+                    ClientStep::Respond(Secret::new(Vec::new()))
                 }
                 Err(failure) => {
                     self.state = State::Done;
@@ -604,32 +630,45 @@ impl ClientMechanism for ScramClient {
         })
     }
 
-    fn finish(&mut self, outcome: ServerOutcome) -> Result<ClientOutcome, Error> {
+    fn provide(&mut self, input: ClientInput) -> Result<ClientStep, Error> {
+        if self.state != State::AwaitPassword {
+            return Err(Misuse::NoRequestPending.into());
+        }
+        let ClientInput::Password(password) = input else {
+            return Ok(self.abort(
+                FailureKind::Internal,
+                "the answer to a password request was not a password",
+            ));
+        };
+        self.credentials = self.credentials.clone().with_password(password.expose().as_str());
+        let server_first = core::mem::take(&mut self.server_first_message);
+        self.state = State::AwaitServerFirst;
+        Ok(self.server_first(&server_first))
+    }
+
+    fn finish(&mut self, outcome: ServerReply) -> Result<ClientOutcome, Error> {
         let state = self.state;
         if state == State::Done {
-            return Err(Error::Finished);
+            return Err(Error::Misuse(sasl_core::Misuse::Finished));
         }
         if state == State::New {
-            return Err(Error::NotStarted);
+            return Err(Error::Misuse(sasl_core::Misuse::NotStarted));
         }
         self.state = State::Done;
         Ok(match outcome {
-            ServerOutcome::Failure => ClientOutcome::Failed(ClientFailure::new(
-                FailureKind::Rejected,
-                "server reported failure",
-            )),
-            ServerOutcome::Success { additional_data } => {
+            ServerReply::Failure(reply) => ClientOutcome::Failure(ClientFailure::from_reply(&reply)),
+            ServerReply::Success { additional_data } => {
                 match (state, additional_data) {
                     // Data with success (XMPP, LDAP) must be a valid server-final, even
                     // if one already arrived as a challenge.
                     (State::AwaitServerFinal | State::Verified, Some(data)) => {
                         match self.verify_server_final(&data) {
                             Ok(()) => self.success(),
-                            Err(f) => ClientOutcome::Failed(f),
+                            Err(f) => ClientOutcome::Failure(f),
                         }
                     }
                     (State::Verified, None) => self.success(),
-                    _ => ClientOutcome::Failed(ClientFailure::new(
+                    _ => ClientOutcome::Failure(ClientFailure::new(
                         FailureKind::ServerNotAuthenticated,
                         "server reported success without proving itself (no valid v=)",
                     )),

@@ -8,7 +8,8 @@
 //! `sha1`/`sha2` (which keep their run-time SHA-NI / ARMv8 detection): two
 //! compressions per iteration and nothing else but a state-to-bytes copy.
 
-use sasl_core::{HmacPads, HmacSchedules, ScramCredentials, ScramHash};
+use sasl_core::hmac::{HmacPads, HmacSchedules};
+use sasl_core::{ScramCredentials, ScramHash};
 use sha2::digest::consts::{U64, U128};
 use sha2::digest::generic_array::GenericArray;
 use zeroize::Zeroize;
@@ -31,7 +32,7 @@ impl Alg {
     /// not implement (`ScramHash` is non-exhaustive).
     pub(crate) fn require(hash: ScramHash) -> Result<Self, sasl_core::Error> {
         Self::from_hash(hash)
-            .ok_or_else(|| sasl_core::Error::Config("unsupported SCRAM hash".into()))
+            .ok_or_else(|| sasl_core::Error::config("unsupported SCRAM hash"))
     }
 
     pub(crate) fn from_hash(hash: ScramHash) -> Option<Self> {
@@ -242,13 +243,13 @@ impl Core for Sha1Core {
     const OUT: usize = 20;
     const BLOCK: usize = 64;
     const LEN_BYTES: usize = 8;
-    const IV: [u32; 5] = sasl_core::SHA1_IV;
+    const IV: [u32; 5] = sasl_core::hmac::SHA1_IV;
     #[inline(always)]
     fn compress(state: &mut Self::State, block: &Self::Block) {
         sha1::compress(state, core::slice::from_ref(block));
     }
     fn pads(key: &[u8]) -> HmacPads<Self::State> {
-        sasl_core::hmac_pads_sha1(key)
+        sasl_core::hmac::hmac_pads_sha1(key)
     }
 }
 
@@ -259,13 +260,13 @@ impl Core for Sha256Core {
     const OUT: usize = 32;
     const BLOCK: usize = 64;
     const LEN_BYTES: usize = 8;
-    const IV: [u32; 8] = sasl_core::SHA256_IV;
+    const IV: [u32; 8] = sasl_core::hmac::SHA256_IV;
     #[inline(always)]
     fn compress(state: &mut Self::State, block: &Self::Block) {
         sha2::compress256(state, core::slice::from_ref(block));
     }
     fn pads(key: &[u8]) -> HmacPads<Self::State> {
-        sasl_core::hmac_pads_sha256(key)
+        sasl_core::hmac::hmac_pads_sha256(key)
     }
 }
 
@@ -276,13 +277,13 @@ impl Core for Sha512Core {
     const OUT: usize = 64;
     const BLOCK: usize = 128;
     const LEN_BYTES: usize = 16;
-    const IV: [u64; 8] = sasl_core::SHA512_IV;
+    const IV: [u64; 8] = sasl_core::hmac::SHA512_IV;
     #[inline(always)]
     fn compress(state: &mut Self::State, block: &Self::Block) {
         sha2::compress512(state, core::slice::from_ref(block));
     }
     fn pads(key: &[u8]) -> HmacPads<Self::State> {
-        sasl_core::hmac_pads_sha512(key)
+        sasl_core::hmac::hmac_pads_sha512(key)
     }
 }
 

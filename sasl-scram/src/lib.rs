@@ -28,7 +28,7 @@
 //! ```
 //! use sasl_core::{
 //!     ClientCredentials, ClientMechanism, ClientStep, ConnectionInfo, Request, ScramHash,
-//!     ServerMechanism, ServerOutcome, ServerStep, Verdict,
+//!     ServerMechanism, ServerReply, ServerStep, Verdict,
 //! };
 //! use sasl_scram::{ScramClient, ScramClientConfig, ScramServer, ScramServerConfig};
 //!
@@ -37,14 +37,14 @@
 //!
 //! let connection = ConnectionInfo::tls();
 //! let server_config = ScramServerConfig::new(*b"32 bytes of server secret here!!")?;
-//! let mut server = ScramServer::new(server_config, ScramHash::Sha256, false, &connection)?;
+//! let mut server = ScramServer::new(server_config, ScramVariant::bare(ScramHash::Sha256), &connection)?;
 //! let credentials = ClientCredentials::new("user").with_password("pencil");
 //! let mut client = ScramClient::new(
 //!     ScramClientConfig::new(), ScramHash::Sha256, false, credentials, &connection, false,
 //! )?;
 //!
 //! let ClientStep::Respond(client_first) = client.start()? else { unreachable!() };
-//! let ServerStep::NeedCredentials(Request::ScramLookup(lookup)) =
+//! let ServerStep::Request(Request::ScramLookup(lookup)) =
 //!     server.start(Some(&client_first))? else { unreachable!() };
 //! assert_eq!(lookup.authcid(), "user");
 //! // Typed use hands the verdict over directly; under a `ServerSession` you would
@@ -57,7 +57,7 @@
 //!
 //! // The server-final `v=` message proves the server knew the credentials.
 //! let server_final = auth.additional_data().map(<[u8]>::to_vec);
-//! let outcome = client.finish(ServerOutcome::Success { additional_data: server_final })?;
+//! let outcome = client.finish(ServerReply::Success { additional_data: server_final })?;
 //! assert!(outcome.is_authenticated());
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
@@ -65,8 +65,8 @@
 //! ## With the session API
 //!
 //! Register [`server_factories`] with
-//! [`ServerMechanisms::with_all`](sasl_core::ServerMechanisms::with_all) and
-//! [`client_factories`] with [`ClientMechanisms::with_all`](sasl_core::ClientMechanisms::with_all);
+//! [`ServerRegistry::with_all`](sasl_core::ServerRegistry::with_all) and
+//! [`client_factories`] with [`ClientRegistry::with_all`](sasl_core::ClientRegistry::with_all);
 //! the sessions take care of delivering the `v=` message (as a final challenge in IMAP
 //! and SMTP).
 #![forbid(unsafe_code)]
@@ -84,7 +84,7 @@ pub use messages::ServerErrorValue;
 pub use prep::{PasswordPrep, UsernamePrep};
 pub use server::{ScramServer, ScramServerConfig};
 pub use session::{
-    ScramClientFactory, ScramServerFactory, client_factories, mechanism_name, server_factories,
+    ScramClientFactory, ScramServerFactory, ScramVariant, client_factories, server_factories,
 };
 pub use stored::{
     DEFAULT_SALT_LEN, MAX_STORED_ITERATIONS, MAX_STORED_SALT_LEN, StoredError, StoredFormat,

@@ -6,10 +6,10 @@ use crate::messages::{
     parse_client_final, parse_client_first,
 };
 use crate::prep::UsernamePrep;
-use crate::session::{ScramServerFactory, mechanism_for};
+use crate::session::{ScramServerFactory, ScramVariant, mechanism_for};
 use sasl_core::{
-    Authenticated, ChannelBindingPolicy, ChannelBindingType, ConnectionInfo, Error, Failed,
-    FailureKind, Mechanism, Request, ScramCredentials, ScramHash, ScramLookup, Secret,
+    ServerSuccess, ChannelBindingPolicy, ChannelBindingType, ConnectionInfo, Error, ServerFailure,
+    FailureKind, MechanismName, Request, ScramCredentials, ScramLookup, Secret,
     ServerMechanism, ServerStep, SharedRandom, Verdict, thread_random,
 };
 use std::sync::Arc;
@@ -74,7 +74,7 @@ impl ScramServerConfig {
     pub fn new(server_secret: impl Into<Vec<u8>>) -> Result<Self, Error> {
         let secret = Secret::new(server_secret.into());
         if secret.expose().len() < MIN_SECRET_LEN {
-            return Err(Error::Config(format!(
+            return Err(Error::config(format!(
                 "SCRAM server secret must be at least {MIN_SECRET_LEN} bytes"
             )));
         }
@@ -246,7 +246,7 @@ type Bindings = [Option<CbData>; 3];
 pub struct ScramServer {
     config: Arc<ScramServerConfig>,
     alg: Alg,
-    mechanism: Mechanism,
+    mechanism: MechanismName,
     plus: bool,
     can_bind: bool,
     /// Whether this server offers the `-PLUS` variant on this connection: only then is
@@ -293,12 +293,11 @@ impl ScramServer {
     /// channel-binding data, and [`Error::Config`] for a hash this crate does not know.
     pub fn new(
         config: impl Into<Arc<ScramServerConfig>>,
-        hash: ScramHash,
-        plus: bool,
+        variant: ScramVariant,
         connection: &ConnectionInfo,
     ) -> Result<Self, Error> {
-        let alg = Alg::require(hash)?;
-        Self::with_alg(config.into(), alg, plus, connection)
+        let alg = Alg::require(variant.hash())?;
+        Self::with_alg(config.into(), alg, variant.is_plus(), connection)
     }
 
     pub(crate) fn with_alg(
@@ -309,7 +308,7 @@ impl ScramServer {
     ) -> Result<Self, Error> {
         let mechanism = mechanism_for(alg, plus);
         if plus && !connection.can_bind() {
-            return Err(Error::MechanismNotAvailable(mechanism.to_string()));
+            return Err(Error::Config(sasl_core::ConfigError::MechanismNotAvailable(mechanism.to_string())));
         }
         let bindings = plus.then(|| {
             Box::new(CB_KINDS.map(|kind| connection.binding(kind).map(|b| CbData::new(b.data()))))
@@ -339,13 +338,12 @@ impl ScramServer {
     }
 
     /// A factory for the session registry
-    /// ([`ServerMechanisms::with`](sasl_core::ServerMechanisms::with)).
+    /// ([`ServerRegistry::with`](sasl_core::ServerRegistry::with)).
     pub fn factory(
         config: impl Into<Arc<ScramServerConfig>>,
-        hash: ScramHash,
-        plus: bool,
+        variant: ScramVariant,
     ) -> Result<ScramServerFactory, Error> {
-        ScramServerFactory::new(config.into(), hash, plus)
+        ScramServerFactory::new(config.into(), variant)
     }
 
     /// Uses a fixed server nonce part instead of a random one. **Only for
@@ -367,14 +365,14 @@ impl ScramServer {
     }
 
     /// The mechanism of this exchange.
-    pub fn mechanism(&self) -> &Mechanism {
+    pub fn mechanism(&self) -> &MechanismName {
         &self.mechanism
     }
 
     fn fail(&mut self, reject: Reject) -> ServerStep {
         self.state = State::Done;
         ServerStep::Failure(
-            Failed::new(reject.kind, reject.detail).with_message(reject.wire.to_message()),
+            ServerFailure::new(reject.kind, reject.detail).with_message(reject.wire.to_message()),
         )
     }
 
@@ -494,7 +492,7 @@ impl ScramServer {
         );
         self.authzid = authzid;
         self.state = State::AwaitLookup;
-        Ok(ServerStep::NeedCredentials(Request::ScramLookup(lookup)))
+        Ok(ServerStep::Request(Request::ScramLookup(lookup)))
     }
 
     /// The prepared authcid (the name the lookup saw).
@@ -540,7 +538,7 @@ impl ScramServer {
             } => {
                 if credentials.hash() != self.alg.hash() {
                     self.state = State::Done;
-                    return Err(Error::AnswerMismatch);
+                    return Err(Error::Misuse(sasl_core::Misuse::AnswerMismatch));
                 }
                 let step = self.server_first(credentials.salt(), credentials.iterations());
                 self.keys = Some(Keys {
@@ -559,7 +557,7 @@ impl ScramServer {
             }
             _ => {
                 self.state = State::Done;
-                Err(Error::AnswerMismatch)
+                Err(Error::Misuse(sasl_core::Misuse::AnswerMismatch))
             }
         };
         zeroize::Zeroize::zeroize(&mut fake_salt);
@@ -714,7 +712,7 @@ impl ScramServer {
         transcript.truncate(self.authcid_len);
         let authcid = String::from_utf8(transcript).unwrap_or_default();
         Ok(ServerStep::Success(
-            Authenticated::new(self.mechanism.clone(), authcid)
+            ServerSuccess::new(self.mechanism.clone(), authcid)
                 .with_authzid(authzid)
                 .with_channel_binding(self.cb_used)
                 .with_additional_data(verifier),
@@ -742,7 +740,7 @@ fn append_decimal(out: &mut Vec<u8>, mut n: u32) {
 impl ServerMechanism for ScramServer {
     fn start(&mut self, initial_response: Option<&[u8]>) -> Result<ServerStep, Error> {
         if self.state != State::New {
-            return Err(Error::AlreadyStarted);
+            return Err(Error::Misuse(sasl_core::Misuse::AlreadyStarted));
         }
         match initial_response {
             // Client-first mechanism without an initial response: ask for it with an
@@ -757,9 +755,9 @@ impl ServerMechanism for ScramServer {
 
     fn step(&mut self, response: &[u8]) -> Result<ServerStep, Error> {
         match self.state {
-            State::New => Err(Error::NotStarted),
+            State::New => Err(Error::Misuse(sasl_core::Misuse::NotStarted)),
             State::AwaitClientFirst => self.client_first(response),
-            State::AwaitLookup => Err(Error::RequestPending),
+            State::AwaitLookup => Err(Error::Misuse(sasl_core::Misuse::RequestPending)),
             State::AwaitClientFinal => {
                 if response.len() > MAX_MESSAGE_LEN {
                     return Ok(self.fail(Reject::new(
@@ -770,16 +768,16 @@ impl ServerMechanism for ScramServer {
                 }
                 Ok(self.client_final(response))
             }
-            State::Done => Err(Error::Finished),
+            State::Done => Err(Error::Misuse(sasl_core::Misuse::Finished)),
         }
     }
 
     fn provide(&mut self, verdict: Verdict) -> Result<ServerStep, Error> {
         match self.state {
             State::AwaitLookup => self.lookup_answered(verdict),
-            State::Done => Err(Error::Finished),
-            State::New => Err(Error::NotStarted),
-            State::AwaitClientFirst | State::AwaitClientFinal => Err(Error::NoRequestPending),
+            State::Done => Err(Error::Misuse(sasl_core::Misuse::Finished)),
+            State::New => Err(Error::Misuse(sasl_core::Misuse::NotStarted)),
+            State::AwaitClientFirst | State::AwaitClientFinal => Err(Error::Misuse(sasl_core::Misuse::NoRequestPending)),
         }
     }
 }

@@ -5,19 +5,19 @@ use crate::hash::Alg;
 use crate::server::{ScramServer, ScramServerConfig};
 use sasl_core::{
     ChannelBindingUse, ClientContext, ClientCredentials, ClientMechanism, ClientMechanismFactory,
-    Error, Mechanism, MechanismProperties, ScramHash, ServerContext, ServerMechanism,
+    Error, MechanismName, MechanismProperties, ScramHash, ServerContext, ServerMechanism,
     ServerMechanismFactory,
 };
 use std::sync::Arc;
 
-const SHA1: Mechanism = Mechanism::from_static("SCRAM-SHA-1");
-const SHA1_PLUS: Mechanism = Mechanism::from_static("SCRAM-SHA-1-PLUS");
-const SHA256: Mechanism = Mechanism::from_static("SCRAM-SHA-256");
-const SHA256_PLUS: Mechanism = Mechanism::from_static("SCRAM-SHA-256-PLUS");
-const SHA512: Mechanism = Mechanism::from_static("SCRAM-SHA-512");
-const SHA512_PLUS: Mechanism = Mechanism::from_static("SCRAM-SHA-512-PLUS");
+const SHA1: MechanismName = MechanismName::from_static("SCRAM-SHA-1");
+const SHA1_PLUS: MechanismName = MechanismName::from_static("SCRAM-SHA-1-PLUS");
+const SHA256: MechanismName = MechanismName::from_static("SCRAM-SHA-256");
+const SHA256_PLUS: MechanismName = MechanismName::from_static("SCRAM-SHA-256-PLUS");
+const SHA512: MechanismName = MechanismName::from_static("SCRAM-SHA-512");
+const SHA512_PLUS: MechanismName = MechanismName::from_static("SCRAM-SHA-512-PLUS");
 
-pub(crate) fn mechanism_for(alg: Alg, plus: bool) -> Mechanism {
+pub(crate) fn mechanism_for(alg: Alg, plus: bool) -> MechanismName {
     match (alg, plus) {
         (Alg::Sha1, false) => SHA1,
         (Alg::Sha1, true) => SHA1_PLUS,
@@ -28,11 +28,55 @@ pub(crate) fn mechanism_for(alg: Alg, plus: bool) -> Mechanism {
     }
 }
 
-/// The mechanism name for a hash and channel-binding choice (`SCRAM-SHA-256-PLUS`),
-/// or `None` for a hash this crate does not implement.
-pub fn mechanism_name(hash: ScramHash, plus: bool) -> Option<Mechanism> {
-    Alg::from_hash(hash).map(|alg| mechanism_for(alg, plus))
+/// One SCRAM mechanism: a hash, bare or with channel binding (`-PLUS`).
+///
+/// ```
+/// use sasl_core::ScramHash;
+/// use sasl_scram::ScramVariant;
+/// let v = ScramVariant::plus(ScramHash::Sha256);
+/// assert_eq!(v.name().map(|n| n.to_string()).as_deref(), Some("SCRAM-SHA-256-PLUS"));
+/// assert!(!ScramVariant::bare(ScramHash::Sha1).is_plus());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ScramVariant {
+    hash: ScramHash,
+    plus: bool,
 }
+
+impl ScramVariant {
+    /// `SCRAM-<hash>`: no channel binding.
+    pub const fn bare(hash: ScramHash) -> Self {
+        Self { hash, plus: false }
+    }
+
+    /// `SCRAM-<hash>-PLUS`: bound to the TLS channel.
+    pub const fn plus(hash: ScramHash) -> Self {
+        Self { hash, plus: true }
+    }
+
+    /// [`plus`](Self::plus) if `plus`, else [`bare`](Self::bare), for code that
+    /// decides at run time.
+    pub const fn new(hash: ScramHash, plus: bool) -> Self {
+        Self { hash, plus }
+    }
+
+    /// The hash.
+    pub const fn hash(self) -> ScramHash {
+        self.hash
+    }
+
+    /// Whether this is the `-PLUS` variant.
+    pub const fn is_plus(self) -> bool {
+        self.plus
+    }
+
+    /// The mechanism name (`SCRAM-SHA-256-PLUS`), or `None` for a hash this crate does
+    /// not implement.
+    pub fn name(self) -> Option<MechanismName> {
+        Alg::from_hash(self.hash).map(|alg| mechanism_for(alg, self.plus))
+    }
+}
+
 
 fn properties(plus: bool) -> MechanismProperties {
     MechanismProperties::protected(if plus {
@@ -62,18 +106,18 @@ pub struct ScramServerFactory {
 }
 
 impl ScramServerFactory {
-    pub(crate) fn new(
-        config: Arc<ScramServerConfig>,
-        hash: ScramHash,
-        plus: bool,
-    ) -> Result<Self, Error> {
-        let alg = Alg::require(hash)?;
-        Ok(Self { config, alg, plus })
+    pub(crate) fn new(config: Arc<ScramServerConfig>, variant: ScramVariant) -> Result<Self, Error> {
+        let alg = Alg::require(variant.hash())?;
+        Ok(Self {
+            config,
+            alg,
+            plus: variant.is_plus(),
+        })
     }
 }
 
 impl ServerMechanismFactory for ScramServerFactory {
-    fn mechanism(&self) -> Mechanism {
+    fn mechanism(&self) -> MechanismName {
         mechanism_for(self.alg, self.plus)
     }
 
@@ -101,18 +145,18 @@ pub struct ScramClientFactory {
 }
 
 impl ScramClientFactory {
-    pub(crate) fn new(
-        config: Arc<ScramClientConfig>,
-        hash: ScramHash,
-        plus: bool,
-    ) -> Result<Self, Error> {
-        let alg = Alg::require(hash)?;
-        Ok(Self { config, alg, plus })
+    pub(crate) fn new(config: Arc<ScramClientConfig>, variant: ScramVariant) -> Result<Self, Error> {
+        let alg = Alg::require(variant.hash())?;
+        Ok(Self {
+            config,
+            alg,
+            plus: variant.is_plus(),
+        })
     }
 }
 
 impl ClientMechanismFactory for ScramClientFactory {
-    fn mechanism(&self) -> Mechanism {
+    fn mechanism(&self) -> MechanismName {
         mechanism_for(self.alg, self.plus)
     }
 
@@ -121,7 +165,7 @@ impl ClientMechanismFactory for ScramClientFactory {
     }
 
     fn can_use(&self, credentials: &ClientCredentials) -> bool {
-        credentials.password().is_some() || credentials.has_scram_keys(self.alg.hash())
+        credentials.has_password_source() || credentials.has_scram_keys(self.alg.hash())
     }
 
     fn start(&self, context: &ClientContext) -> Result<Box<dyn ClientMechanism>, Error> {
@@ -137,7 +181,7 @@ impl ClientMechanismFactory for ScramClientFactory {
 }
 
 /// Server factories for all six SCRAM mechanisms (SHA-1, SHA-256, SHA-512, each bare
-/// and `-PLUS`), for [`ServerMechanisms::with_all`](sasl_core::ServerMechanisms::with_all).
+/// and `-PLUS`), for [`ServerRegistry::with_all`](sasl_core::ServerRegistry::with_all).
 /// The registry advertises `-PLUS` only where the connection has binding data.
 ///
 /// Register only the hashes you hold credentials for: a lookup for another hash can
@@ -159,7 +203,7 @@ pub fn server_factories(
 }
 
 /// Client factories for all six SCRAM mechanisms in preference order, for
-/// [`ClientMechanisms::with_all`](sasl_core::ClientMechanisms::with_all):
+/// [`ClientRegistry::with_all`](sasl_core::ClientRegistry::with_all):
 /// SCRAM-SHA-512-PLUS, SCRAM-SHA-256-PLUS, SCRAM-SHA-1-PLUS, SCRAM-SHA-512,
 /// SCRAM-SHA-256, SCRAM-SHA-1. Channel binding comes before hash strength: it is what
 /// stops a man in the middle, and every SCRAM hash is sound inside HMAC.

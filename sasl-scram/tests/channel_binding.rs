@@ -25,19 +25,12 @@ fn bound(kind: T, data: &[u8]) -> ConnectionInfo {
 }
 
 fn client(plus: bool, conn: &ConnectionInfo, offers_plus: bool) -> ScramClient {
-    ScramClient::new(
-        ScramClientConfig::new(),
-        ScramHash::Sha256,
-        plus,
-        ClientCredentials::new("user").with_password("pencil"),
-        conn,
-        offers_plus,
-    )
+    ScramClient::new(ScramClientConfig::new(), ScramVariant::new(ScramHash::Sha256, plus), ClientCredentials::new("user").with_password("pencil"), conn).map(|c| c.server_offered_plus(offers_plus))
     .unwrap()
 }
 
 fn server(plus: bool, conn: &ConnectionInfo) -> ScramServer {
-    ScramServer::new(server_config(), ScramHash::Sha256, plus, conn).unwrap()
+    ScramServer::new(server_config(), ScramVariant::new(ScramHash::Sha256, plus), conn).unwrap()
 }
 
 fn creds() -> sasl_core::ScramCredentials {
@@ -69,15 +62,8 @@ fn client_flag_choice() {
     assert!(first(&mut client(true, &two, true)).starts_with("p=tls-server-end-point,,"));
     // -PLUS without binding data cannot start.
     assert!(matches!(
-        ScramClient::new(
-            ScramClientConfig::new(),
-            ScramHash::Sha256,
-            true,
-            ClientCredentials::new("u").with_password("p"),
-            &plain,
-            true
-        ),
-        Err(Error::MechanismNotAvailable(_))
+        ScramClient::new(ScramClientConfig::new(), ScramVariant::plus(ScramHash::Sha256), ClientCredentials::new("u").with_password("p"), &plain).map(|c| c.server_offered_plus(true)),
+        Err(Error::Config(sasl_core::ConfigError::MechanismNotAvailable(_)))
     ));
     // Binding disabled by policy: n.
     let disabled = cb.clone().with_policy(ChannelBindingPolicy::Disabled);
@@ -190,13 +176,8 @@ fn server_flag_rules() {
     assert_eq!(kind, FailureKind::ChannelBindingDowngrade);
     // -PLUS server without binding data cannot start.
     assert!(matches!(
-        ScramServer::new(
-            server_config(),
-            ScramHash::Sha256,
-            true,
-            &ConnectionInfo::tls()
-        ),
-        Err(Error::MechanismNotAvailable(_))
+        ScramServer::new(server_config(), ScramVariant::plus(ScramHash::Sha256), &ConnectionInfo::tls()),
+        Err(Error::Config(sasl_core::ConfigError::MechanismNotAvailable(_)))
     ));
 }
 
@@ -224,25 +205,21 @@ fn stripped_or_swapped_binding_in_client_final_fails() {
 /// registers only bare SCRAM on a connection with binding data must accept `y`.
 #[test]
 fn y_is_accepted_when_the_server_offers_no_plus() {
-    use sasl_core::{ClientMechanisms, ServerMechanisms};
+    use sasl_core::{ClientRegistry, ServerRegistry};
     let cb = bound(T::TlsExporter, &[5; 32]);
-    let bare_only = ServerMechanisms::new().with(
-        ScramServer::factory(
-            std::sync::Arc::new(server_config()),
-            ScramHash::Sha256,
-            false,
-        )
+    let bare_only = ServerRegistry::new().with(
+        ScramServer::factory(std::sync::Arc::new(server_config()), ScramVariant::bare(ScramHash::Sha256))
         .unwrap(),
     );
     let advertised = bare_only.advertise(&cb);
     assert_eq!(advertised.len(), 1);
     let clients =
-        ClientMechanisms::new().with_all(sasl_scram::client_factories(ScramClientConfig::new()));
+        ClientRegistry::new().with_all(sasl_scram::client_factories(ScramClientConfig::new()));
     let store = |r: sasl_core::Request| match r {
         sasl_core::Request::ScramLookup(l) => l.found(creds()),
         other => other.unavailable(),
     };
-    let run = |servers: &ServerMechanisms| {
+    let run = |servers: &ServerRegistry| {
         let client = clients
             .start(
                 "SCRAM-SHA-256",
@@ -260,7 +237,7 @@ fn y_is_accepted_when_the_server_offers_no_plus() {
     assert!(!t.authenticated().unwrap().channel_bound());
 
     // The same client against a server that does offer -PLUS here: a downgrade.
-    let with_plus = ServerMechanisms::new().with_all(sasl_scram::server_factories(server_config()));
+    let with_plus = ServerRegistry::new().with_all(sasl_scram::server_factories(server_config()));
     let t = run(&with_plus);
     let failure = t.server_failure().expect("y must be rejected");
     assert_eq!(
@@ -280,7 +257,7 @@ fn empty_binding_data_is_ignored() {
     assert!(!conn.can_bind());
     assert!(conn.bindings().is_empty());
     assert!(matches!(
-        ScramServer::new(server_config(), ScramHash::Sha256, true, &conn),
-        Err(Error::MechanismNotAvailable(_))
+        ScramServer::new(server_config(), ScramVariant::plus(ScramHash::Sha256), &conn),
+        Err(Error::Config(sasl_core::ConfigError::MechanismNotAvailable(_)))
     ));
 }

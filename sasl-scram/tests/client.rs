@@ -15,21 +15,14 @@ mod helpers;
 use helpers::*;
 use sasl_core::{
     ClientCredentials, ClientMechanism, ClientOutcome, ClientStep, ConnectionInfo, Error,
-    FailureKind, ScramHash, ServerOutcome,
+    FailureKind, ScramHash, ServerReply,
 };
 use sasl_scram::{ScramClient, ScramClientConfig, ScramServer, UsernamePrep, derive};
 
 const CNONCE: &str = "fyko+d2lbbFgONRv9qkxdawL";
 
 fn client_with(config: ScramClientConfig, creds: ClientCredentials) -> ScramClient {
-    ScramClient::new(
-        config,
-        ScramHash::Sha1,
-        false,
-        creds,
-        &ConnectionInfo::tls(),
-        false,
-    )
+    ScramClient::new(config, ScramVariant::bare(ScramHash::Sha1), creds, &ConnectionInfo::tls())
     .unwrap()
     .with_client_nonce(CNONCE)
     .unwrap()
@@ -150,14 +143,14 @@ fn success_needs_a_valid_server_signature() {
     let mut c = client();
     let _ = c.start().unwrap();
     let _ = c.step(SF.as_bytes()).unwrap();
-    let ClientOutcome::Failed(f) = c.finish(ServerOutcome::success()).unwrap() else {
+    let ClientOutcome::Failure(f) = c.finish(ServerReply::success()).unwrap() else {
         panic!("accepted success without v=")
     };
     assert_eq!(f.reason().kind(), FailureKind::ServerNotAuthenticated);
     // Success right after the client-first.
     let mut c = client();
     let _ = c.start().unwrap();
-    let out = c.finish(ServerOutcome::success()).unwrap();
+    let out = c.finish(ServerReply::success()).unwrap();
     assert!(!out.is_authenticated());
     // Valid v= then success.
     let mut c = client();
@@ -168,7 +161,7 @@ fn success_needs_a_valid_server_signature() {
         ClientStep::Respond(Vec::new())
     );
     assert!(
-        c.finish(ServerOutcome::success())
+        c.finish(ServerReply::success())
             .unwrap()
             .is_authenticated()
     );
@@ -177,10 +170,10 @@ fn success_needs_a_valid_server_signature() {
     let _ = c.start().unwrap();
     let _ = c.step(SF.as_bytes()).unwrap();
     let _ = c.step(V.as_bytes()).unwrap();
-    assert!(!c.finish(ServerOutcome::Failure).unwrap().is_authenticated());
+    assert!(!c.finish(ServerReply::failure()).unwrap().is_authenticated());
     assert_eq!(
-        c.finish(ServerOutcome::Failure).unwrap_err(),
-        Error::Finished
+        c.finish(ServerReply::failure()).unwrap_err(),
+        Error::Misuse(sasl_core::Misuse::Finished)
     );
     // Malformed or truncated v=.
     for bad in [
@@ -244,23 +237,11 @@ fn server_errors_are_mapped() {
 fn cached_keys_skip_pbkdf2() {
     let creds = derive(ScramHash::Sha256, "pencil", b"0123456789abcdef", 4096).unwrap();
     let new_client = |c: ClientCredentials| {
-        ScramClient::new(
-            ScramClientConfig::new(),
-            ScramHash::Sha256,
-            false,
-            c,
-            &ConnectionInfo::tls(),
-            false,
-        )
+        ScramClient::new(ScramClientConfig::new(), ScramVariant::bare(ScramHash::Sha256), c, &ConnectionInfo::tls())
         .unwrap()
     };
     let server = || {
-        ScramServer::new(
-            server_config(),
-            ScramHash::Sha256,
-            false,
-            &ConnectionInfo::tls(),
-        )
+        ScramServer::new(server_config(), ScramVariant::bare(ScramHash::Sha256), &ConnectionInfo::tls())
         .unwrap()
     };
     // First login derives and hands the keys back.
@@ -312,62 +293,34 @@ fn cached_keys_skip_pbkdf2() {
     assert_eq!(f.reason().kind(), FailureKind::InvalidCredentials);
     // Neither password nor keys: cannot start.
     assert!(matches!(
-        ScramClient::new(
-            ScramClientConfig::new(),
-            ScramHash::Sha256,
-            false,
-            ClientCredentials::new("u"),
-            &ConnectionInfo::tls(),
-            false
-        ),
-        Err(Error::MissingCredentials(_))
+        ScramClient::new(ScramClientConfig::new(), ScramVariant::bare(ScramHash::Sha256), ClientCredentials::new("u"), &ConnectionInfo::tls()),
+        Err(Error::Config(sasl_core::ConfigError::MissingCredentials(_)))
     ));
 }
 
 #[test]
 fn client_first_format_and_misuse() {
-    let mut c = ScramClient::new(
-        ScramClientConfig::new().with_random(std::sync::Arc::new(CountingRandom::default())),
-        ScramHash::Sha256,
-        false,
-        ClientCredentials::new("us,er=x")
+    let mut c = ScramClient::new(ScramClientConfig::new().with_random(std::sync::Arc::new(CountingRandom::default())), ScramVariant::bare(ScramHash::Sha256), ClientCredentials::new("us,er=x")
             .with_password("p")
-            .with_authzid("ad,min"),
-        &ConnectionInfo::tls(),
-        false,
-    )
+            .with_authzid("ad,min"), &ConnectionInfo::tls())
     .unwrap();
-    assert_eq!(c.step(b"x").unwrap_err(), Error::NotStarted);
+    assert_eq!(c.step(b"x").unwrap_err(), Error::Misuse(sasl_core::Misuse::NotStarted));
     let ClientStep::Respond(m) = c.start().unwrap() else {
         panic!()
     };
     let m = String::from_utf8(m).unwrap();
     assert_eq!(m, "n,a=ad=2Cmin,n=us=2Cer=3Dx,r=AAECAwQFBgcICQoLDA0ODxAR");
-    assert_eq!(c.start().unwrap_err(), Error::AlreadyStarted);
+    assert_eq!(c.start().unwrap_err(), Error::Misuse(sasl_core::Misuse::AlreadyStarted));
     // An empty challenge asks for the client-first again (no initial response), once.
     assert_eq!(c.step(b"").unwrap(), ClientStep::Respond(m.into_bytes()));
     assert!(matches!(c.step(b"").unwrap(), ClientStep::Abort(_)));
-    assert_eq!(c.step(b"x").unwrap_err(), Error::Finished);
+    assert_eq!(c.step(b"x").unwrap_err(), Error::Misuse(sasl_core::Misuse::Finished));
     // A user name SASLprep refuses.
-    let mut c = ScramClient::new(
-        ScramClientConfig::new(),
-        ScramHash::Sha256,
-        false,
-        ClientCredentials::new("bad\u{7}").with_password("p"),
-        &ConnectionInfo::tls(),
-        false,
-    )
+    let mut c = ScramClient::new(ScramClientConfig::new(), ScramVariant::bare(ScramHash::Sha256), ClientCredentials::new("bad\u{7}").with_password("p"), &ConnectionInfo::tls())
     .unwrap();
     assert!(matches!(c.start().unwrap(), ClientStep::Abort(_)));
     // A failing random source is a local error.
-    let mut c = ScramClient::new(
-        ScramClientConfig::new().with_random(std::sync::Arc::new(FailingRandom)),
-        ScramHash::Sha256,
-        false,
-        ClientCredentials::new("u").with_password("p"),
-        &ConnectionInfo::tls(),
-        false,
-    )
+    let mut c = ScramClient::new(ScramClientConfig::new().with_random(std::sync::Arc::new(FailingRandom)), ScramVariant::bare(ScramHash::Sha256), ClientCredentials::new("u").with_password("p"), &ConnectionInfo::tls())
     .unwrap();
     assert_eq!(c.start().unwrap_err(), Error::Random);
 }
@@ -375,14 +328,7 @@ fn client_first_format_and_misuse() {
 #[test]
 fn nul_in_names_is_refused_locally() {
     let start = |prep: UsernamePrep, creds: ClientCredentials| {
-        let mut c = ScramClient::new(
-            ScramClientConfig::new().with_username_prep(prep),
-            ScramHash::Sha256,
-            false,
-            creds.with_password("p"),
-            &ConnectionInfo::tls(),
-            false,
-        )
+        let mut c = ScramClient::new(ScramClientConfig::new().with_username_prep(prep), ScramVariant::bare(ScramHash::Sha256), creds.with_password("p"), &ConnectionInfo::tls())
         .unwrap();
         let step = c.start().unwrap();
         // Terminal either way once aborted.
@@ -399,7 +345,7 @@ fn nul_in_names_is_refused_locally() {
             panic!("{prep:?}: {step:?}")
         };
         assert_eq!(f.reason().kind(), FailureKind::InvalidCredentials);
-        assert_eq!(c.step(b"x").unwrap_err(), Error::Finished);
+        assert_eq!(c.step(b"x").unwrap_err(), Error::Misuse(sasl_core::Misuse::Finished));
         // NUL in the authzid.
         let (step, _) = start(prep, ClientCredentials::new("user").with_authzid("ad\0min"));
         let ClientStep::Abort(f) = step else {

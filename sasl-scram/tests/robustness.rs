@@ -16,7 +16,7 @@ use helpers::*;
 use proptest::prelude::*;
 use sasl_core::{
     ClientCredentials, ClientMechanism, ClientStep, ConnectionInfo, FailureKind, ScramHash,
-    ServerMechanism, ServerOutcome, ServerStep, Verdict,
+    ServerMechanism, ServerReply, ServerStep, Verdict,
 };
 use sasl_scram::{
     PasswordPrep, ScramClient, ScramClientConfig, ScramServer, derive, derive_client_keys,
@@ -41,28 +41,16 @@ fn keys() -> sasl_core::ScramKeys {
 }
 
 fn server() -> ScramServer {
-    ScramServer::new(
-        server_config(),
-        ScramHash::Sha256,
-        false,
-        &ConnectionInfo::tls(),
-    )
+    ScramServer::new(server_config(), ScramVariant::bare(ScramHash::Sha256), &ConnectionInfo::tls())
     .unwrap()
     .with_server_nonce("servernonce-0123456789")
     .unwrap()
 }
 
 fn client() -> ScramClient {
-    ScramClient::new(
-        ScramClientConfig::new(),
-        ScramHash::Sha256,
-        false,
-        ClientCredentials::new("user")
+    ScramClient::new(ScramClientConfig::new(), ScramVariant::bare(ScramHash::Sha256), ClientCredentials::new("user")
             .with_password("pencil")
-            .with_scram_keys(keys()),
-        &ConnectionInfo::tls(),
-        false,
-    )
+            .with_scram_keys(keys()), &ConnectionInfo::tls())
     .unwrap()
     .with_client_nonce(CNONCE)
     .unwrap()
@@ -115,7 +103,7 @@ fn valid_client_final() -> &'static str {
 
 fn server_at_final() -> ScramServer {
     let mut s = server();
-    let ServerStep::NeedCredentials(_) = s.start(Some(CLIENT_FIRST.as_bytes())).unwrap() else {
+    let ServerStep::Request(_) = s.start(Some(CLIENT_FIRST.as_bytes())).unwrap() else {
         panic!()
     };
     let ServerStep::Challenge(sf) = s
@@ -135,7 +123,7 @@ proptest! {
     #[test]
     fn server_first_step_never_panics(m in prop_oneof![message(), mutated(CLIENT_FIRST)]) {
         let mut s = server();
-        if let Ok(ServerStep::NeedCredentials(_)) = s.start(Some(&m)) {
+        if let Ok(ServerStep::Request(_)) = s.start(Some(&m)) {
             let _ = s.provide(Verdict::Rejected(FailureKind::UnknownUser));
         }
     }
@@ -159,12 +147,12 @@ proptest! {
         let _ = c.start().unwrap();
         if let Ok(ClientStep::Respond(_)) = c.step(&sf) {
             let ok = if as_outcome {
-                c.finish(ServerOutcome::Success { additional_data: Some(fin.clone()) })
+                c.finish(ServerReply::Success { additional_data: Some(fin.clone()) })
                     .map(|o| o.is_authenticated())
                     .unwrap_or(false)
             } else {
                 matches!(c.step(&fin), Ok(ClientStep::Respond(_)))
-                    && c.finish(ServerOutcome::success()).unwrap().is_authenticated()
+                    && c.finish(ServerReply::success()).unwrap().is_authenticated()
             };
             // Only the genuine server signature for the genuine server-first passes.
             if ok {

@@ -20,24 +20,12 @@ use sasl_core::{
 use sasl_scram::{ScramClient, ScramClientConfig, ScramServer, UsernamePrep, derive};
 
 fn server() -> ScramServer {
-    ScramServer::new(
-        server_config(),
-        ScramHash::Sha256,
-        false,
-        &ConnectionInfo::tls(),
-    )
+    ScramServer::new(server_config(), ScramVariant::bare(ScramHash::Sha256), &ConnectionInfo::tls())
     .unwrap()
 }
 
 fn client(user: &str, password: &str) -> ScramClient {
-    ScramClient::new(
-        ScramClientConfig::new(),
-        ScramHash::Sha256,
-        false,
-        ClientCredentials::new(user).with_password(password),
-        &ConnectionInfo::tls(),
-        false,
-    )
+    ScramClient::new(ScramClientConfig::new(), ScramVariant::bare(ScramHash::Sha256), ClientCredentials::new(user).with_password(password), &ConnectionInfo::tls())
     .unwrap()
 }
 
@@ -163,11 +151,11 @@ fn unknown_optional_extensions_are_ignored() {
     let step = s
         .start(Some(b"n,,n=user,r=abcdefgh,x=whatever=1,Z=2"))
         .unwrap();
-    assert!(matches!(step, ServerStep::NeedCredentials(_)));
+    assert!(matches!(step, ServerStep::Request(_)));
 }
 
 fn to_final(s: &mut ScramServer, first: &[u8]) -> String {
-    let ServerStep::NeedCredentials(_) = s.start(Some(first)).unwrap() else {
+    let ServerStep::Request(_) = s.start(Some(first)).unwrap() else {
         panic!()
     };
     let ServerStep::Challenge(sf) = s
@@ -271,7 +259,7 @@ fn client_final_must_reject_list() {
         assert_eq!(f.message().unwrap(), wire.as_bytes(), "{msg}");
         assert_eq!(f.reason().kind(), kind, "{msg}");
         // Terminal.
-        assert_eq!(s.step(b"x").unwrap_err(), Error::Finished);
+        assert_eq!(s.step(b"x").unwrap_err(), Error::Misuse(sasl_core::Misuse::Finished));
     }
 }
 
@@ -321,7 +309,7 @@ fn unknown_user_is_indistinguishable_from_wrong_password() {
     let salt_of = |user: &str| {
         let mut s = server();
         let first = format!("n,,n={user},r=abcdefgh");
-        let ServerStep::NeedCredentials(_) = s.start(Some(first.as_bytes())).unwrap() else {
+        let ServerStep::Request(_) = s.start(Some(first.as_bytes())).unwrap() else {
             panic!()
         };
         let ServerStep::Challenge(sf) = s
@@ -345,7 +333,7 @@ fn unknown_user_is_indistinguishable_from_wrong_password() {
 fn awaiting_lookup(user: &str) -> ScramServer {
     let mut s = server().with_server_nonce("fixedservernonce0123").unwrap();
     let first = format!("n,,n={user},r=fixedclientnonce0123");
-    let ServerStep::NeedCredentials(_) = s.start(Some(first.as_bytes())).unwrap() else {
+    let ServerStep::Request(_) = s.start(Some(first.as_bytes())).unwrap() else {
         panic!()
     };
     s
@@ -420,16 +408,9 @@ fn correct_password_even_for_a_rejected_lookup_fails() {
 #[test]
 fn authzid_needs_the_applications_grant() {
     let make = || {
-        ScramClient::new(
-            ScramClientConfig::new(),
-            ScramHash::Sha256,
-            false,
-            ClientCredentials::new("user")
+        ScramClient::new(ScramClientConfig::new(), ScramVariant::bare(ScramHash::Sha256), ClientCredentials::new("user")
                 .with_password("pencil")
-                .with_authzid("admin"),
-            &ConnectionInfo::tls(),
-            false,
-        )
+                .with_authzid("admin"), &ConnectionInfo::tls())
         .unwrap()
     };
     let mut s = server();
@@ -454,16 +435,9 @@ fn authzid_needs_the_applications_grant() {
     assert!(t.client_ok());
 
     // authzid equal to the authcid needs no grant.
-    let mut c = ScramClient::new(
-        ScramClientConfig::new(),
-        ScramHash::Sha256,
-        false,
-        ClientCredentials::new("user")
+    let mut c = ScramClient::new(ScramClientConfig::new(), ScramVariant::bare(ScramHash::Sha256), ClientCredentials::new("user")
             .with_password("pencil")
-            .with_authzid("user"),
-        &ConnectionInfo::tls(),
-        false,
-    )
+            .with_authzid("user"), &ConnectionInfo::tls())
     .unwrap();
     let mut s = server();
     let t = exchange(&mut c, &mut s, Store::Found(creds()), no_tamper);
@@ -473,15 +447,10 @@ fn authzid_needs_the_applications_grant() {
 #[test]
 fn username_profiles() {
     let lookup_name = |prep: UsernamePrep, first: &str| -> Option<String> {
-        let mut s = ScramServer::new(
-            server_config().with_username_prep(prep),
-            ScramHash::Sha256,
-            false,
-            &ConnectionInfo::tls(),
-        )
+        let mut s = ScramServer::new(server_config().with_username_prep(prep), ScramVariant::bare(ScramHash::Sha256), &ConnectionInfo::tls())
         .unwrap();
         match s.start(Some(first.as_bytes())).unwrap() {
-            ServerStep::NeedCredentials(r) => Some(r.authcid().to_owned()),
+            ServerStep::Request(r) => Some(r.authcid().to_owned()),
             _ => None,
         }
     };
@@ -506,32 +475,32 @@ fn username_profiles() {
 #[test]
 fn misuse_is_an_error_not_a_panic() {
     let mut s = server();
-    assert_eq!(s.step(b"x").unwrap_err(), Error::NotStarted);
+    assert_eq!(s.step(b"x").unwrap_err(), Error::Misuse(sasl_core::Misuse::NotStarted));
     assert_eq!(
         s.provide(Verdict::Rejected(FailureKind::UnknownUser))
             .unwrap_err(),
-        Error::NotStarted
+        Error::Misuse(sasl_core::Misuse::NotStarted)
     );
     // No initial response: an empty challenge asks for it.
     let ServerStep::Challenge(c) = s.start(None).unwrap() else {
         panic!()
     };
     assert!(c.is_empty());
-    assert_eq!(s.start(None).unwrap_err(), Error::AlreadyStarted);
-    let ServerStep::NeedCredentials(_) = s.step(b"n,,n=user,r=abcdefgh").unwrap() else {
+    assert_eq!(s.start(None).unwrap_err(), Error::Misuse(sasl_core::Misuse::AlreadyStarted));
+    let ServerStep::Request(_) = s.step(b"n,,n=user,r=abcdefgh").unwrap() else {
         panic!()
     };
-    assert_eq!(s.step(b"x").unwrap_err(), Error::RequestPending);
+    assert_eq!(s.step(b"x").unwrap_err(), Error::Misuse(sasl_core::Misuse::RequestPending));
     // A password verdict for a SCRAM lookup, or credentials of another hash.
     assert_eq!(
         s.provide(Verdict::PasswordValid {
             authzid_granted: false
         })
         .unwrap_err(),
-        Error::AnswerMismatch
+        Error::Misuse(sasl_core::Misuse::AnswerMismatch)
     );
     let mut s = server();
-    let ServerStep::NeedCredentials(_) = s.start(Some(b"n,,n=user,r=abcdefgh")).unwrap() else {
+    let ServerStep::Request(_) = s.start(Some(b"n,,n=user,r=abcdefgh")).unwrap() else {
         panic!()
     };
     let sha1 = derive(ScramHash::Sha1, "pencil", b"0123456789abcdef", 16).unwrap();
@@ -541,17 +510,12 @@ fn misuse_is_an_error_not_a_panic() {
             authzid_granted: false
         })
         .unwrap_err(),
-        Error::AnswerMismatch
+        Error::Misuse(sasl_core::Misuse::AnswerMismatch)
     );
     // A failing random source is a local error.
-    let mut s = ScramServer::new(
-        server_config().with_random(std::sync::Arc::new(FailingRandom)),
-        ScramHash::Sha256,
-        false,
-        &ConnectionInfo::tls(),
-    )
+    let mut s = ScramServer::new(server_config().with_random(std::sync::Arc::new(FailingRandom)), ScramVariant::bare(ScramHash::Sha256), &ConnectionInfo::tls())
     .unwrap();
-    let ServerStep::NeedCredentials(_) = s.start(Some(b"n,,n=user,r=abcdefgh")).unwrap() else {
+    let ServerStep::Request(_) = s.start(Some(b"n,,n=user,r=abcdefgh")).unwrap() else {
         panic!()
     };
     assert_eq!(

@@ -13,8 +13,8 @@ mod helpers;
 
 use helpers::*;
 use sasl_core::{
-    ChannelBinding, ChannelBindingType, ClientCredentials, ClientMechanisms, ClientOutcome,
-    ClientStep, ConnectionInfo, FailureKind, Request, ScramHash, ServerMechanisms, ServerOutcome,
+    ChannelBinding, ChannelBindingType, ClientCredentials, ClientRegistry, ClientOutcome,
+    ClientStep, ConnectionInfo, FailureKind, Request, ScramHash, ServerRegistry, ServerReply,
     ServerStep, SuccessData,
 };
 use sasl_scram::{
@@ -35,8 +35,8 @@ fn store(request: Request) -> sasl_core::Answer {
 
 /// Runs a whole exchange through the sessions; returns (mechanism, server ok, client ok).
 fn run(conn: &ConnectionInfo, password: &str) -> (String, bool, bool) {
-    let server_mechs = ServerMechanisms::new().with_all(server_factories(server_config()));
-    let client_mechs = ClientMechanisms::new().with_all(client_factories(ScramClientConfig::new()));
+    let server_mechs = ServerRegistry::new().with_all(server_factories(server_config()));
+    let client_mechs = ClientRegistry::new().with_all(client_factories(ScramClientConfig::new()));
     let advertised = server_mechs.advertise(conn);
     let creds = ClientCredentials::new("user").with_password(password);
     let mut client = client_mechs.start_best(&advertised, creds, conn).unwrap();
@@ -55,14 +55,14 @@ fn run(conn: &ConnectionInfo, password: &str) -> (String, bool, bool) {
             },
             ServerStep::Success(auth) => {
                 let out = client
-                    .finish(ServerOutcome::Success {
+                    .finish(ServerReply::Success {
                         additional_data: auth.additional_data().map(<[u8]>::to_vec),
                     })
                     .unwrap();
                 return (name, true, out.is_authenticated());
             }
             ServerStep::Failure(_) => {
-                let out = client.finish(ServerOutcome::Failure).unwrap();
+                let out = client.finish(ServerReply::failure()).unwrap();
                 return (name, false, out.is_authenticated());
             }
             other => panic!("{other:?}"),
@@ -94,7 +94,7 @@ fn registry_picks_plus_first_and_completes() {
 
 #[test]
 fn advertised_names() {
-    let server_mechs = ServerMechanisms::new().with_all(server_factories(server_config()));
+    let server_mechs = ServerRegistry::new().with_all(server_factories(server_config()));
     let names = |c: &ConnectionInfo| -> Vec<String> {
         let mut v: Vec<String> = server_mechs
             .advertise(c)
@@ -136,10 +136,10 @@ fn advertised_names() {
 
 #[test]
 fn single_factories_and_client_sessions() {
-    let server_mechs = ServerMechanisms::new()
-        .with(ScramServer::factory(server_config(), ScramHash::Sha256, false).unwrap());
-    let client_mechs = ClientMechanisms::new()
-        .with(ScramClient::factory(ScramClientConfig::new(), ScramHash::Sha256, false).unwrap());
+    let server_mechs = ServerRegistry::new()
+        .with(ScramServer::factory(server_config(), ScramVariant::bare(ScramHash::Sha256)).unwrap());
+    let client_mechs = ClientRegistry::new()
+        .with(ScramClient::factory(ScramClientConfig::new(), ScramVariant::bare(ScramHash::Sha256)).unwrap());
     let conn = ConnectionInfo::tls();
     let advertised = server_mechs.advertise(&conn);
     assert_eq!(advertised.len(), 1);
@@ -183,7 +183,7 @@ fn single_factories_and_client_sessions() {
         panic!()
     };
     assert_eq!(auth.identity(), "user");
-    let ClientOutcome::Authenticated(ok) = client.finish(ServerOutcome::success()).unwrap() else {
+    let ClientOutcome::Success(ok) = client.finish(ServerReply::success()).unwrap() else {
         panic!()
     };
     assert!(ok.server_verified());

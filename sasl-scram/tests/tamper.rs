@@ -9,8 +9,8 @@
 )]
 
 use sasl_core::{
-    Answer, ChannelBinding, ChannelBindingType, ClientCredentials, ClientMechanisms,
-    ConnectionInfo, Request, ScramCredentials, ScramHash, ServerMechanisms,
+    Answer, ChannelBinding, ChannelBindingType, ClientCredentials, ClientRegistry,
+    ConnectionInfo, Request, ScramCredentials, ScramHash, ServerRegistry,
 };
 use sasl_scram::{ScramClientConfig, ScramServerConfig, client_factories, server_factories};
 use sasl_test::{Direction, Driver, Transcript, tamper};
@@ -53,11 +53,11 @@ fn connection() -> ConnectionInfo {
 
 fn run(mech: &str, hook: Option<sasl_test::TamperHook>) -> Transcript {
     let conn = connection();
-    let servers = ServerMechanisms::new().with_all(server_factories(
+    let servers = ServerRegistry::new().with_all(server_factories(
         ScramServerConfig::new(*b"tamper tests server secret 32 b!").unwrap(),
     ));
     // A small iteration floor is not needed: the server uses 4096.
-    let clients = ClientMechanisms::new().with_all(client_factories(ScramClientConfig::new()));
+    let clients = ClientRegistry::new().with_all(client_factories(ScramClientConfig::new()));
     let advertised = servers.advertise(&conn);
     let client = clients
         .start(

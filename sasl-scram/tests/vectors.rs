@@ -16,7 +16,7 @@ mod helpers;
 use helpers::*;
 use sasl_core::{
     ChannelBinding, ChannelBindingType, ClientCredentials, ClientMechanism, ClientOutcome,
-    ClientStep, ConnectionInfo, FailureKind, Request, ServerMechanism, ServerOutcome, ServerStep,
+    ClientStep, ConnectionInfo, FailureKind, Request, ServerMechanism, ServerReply, ServerStep,
     Verdict,
 };
 use sasl_scram::{
@@ -63,7 +63,7 @@ fn client_for(v: &Value) -> ScramClient {
     if let Some(z) = s(v, "gs2_header").strip_prefix("n,a=") {
         creds = creds.with_authzid(z.trim_end_matches(','));
     }
-    ScramClient::new(config, hash, plus, creds, &connection(v), false)
+    ScramClient::new(config, ScramVariant::new(hash, plus), creds, &connection(v))
         .unwrap()
         .with_client_nonce(s(v, "client_nonce"))
         .unwrap()
@@ -98,12 +98,12 @@ fn client_side_byte_for_byte() {
         }
         // XMPP-style: the server-final arrives with the success outcome.
         let outcome = client
-            .finish(ServerOutcome::Success {
+            .finish(ServerReply::Success {
                 additional_data: Some(s(m, "server_final").as_bytes().to_vec()),
             })
             .unwrap();
         match outcome {
-            ClientOutcome::Authenticated(ok) => {
+            ClientOutcome::Success(ok) => {
                 assert!(ok.server_verified(), "{label}");
                 let keys = ok.scram_keys().expect("fresh keys handed back");
                 if let Some(ck) = v["intermediate"]["ClientKey"].as_str() {
@@ -116,7 +116,7 @@ fn client_side_byte_for_byte() {
                 }
                 assert_eq!(keys.iterations() as u64, v["iterations"].as_u64().unwrap());
             }
-            ClientOutcome::Failed(f) => failures.push(format!("{label}: {f:?}")),
+            ClientOutcome::Failure(f) => failures.push(format!("{label}: {f:?}")),
         }
     }
     assert!(failures.is_empty(), "{failures:#?}");
@@ -148,11 +148,11 @@ fn server_side_byte_for_byte() {
             connection(&v)
         };
         let mut server =
-            ScramServer::new(server_config().with_username_prep(up), hash, plus, &conn)
+            ScramServer::new(server_config().with_username_prep(up), ScramVariant::new(hash, plus), &conn)
                 .unwrap()
                 .with_server_nonce(s(&v, "server_nonce_part"))
                 .unwrap();
-        let ServerStep::NeedCredentials(Request::ScramLookup(lookup)) =
+        let ServerStep::Request(Request::ScramLookup(lookup)) =
             server.start(Some(s(m, "client_first").as_bytes())).unwrap()
         else {
             panic!("{label}: no lookup")
@@ -199,14 +199,9 @@ fn escaped_username_reaches_the_lookup_decoded() {
         .into_iter()
         .find(|v| s(v, "label").starts_with("username needing escaping"))
         .unwrap();
-    let mut server = ScramServer::new(
-        server_config(),
-        sasl_core::ScramHash::Sha256,
-        false,
-        &ConnectionInfo::tls(),
-    )
+    let mut server = ScramServer::new(server_config(), ScramVariant::bare(sasl_core::ScramHash::Sha256), &ConnectionInfo::tls())
     .unwrap();
-    let ServerStep::NeedCredentials(req) = server
+    let ServerStep::Request(req) = server
         .start(Some(s(&v["messages"], "client_first").as_bytes()))
         .unwrap()
     else {
@@ -241,11 +236,11 @@ fn negative_bad_proofs_get_invalid_proof() {
             PasswordPrep::SaslPrep,
         )
         .unwrap();
-        let mut server = ScramServer::new(server_config(), hash, false, &ConnectionInfo::tls())
+        let mut server = ScramServer::new(server_config(), ScramVariant::bare(hash), &ConnectionInfo::tls())
             .unwrap()
             .with_server_nonce(s(first_vec, "server_nonce_part"))
             .unwrap();
-        let ServerStep::NeedCredentials(_) = server.start(Some(steps[0].as_bytes())).unwrap()
+        let ServerStep::Request(_) = server.start(Some(steps[0].as_bytes())).unwrap()
         else {
             panic!()
         };
@@ -277,14 +272,9 @@ fn negative_unknown_user_fails_with_invalid_proof_not_unknown_user() {
         .find(|v| s(v, "label") == "unknown user")
         .unwrap();
     let first = v["steps"][0].as_str().unwrap();
-    let mut server = ScramServer::new(
-        server_config(),
-        sasl_core::ScramHash::Sha1,
-        false,
-        &ConnectionInfo::tls(),
-    )
+    let mut server = ScramServer::new(server_config(), ScramVariant::bare(sasl_core::ScramHash::Sha1), &ConnectionInfo::tls())
     .unwrap();
-    let ServerStep::NeedCredentials(req) = server.start(Some(first.as_bytes())).unwrap() else {
+    let ServerStep::Request(req) = server.start(Some(first.as_bytes())).unwrap() else {
         panic!()
     };
     assert_eq!(req.authcid(), "doesntexist");
@@ -319,14 +309,7 @@ fn negative_bad_server_signature_fails_the_client() {
         .map(|x| x.as_str().unwrap())
         .collect();
     let make = || {
-        ScramClient::new(
-            ScramClientConfig::new(),
-            sasl_core::ScramHash::Sha1,
-            false,
-            ClientCredentials::new("user").with_password("pencil"),
-            &ConnectionInfo::tls(),
-            false,
-        )
+        ScramClient::new(ScramClientConfig::new(), ScramVariant::bare(sasl_core::ScramHash::Sha1), ClientCredentials::new("user").with_password("pencil"), &ConnectionInfo::tls())
         .unwrap()
         .with_client_nonce("fyko+d2lbbFgONRv9qkxdawL")
         .unwrap()
@@ -350,11 +333,11 @@ fn negative_bad_server_signature_fails_the_client() {
     let _ = client.start().unwrap();
     let _ = client.step(steps[1].as_bytes()).unwrap();
     let out = client
-        .finish(ServerOutcome::Success {
+        .finish(ServerReply::Success {
             additional_data: Some(steps[3].as_bytes().to_vec()),
         })
         .unwrap();
-    let ClientOutcome::Failed(f) = out else {
+    let ClientOutcome::Failure(f) = out else {
         panic!("accepted")
     };
     assert_eq!(f.reason().kind(), FailureKind::ServerNotAuthenticated);

@@ -9,8 +9,8 @@
 #![forbid(unsafe_code)]
 
 use sasl_core::{
-    Authenticated, ClientOutcome, ClientSession, ClientStep, Error, Failed, RandomSource,
-    ServerOutcome, ServerSession, ServerStep, Store,
+    ClientAnswer, ClientOutcome, ClientRequest, ClientSession, ClientStep, Error, Misuse,
+    RandomSource, ServerFailure, ServerReply, ServerSession, ServerStep, ServerSuccess, Store,
 };
 use std::sync::Mutex;
 
@@ -41,12 +41,12 @@ pub struct Message {
 pub type TamperHook = Box<dyn FnMut(&Message) -> Option<Vec<u8>>>;
 
 /// How the server side ended.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum ServerEnd {
     /// Success.
-    Success(Authenticated),
+    Success(ServerSuccess),
     /// Failure.
-    Failure(Failed),
+    Failure(ServerFailure),
 }
 
 /// How the client side ended.
@@ -88,7 +88,7 @@ impl Transcript {
     }
 
     /// The server's success, if any.
-    pub fn authenticated(&self) -> Option<&Authenticated> {
+    pub fn authenticated(&self) -> Option<&ServerSuccess> {
         match &self.server {
             ServerEnd::Success(a) => Some(a),
             ServerEnd::Failure(_) => None,
@@ -96,7 +96,7 @@ impl Transcript {
     }
 
     /// The server's failure, if any.
-    pub fn server_failure(&self) -> Option<&Failed> {
+    pub fn server_failure(&self) -> Option<&ServerFailure> {
         match &self.server {
             ServerEnd::Failure(f) => Some(f),
             ServerEnd::Success(_) => None,
@@ -147,12 +147,16 @@ impl Transcript {
     }
 }
 
+/// Answers client-side requests in tests (a password asked for lazily, a token).
+pub type ClientAnswerer = Box<dyn FnMut(ClientRequest) -> ClientAnswer>;
+
 /// Runs a client session against a server session in memory.
 pub struct Driver<S: Store> {
     client: ClientSession,
     server: ServerSession,
     store: S,
     tamper: Option<TamperHook>,
+    client_answers: Option<ClientAnswerer>,
     use_initial_response: bool,
     max_messages: usize,
 }
@@ -165,6 +169,7 @@ impl<S: Store> Driver<S> {
             server,
             store,
             tamper: None,
+            client_answers: None,
             use_initial_response: true,
             max_messages: 32,
         }
@@ -176,11 +181,34 @@ impl<S: Store> Driver<S> {
         self
     }
 
+    /// Answers the client's requests with `answer` (without it, a client request is
+    /// declined, which aborts the exchange).
+    pub fn with_client_answers(
+        mut self,
+        answer: impl FnMut(ClientRequest) -> ClientAnswer + 'static,
+    ) -> Self {
+        self.client_answers = Some(Box::new(answer));
+        self
+    }
+
     /// Simulates a protocol without initial responses: the server is started with
-    /// `None`, must send an empty challenge, and the client's first message follows.
+    /// `None`, must send an empty challenge, and the client session answers it with
+    /// its initial response (RFC 4422 §5, handled by the session).
     pub fn without_initial_response(mut self) -> Self {
         self.use_initial_response = false;
         self
+    }
+
+    /// Resolves client requests until the client has something to send or ends.
+    fn client_next(&mut self, mut step: ClientStep) -> Result<ClientStep, Error> {
+        while let ClientStep::Request(request) = step {
+            let answer = match self.client_answers.as_mut() {
+                Some(answer) => answer(request),
+                None => request.decline(),
+            };
+            step = self.client.provide(answer)?;
+        }
+        Ok(step)
     }
 
     /// Runs to the end. `Err` only for local misuse reported by a session.
@@ -189,30 +217,22 @@ impl<S: Store> Driver<S> {
         let mut sent = [0usize; 2];
         let mut initial_response = false;
         let first = self.client.start()?;
+        let first = self.client_next(first)?;
         let mut server_step = match first {
             ClientStep::Respond(data) if self.use_initial_response => {
                 initial_response = true;
-                let data = self.transmit(Direction::ClientToServer, data, &mut sent, &mut messages);
+                let data = self.transmit(
+                    Direction::ClientToServer,
+                    data.expose().clone(),
+                    &mut sent,
+                    &mut messages,
+                );
                 self.server.start_with(Some(&data), &self.store)?
             }
-            ClientStep::Respond(data) => {
-                let step = self.server.start_with(None, &self.store)?;
-                match step {
-                    ServerStep::Challenge(c) if c.is_empty() => {
-                        let _ =
-                            self.transmit(Direction::ServerToClient, c, &mut sent, &mut messages);
-                        let data = self.transmit(
-                            Direction::ClientToServer,
-                            data,
-                            &mut sent,
-                            &mut messages,
-                        );
-                        self.server.step_with(&data, &self.store)?
-                    }
-                    other => other,
-                }
+            // Without SASL-IR the response is not sent now: the server asks for it.
+            ClientStep::Respond(_) | ClientStep::AwaitChallenge => {
+                self.server.start_with(None, &self.store)?
             }
-            ClientStep::AwaitChallenge => self.server.start_with(None, &self.store)?,
             ClientStep::Abort(f) => {
                 let end = self.server.cancel()?;
                 return Ok(Transcript {
@@ -222,20 +242,23 @@ impl<S: Store> Driver<S> {
                     client: ClientEnd::Aborted(f),
                 });
             }
-            _ => return Err(Error::WrongState("unknown client step")),
+            ClientStep::Request(_) => {
+                return Err(Misuse::WrongState("client request left unanswered").into());
+            }
         };
         loop {
             if messages.len() > self.max_messages {
-                return Err(Error::WrongState("exchange did not terminate"));
+                return Err(Misuse::WrongState("exchange did not terminate").into());
             }
             match server_step {
                 ServerStep::Challenge(c) => {
                     let c = self.transmit(Direction::ServerToClient, c, &mut sent, &mut messages);
-                    match self.client.step(&c)? {
+                    let step = self.client.step(&c)?;
+                    match self.client_next(step)? {
                         ClientStep::Respond(r) => {
                             let r = self.transmit(
                                 Direction::ClientToServer,
-                                r,
+                                r.expose().clone(),
                                 &mut sent,
                                 &mut messages,
                             );
@@ -251,15 +274,17 @@ impl<S: Store> Driver<S> {
                             });
                         }
                         ClientStep::AwaitChallenge => {
-                            return Err(Error::WrongState(
-                                "client awaits a challenge mid-exchange",
-                            ));
+                            return Err(
+                                Misuse::WrongState("client awaits a challenge mid-exchange").into()
+                            );
                         }
-                        _ => return Err(Error::WrongState("unknown client step")),
+                        ClientStep::Request(_) => {
+                            return Err(Misuse::WrongState("client request left unanswered").into());
+                        }
                     }
                 }
                 ServerStep::Success(auth) => {
-                    let outcome = ServerOutcome::Success {
+                    let outcome = ServerReply::Success {
                         additional_data: auth.additional_data().map(<[u8]>::to_vec),
                     };
                     let client = self.client.finish(outcome)?;
@@ -271,7 +296,10 @@ impl<S: Store> Driver<S> {
                     });
                 }
                 ServerStep::Failure(f) => {
-                    let client = self.client.finish(ServerOutcome::Failure)?;
+                    // What the client sees is the server's IMAP reply, parsed back.
+                    let line = f.imap().line("A1", "authentication failed");
+                    let reply = ServerReply::from_imap(&line).unwrap_or_else(ServerReply::failure);
+                    let client = self.client.finish(reply)?;
                     return Ok(Transcript {
                         messages,
                         initial_response,
@@ -279,10 +307,9 @@ impl<S: Store> Driver<S> {
                         client: ClientEnd::Outcome(client),
                     });
                 }
-                ServerStep::NeedCredentials(_) => {
-                    return Err(Error::WrongState("request left unanswered by step_with"));
+                ServerStep::Request(_) => {
+                    return Err(Misuse::WrongState("request left unanswered by step_with").into());
                 }
-                _ => return Err(Error::WrongState("unknown server step")),
             }
         }
     }
@@ -319,7 +346,7 @@ fn server_end(step: ServerStep) -> Result<ServerEnd, Error> {
     match step {
         ServerStep::Failure(f) => Ok(ServerEnd::Failure(f)),
         ServerStep::Success(a) => Ok(ServerEnd::Success(a)),
-        _ => Err(Error::WrongState("server did not end after cancel")),
+        _ => Err(Misuse::WrongState("server did not end after cancel").into()),
     }
 }
 

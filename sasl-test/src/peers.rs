@@ -74,7 +74,7 @@
 use crate::{ClientEnd, Direction, Message, ServerEnd};
 use sasl_core::wire::{decode_base64, encode_base64};
 use sasl_core::{
-    Authenticated, ChannelBinding, ClientOutcome, ClientSession, ClientStep, Failed, ServerOutcome,
+    ServerSuccess, ChannelBinding, ClientOutcome, ClientSession, ClientStep, ServerFailure, ServerReply,
     ServerSession, ServerStep, Store,
 };
 use std::fmt;
@@ -637,7 +637,7 @@ enum OutEvent {
     /// End of stdout.
     Eof,
     /// Reading failed.
-    Failed(String),
+    ServerFailure(String),
 }
 
 fn spawn_stdout_reader(mut stdout: std::process::ChildStdout) -> Receiver<OutEvent> {
@@ -651,7 +651,7 @@ fn spawn_stdout_reader(mut stdout: std::process::ChildStdout) -> Receiver<OutEve
                 Ok(n) => n,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                 Err(e) => {
-                    let _ = tx.send(OutEvent::Failed(e.to_string()));
+                    let _ = tx.send(OutEvent::ServerFailure(e.to_string()));
                     return;
                 }
             };
@@ -836,7 +836,7 @@ impl Peer {
                     self.stdout_closed = true;
                     return Ok(None);
                 }
-                OutEvent::Failed(e) => {
+                OutEvent::ServerFailure(e) => {
                     self.stdout_closed = true;
                     return Err(PeerError::Io(format!("reading from {}: {e}", self.kind())));
                 }
@@ -944,7 +944,7 @@ impl Peer {
             match event {
                 OutEvent::Line(line) => self.stdout_log.push(line),
                 OutEvent::Prompt(kind) => self.stdout_log.push(format!("<prompt {kind}>")),
-                OutEvent::Eof | OutEvent::Failed(_) => break,
+                OutEvent::Eof | OutEvent::ServerFailure(_) => break,
             }
         }
         let stderr = self
@@ -1047,7 +1047,7 @@ impl PeerRun {
     }
 
     /// Our server's success, if any.
-    pub fn authenticated(&self) -> Option<&Authenticated> {
+    pub fn authenticated(&self) -> Option<&ServerSuccess> {
         match &self.ours {
             OurEnd::Server(ServerEnd::Success(a)) => Some(a),
             _ => None,
@@ -1055,7 +1055,7 @@ impl PeerRun {
     }
 
     /// Our server's failure, if any.
-    pub fn server_failure(&self) -> Option<&Failed> {
+    pub fn server_failure(&self) -> Option<&ServerFailure> {
         match &self.ours {
             OurEnd::Server(ServerEnd::Failure(f)) => Some(f),
             _ => None,
@@ -1226,11 +1226,11 @@ pub fn run_our_client_against_with(
         Ok(ClientPump::Aborted(failure)) => OurEnd::Client(ClientEnd::Aborted(failure)),
         Ok(ClientPump::PeerDone(data)) => {
             let outcome = if exit.success() {
-                ServerOutcome::Success {
+                ServerReply::Success {
                     additional_data: data,
                 }
             } else {
-                ServerOutcome::Failure
+                ServerReply::failure()
             };
             match client.finish(outcome) {
                 Ok(o) => OurEnd::Client(ClientEnd::Outcome(o)),
@@ -1258,12 +1258,16 @@ fn pump_our_client(
     let mut held: Option<Vec<u8>> = None;
     match client.start()? {
         ClientStep::Respond(data) => {
-            recorder.record(Direction::ClientToServer, &data)?;
-            peer.send(&data)?;
+            recorder.record(Direction::ClientToServer, data.expose())?;
+            peer.send(data.expose())?;
         }
         ClientStep::AwaitChallenge => {}
         ClientStep::Abort(failure) => return Ok(ClientPump::Aborted(failure)),
-        _ => return Err(PeerError::Protocol("unknown client step".to_owned())),
+        ClientStep::Request(_) => {
+            return Err(PeerError::Protocol(
+                "our client asked for input the test did not give".to_owned(),
+            ));
+        }
     }
     while let Some(challenge) = peer.recv()? {
         recorder.record(Direction::ServerToClient, &challenge)?;
@@ -1277,8 +1281,8 @@ fn pump_our_client(
         }
         match client.step(&challenge)? {
             ClientStep::Respond(data) => {
-                recorder.record(Direction::ClientToServer, &data)?;
-                peer.send(&data)?;
+                recorder.record(Direction::ClientToServer, data.expose())?;
+                peer.send(data.expose())?;
             }
             ClientStep::Abort(failure) => return Ok(ClientPump::Aborted(failure)),
             ClientStep::AwaitChallenge => {
@@ -1286,7 +1290,11 @@ fn pump_our_client(
                     "our client awaits a challenge mid-exchange".to_owned(),
                 ));
             }
-            _ => return Err(PeerError::Protocol("unknown client step".to_owned())),
+            ClientStep::Request(_) => {
+                return Err(PeerError::Protocol(
+                    "our client asked for input the test did not give".to_owned(),
+                ));
+            }
         }
     }
     Ok(ClientPump::PeerDone(held))
@@ -1366,12 +1374,11 @@ fn pump_our_server(
                 }
                 return Ok(ServerEnd::Failure(failed));
             }
-            ServerStep::NeedCredentials(_) => {
+            ServerStep::Request(_) => {
                 return Err(PeerError::Protocol(
                     "request left unanswered by step_with".to_owned(),
                 ));
             }
-            _ => return Err(PeerError::Protocol("unknown server step".to_owned())),
         }
     }
 }

@@ -9,9 +9,9 @@
 )]
 
 use sasl_core::{
-    Authenticated, ClientFailure, ClientMechanism, ClientOutcome, ClientStep, Error, Failed,
+    ServerSuccess, ClientFailure, ClientMechanism, ClientOutcome, ClientStep, Error, ServerFailure,
     FailureKind, RandomSource, Request, ScramCredentials, ScramHash, ScramLookup, ServerMechanism,
-    ServerOutcome, ServerStep, Verdict,
+    ServerReply, ServerStep, Verdict,
 };
 use sasl_scram::{ScramClient, ScramServer, ScramServerConfig};
 use serde_json::Value;
@@ -119,7 +119,7 @@ pub struct Transcript {
     /// Messages in order: client-first, server-first, client-final, server-final.
     pub messages: Vec<Vec<u8>>,
     pub lookup_authcid: Option<String>,
-    pub server: Option<Result<Authenticated, Failed>>,
+    pub server: Option<Result<ServerSuccess, ServerFailure>>,
     pub client: Option<Result<sasl_core::ClientSuccess, ClientFailure>>,
 }
 
@@ -130,7 +130,7 @@ impl Transcript {
     pub fn client_ok(&self) -> bool {
         matches!(self.client, Some(Ok(_)))
     }
-    pub fn server_failure(&self) -> &Failed {
+    pub fn server_failure(&self) -> &ServerFailure {
         match &self.server {
             Some(Err(f)) => f,
             other => panic!("server did not fail: {other:?}"),
@@ -161,7 +161,7 @@ pub fn exchange(
     t.messages.push(m.clone());
     let step = server.start(Some(&m)).unwrap();
     let step = match step {
-        ServerStep::NeedCredentials(Request::ScramLookup(lookup)) => {
+        ServerStep::Request(Request::ScramLookup(lookup)) => {
             t.lookup_authcid = Some(lookup.authcid().to_owned());
             let v = store.verdict(&lookup);
             server.provide(v).unwrap()
@@ -196,9 +196,9 @@ pub fn exchange(
             match client.step(&v).unwrap() {
                 ClientStep::Respond(empty) => {
                     assert!(empty.is_empty());
-                    t.client = Some(match client.finish(ServerOutcome::success()).unwrap() {
-                        ClientOutcome::Authenticated(s) => Ok(s),
-                        ClientOutcome::Failed(f) => Err(f),
+                    t.client = Some(match client.finish(ServerReply::success()).unwrap() {
+                        ClientOutcome::Success(s) => Ok(s),
+                        ClientOutcome::Failure(f) => Err(f),
                     });
                 }
                 ClientStep::Abort(f) => t.client = Some(Err(f)),

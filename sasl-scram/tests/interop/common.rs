@@ -6,9 +6,9 @@
 
 use sasl_core::wire::encode_base64;
 use sasl_core::{
-    ChannelBinding, ChannelBindingType, ClientCredentials, ClientMechanisms, ClientOutcome,
+    ChannelBinding, ChannelBindingType, ClientCredentials, ClientRegistry, ClientOutcome,
     ClientSession, ClientSuccess, ConnectionInfo, FailureKind, Request, ScramCredentials,
-    ScramHash, ScramKeys, ServerMechanisms, ServerSession, Store, SuccessData,
+    ScramHash, ScramKeys, ServerRegistry, ServerSession, Store, SuccessData,
 };
 use sasl_scram::{ScramClientConfig, ScramServerConfig, client_factories, server_factories};
 use sasl_test::peers::{self, FinalMessage, PeerError, PeerKind, PeerRun, PeerSpec, PeerTool};
@@ -199,7 +199,7 @@ pub(crate) fn our_client(
     credentials: ClientCredentials,
     connection: &ConnectionInfo,
 ) -> ClientSession {
-    ClientMechanisms::new()
+    ClientRegistry::new()
         .with_all(client_factories(ScramClientConfig::new()))
         .start(mech, advertised, credentials, connection)
         .unwrap()
@@ -207,7 +207,7 @@ pub(crate) fn our_client(
 
 fn our_server(mech: &str, connection: &ConnectionInfo) -> ServerSession {
     let config = ScramServerConfig::new(*SECRET).unwrap();
-    ServerMechanisms::new()
+    ServerRegistry::new()
         .with_all(server_factories(config))
         .start(mech, connection)
         .unwrap()
@@ -345,7 +345,7 @@ pub(crate) fn server_run(
 
 fn success(run: &PeerRun) -> &ClientSuccess {
     match run.client_outcome() {
-        Some(ClientOutcome::Authenticated(s)) => s,
+        Some(ClientOutcome::Success(s)) => s,
         _ => panic!("our client did not authenticate\n{run}"),
     }
 }
@@ -354,7 +354,7 @@ fn success(run: &PeerRun) -> &ClientSuccess {
 pub(crate) fn client_failure(run: &PeerRun) -> &sasl_core::ClientFailure {
     match run.client_end() {
         Some(sasl_test::ClientEnd::Aborted(f))
-        | Some(sasl_test::ClientEnd::Outcome(ClientOutcome::Failed(f))) => f,
+        | Some(sasl_test::ClientEnd::Outcome(ClientOutcome::Failure(f))) => f,
         _ => panic!("our client did not fail\n{run}"),
     }
 }

@@ -1,10 +1,26 @@
-//! HMAC key schedules (the inner and outer key-pad states) for the SCRAM hashes.
+//! HMAC key schedules (the inner and outer key-pad states, RFC 2104 §4) for the
+//! SCRAM hashes: the precomputed form in which [`ScramCredentials`](crate::ScramCredentials)
+//! carries its keys.
 //!
-//! Shared by the two crates of the family: [`ScramCredentials`](super::ScramCredentials)
-//! computes the schedules of its StoredKey and ServerKey once, at construction, and
-//! `sasl-scram` runs its HMACs on them (and uses [`hmac_pads_sha1`] and friends for
-//! every other HMAC key, so that the pad computation exists once). Not part of the
-//! public API: `#[doc(hidden)]` at the crate root, may change in any release.
+//! `HMAC(K, m) = H((K ^ opad) || H((K ^ ipad) || m))`. The two pad blocks depend only
+//! on the key, so the hash states after compressing them can be computed once per key
+//! and every HMAC with that key starts from them: two compressions fewer per MAC.
+//! [`ScramCredentials::new`](crate::ScramCredentials::new) computes the schedules of
+//! StoredKey and ServerKey once, so an in-memory credential store answers every SCRAM
+//! lookup with a cheap clone and the server's proof check starts from the schedules
+//! (`sasl-scram` does; any SCRAM implementation can).
+//!
+//! This module is a supported API (covered by semver): the states are FIPS 180-4
+//! hash states (words, not bytes), to continue with the raw compression functions of
+//! the `sha1`/`sha2` crates (`compress`, `compress256`, `compress512`). They are key
+//! material: zeroized on drop and redacted in `Debug`.
+//!
+//! ```
+//! use sasl_core::hmac::{SHA256_IV, hmac_pads_sha256};
+//! let pads = hmac_pads_sha256(b"key");
+//! assert_ne!(pads.inner, SHA256_IV); // one block (key ^ ipad) compressed
+//! assert_ne!(pads.inner, pads.outer);
+//! ```
 
 use sha2::digest::consts::{U64, U128};
 use sha2::digest::generic_array::{ArrayLength, GenericArray};
@@ -69,7 +85,7 @@ impl<S: Zeroize> core::fmt::Debug for HmacPads<S> {
 }
 
 /// The HMAC key schedules of the StoredKey and the ServerKey of one
-/// [`ScramCredentials`](super::ScramCredentials) value, in the state words of its hash.
+/// [`ScramCredentials`](crate::ScramCredentials) value, in the state words of its hash.
 /// Computed once when the credentials are made (so every credentials value, however
 /// it was built, carries them: no per-exchange or first-use cost), zeroized when the
 /// last clone drops.
@@ -168,7 +184,7 @@ fn copy_prefix(dst: &mut [u8], src: &[u8]) -> usize {
 
 impl HmacSchedules {
     /// The schedules of `stored_key` and `server_key` for `hash`.
-    pub(super) fn new(hash: super::ScramHash, stored_key: &[u8], server_key: &[u8]) -> Self {
+    pub(crate) fn new(hash: crate::ScramHash, stored_key: &[u8], server_key: &[u8]) -> Self {
         use super::ScramHash;
         match hash {
             ScramHash::Sha1 => HmacSchedules::Sha1 {

@@ -1,0 +1,160 @@
+//! PASSKEY: look up a user's registered passkeys.
+
+use super::{Answer, Verdict};
+use crate::failure::FailureKind;
+use crate::mechanism::MechanismName;
+use crate::ticket::Ticket;
+
+/// What a passkey lookup is keyed by.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PasskeyLookupKey {
+    /// The client named the user (the challenge will list that user's credentials).
+    User(String),
+    /// Discoverable flow: the authenticator chose a credential; find its account by
+    /// the credential id (and the `userHandle` it returned, if any).
+    Credential {
+        /// The credential id from the assertion.
+        id: Vec<u8>,
+        /// The `userHandle` from the assertion.
+        user_handle: Option<Vec<u8>>,
+    },
+}
+
+/// A request for passkey credentials (PASSKEY).
+///
+/// Answer with [`found`](Self::found) and the account with its registered credentials,
+/// or [`not_found`](Self::not_found); an unknown user or credential fails like a wrong
+/// signature.
+#[derive(Debug)]
+pub struct PasskeyLookup {
+    pub(super) ticket: Ticket,
+    pub(super) mechanism: MechanismName,
+    key: PasskeyLookupKey,
+}
+
+impl PasskeyLookup {
+    /// Builds the request (for mechanism implementations).
+    pub fn new(mechanism: MechanismName, key: PasskeyLookupKey) -> Self {
+        Self {
+            ticket: Ticket::UNSTAMPED,
+            mechanism,
+            key,
+        }
+    }
+
+    /// What to look up.
+    pub fn key(&self) -> &PasskeyLookupKey {
+        &self.key
+    }
+
+    /// The account and its credentials.
+    pub fn found(self, account: PasskeyAccount) -> Answer {
+        Answer::new(self.ticket, Verdict::PasskeyFound(account))
+    }
+
+    /// No such user or credential.
+    pub fn not_found(self) -> Answer {
+        self.reject(FailureKind::UnknownUser)
+    }
+
+    /// Fails with a given local reason.
+    pub fn reject(self, kind: FailureKind) -> Answer {
+        Answer::new(self.ticket, Verdict::Rejected(kind))
+    }
+}
+
+/// An account with its registered passkeys, as the server stores them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PasskeyAccount {
+    name: String,
+    user_handle: Vec<u8>,
+    credentials: Vec<PasskeyCredential>,
+}
+
+impl PasskeyAccount {
+    /// An account: its name (the identity it logs in as), its WebAuthn user handle,
+    /// and its credentials.
+    pub fn new(
+        name: impl Into<String>,
+        user_handle: Vec<u8>,
+        credentials: Vec<PasskeyCredential>,
+    ) -> Self {
+        Self {
+            name: name.into(),
+            user_handle,
+            credentials,
+        }
+    }
+
+    /// The account name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The WebAuthn user handle.
+    pub fn user_handle(&self) -> &[u8] {
+        &self.user_handle
+    }
+
+    /// The registered credentials.
+    pub fn credentials(&self) -> &[PasskeyCredential] {
+        &self.credentials
+    }
+}
+
+/// One registered passkey: what WebAuthn registration produced and verification
+/// updates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PasskeyCredential {
+    id: Vec<u8>,
+    public_key: Vec<u8>,
+    sign_count: u32,
+    backup_eligible: bool,
+    backup_state: bool,
+}
+
+impl PasskeyCredential {
+    /// A credential: its id, its public key as a COSE_Key (RFC 9052), and the stored
+    /// signature counter.
+    pub fn new(id: Vec<u8>, public_key: Vec<u8>, sign_count: u32) -> Self {
+        Self {
+            id,
+            public_key,
+            sign_count,
+            backup_eligible: false,
+            backup_state: false,
+        }
+    }
+
+    /// Records the backup flags (BE, BS) seen at registration or the last login.
+    pub fn with_backup(mut self, eligible: bool, state: bool) -> Self {
+        self.backup_eligible = eligible;
+        self.backup_state = state;
+        self
+    }
+
+    /// The credential id.
+    pub fn id(&self) -> &[u8] {
+        &self.id
+    }
+
+    /// The COSE_Key public key.
+    pub fn public_key(&self) -> &[u8] {
+        &self.public_key
+    }
+
+    /// The stored signature counter.
+    pub fn sign_count(&self) -> u32 {
+        self.sign_count
+    }
+
+    /// Whether the credential may be backed up (BE).
+    pub fn backup_eligible(&self) -> bool {
+        self.backup_eligible
+    }
+
+    /// Whether the credential was backed up (BS).
+    pub fn backup_state(&self) -> bool {
+        self.backup_state
+    }
+}
