@@ -17,7 +17,10 @@
 //!   TLS library's keying-material exporter.
 //! * With the `rustls` cargo feature, `from_rustls_client` and
 //!   `from_rustls_server`, which read the available bindings off a finished
-//!   rustls handshake.
+//!   rustls handshake. Before the handshake is complete they return
+//!   `RustlsBindingError::HandshakeIncomplete`; note that `rustls::StreamOwned`
+//!   and `rustls::Stream` only handshake on their first read or write (see
+//!   the functions' documentation).
 //!
 //! `tls-unique` is named for completeness (peers may advertise it) but no
 //! helper produces it: RFC 9266 section 3 leaves it undefined for TLS 1.3,

@@ -1,6 +1,8 @@
-//! Channel bindings read from real rustls connections, handshaking in memory
-//! (records are moved between client and server through `Vec` buffers; no
-//! sockets). Certificates and keys come from `tests/data/certs/make.sh`.
+//! Channel bindings read from real rustls connections. Most tests handshake
+//! in memory (records are moved between client and server through `Vec`
+//! buffers); the `stream_owned_*` tests run `rustls::StreamOwned` on both
+//! ends of a `UnixStream::pair()`, one end per thread. Certificates and keys
+//! come from `tests/data/certs/make.sh`.
 #![cfg(feature = "rustls")]
 // Test helpers outside #[test] functions are not covered by clippy.toml's
 // allow-*-in-tests settings; failing loudly is what a test helper should do.
@@ -28,7 +30,9 @@ fn read(name: &str) -> Vec<u8> {
     std::fs::read(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
 }
 
-/// One test PKI from make.sh: `prefix` is "tls" (ECDSA) or "tls-ed25519".
+/// One test PKI from make.sh: `prefix` is "tls" (P-256 leaf signed with
+/// ecdsa-with-SHA384), "tls-rsa" (RSA-2048 leaf signed with
+/// sha256WithRSAEncryption) or "tls-ed25519".
 struct Pki {
     ca: Vec<u8>,
     leaf: Vec<u8>,
@@ -274,4 +278,226 @@ fn error_source_chain() {
         Some(inner.to_string())
     );
     assert!(RustlsBindingError::HandshakeIncomplete.source().is_none());
+}
+
+/// The tls-server-end-point digest make.sh computed for `file` with
+/// `openssl dgst`, independently of the code under test.
+fn openssl_end_point(file: &str) -> Vec<u8> {
+    let text = String::from_utf8(read("expected.txt")).unwrap();
+    let hex = text
+        .lines()
+        .find_map(|l| {
+            let mut parts = l.split_whitespace();
+            (parts.next() == Some(file)).then(|| parts.nth(1).unwrap().to_owned())
+        })
+        .unwrap_or_else(|| panic!("expected.txt has no line for {file}"));
+    (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+/// Checks what both ends of one connection derived: the same list, with the
+/// exporter only over TLS 1.3, and the end-point binding that openssl
+/// computed for the leaf.
+fn assert_same_bindings(
+    prefix: &str,
+    version: &'static rustls::SupportedProtocolVersion,
+    client: &[ChannelBinding],
+    server: &[ChannelBinding],
+) {
+    let what = format!("{prefix} over {:?}", version.version);
+    assert_eq!(
+        client, server,
+        "{what}: client and server must derive identical bindings"
+    );
+    let kinds: Vec<_> = client.iter().map(ChannelBinding::kind).collect();
+    let end_point = if version.version == rustls::ProtocolVersion::TLSv1_3 {
+        assert_eq!(
+            kinds,
+            [
+                ChannelBindingType::TlsExporter,
+                ChannelBindingType::TlsServerEndPoint
+            ],
+            "{what}"
+        );
+        assert_eq!(client[0].data().len(), TLS_EXPORTER_LENGTH, "{what}");
+        assert_ne!(client[0].data(), &[0u8; TLS_EXPORTER_LENGTH], "{what}");
+        &client[1]
+    } else {
+        // TLS 1.2: the exporter is omitted (see tls12_gives_only_end_point).
+        assert_eq!(kinds, [ChannelBindingType::TlsServerEndPoint], "{what}");
+        &client[0]
+    };
+    assert_eq!(
+        end_point.data(),
+        openssl_end_point(&format!("{prefix}-leaf.der")),
+        "{what}"
+    );
+}
+
+/// The server's view (its own leaf passed in) equals the client's view (the
+/// leaf it received) for an RSA certificate too, over TLS 1.3 and TLS 1.2.
+/// The ECDSA P-256 leaf is covered, for both versions, by
+/// `tls13_gives_exporter_then_end_point_on_both_sides` and
+/// `tls12_gives_only_end_point`; it is checked here again against openssl's
+/// digest.
+#[test]
+fn server_view_equals_client_view_for_rsa_and_ecdsa_leaves() {
+    for prefix in ["tls-rsa", "tls"] {
+        let pki = Pki::load(prefix);
+        for version in [&rustls::version::TLS13, &rustls::version::TLS12] {
+            let (client, server) = handshake(&pki, version);
+            assert_eq!(client.protocol_version(), Some(version.version));
+            assert_eq!(server.protocol_version(), Some(version.version));
+            // The client really received this PKI's leaf.
+            assert_eq!(
+                client.peer_certificates().map(|c| c[0].as_ref()),
+                Some(&pki.leaf[..])
+            );
+            let c = from_rustls_client(&client).unwrap();
+            let s = from_rustls_server(&server, &pki.leaf).unwrap();
+            assert_same_bindings(prefix, version, &c, &s);
+        }
+    }
+    // The two leaves hash differently: SHA-256 (RSA) and SHA-384 (ECDSA).
+    assert_eq!(openssl_end_point("tls-rsa-leaf.der").len(), 32);
+    assert_eq!(openssl_end_point("tls-leaf.der").len(), 48);
+}
+
+/// How the `stream_owned_*` tests get a handshake done on a stream.
+#[cfg(unix)]
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Drive {
+    /// `while conn.is_handshaking() { conn.complete_io(&mut sock)? }`.
+    CompleteIo,
+    /// The first application I/O: the client writes "ping" (and later
+    /// reads "pong"), the server reads "ping" (and later writes "pong").
+    FirstIo,
+}
+
+/// Runs one connection over a `UnixStream::pair()`, `rustls::StreamOwned`
+/// on both ends (the server on its own thread). On each side it asserts
+/// that extraction right after `StreamOwned::new` is refused with
+/// `HandshakeIncomplete`, drives the handshake as `drive` says, extracts,
+/// exchanges "ping"/"pong", and asserts that a second extraction gives the
+/// same bindings. Returns (client's bindings, server's bindings).
+#[cfg(unix)]
+fn over_socket_pair(
+    pki: &Pki,
+    version: &'static rustls::SupportedProtocolVersion,
+    drive: Drive,
+) -> (Vec<ChannelBinding>, Vec<ChannelBinding>) {
+    use std::io::{Read, Write};
+    use std::os::unix::net::UnixStream;
+    use std::time::Duration;
+
+    use rustls::StreamOwned;
+
+    let (cc, sc) = configs(pki, version);
+    let (client_conn, server_conn) = connect(&cc, &sc);
+    let (client_sock, server_sock) = UnixStream::pair().unwrap();
+    // A broken handshake fails the test instead of hanging it.
+    for sock in [&client_sock, &server_sock] {
+        sock.set_read_timeout(Some(Duration::from_secs(20)))
+            .unwrap();
+        sock.set_write_timeout(Some(Duration::from_secs(20)))
+            .unwrap();
+    }
+
+    let leaf = pki.leaf.clone();
+    let server = std::thread::spawn(move || {
+        let mut tls = StreamOwned::new(server_conn, server_sock);
+        // StreamOwned::new does no I/O: the handshake has not even started.
+        assert_eq!(
+            from_rustls_server(&tls.conn, &leaf),
+            Err(RustlsBindingError::HandshakeIncomplete)
+        );
+        let mut ping = [0u8; 4];
+        if drive == Drive::CompleteIo {
+            while tls.conn.is_handshaking() {
+                tls.conn.complete_io(&mut tls.sock).unwrap();
+            }
+        } else {
+            tls.read_exact(&mut ping).unwrap();
+        }
+        assert!(!tls.conn.is_handshaking());
+        let bindings = from_rustls_server(&tls.conn, &leaf).unwrap();
+        if drive == Drive::CompleteIo {
+            tls.read_exact(&mut ping).unwrap();
+        }
+        assert_eq!(&ping, b"ping");
+        tls.write_all(b"pong").unwrap();
+        tls.flush().unwrap();
+        assert_eq!(from_rustls_server(&tls.conn, &leaf).unwrap(), bindings);
+        bindings
+    });
+
+    let mut tls = StreamOwned::new(client_conn, client_sock);
+    assert_eq!(
+        from_rustls_client(&tls.conn),
+        Err(RustlsBindingError::HandshakeIncomplete)
+    );
+    if drive == Drive::CompleteIo {
+        while tls.conn.is_handshaking() {
+            tls.conn.complete_io(&mut tls.sock).unwrap();
+        }
+    } else {
+        tls.write_all(b"ping").unwrap();
+    }
+    assert!(!tls.conn.is_handshaking());
+    let client_bindings = from_rustls_client(&tls.conn).unwrap();
+    if drive == Drive::CompleteIo {
+        tls.write_all(b"ping").unwrap();
+    }
+    let mut pong = [0u8; 4];
+    tls.read_exact(&mut pong).unwrap();
+    assert_eq!(&pong, b"pong");
+    assert_eq!(from_rustls_client(&tls.conn).unwrap(), client_bindings);
+
+    let server_bindings = server.join().unwrap();
+    (client_bindings, server_bindings)
+}
+
+/// `StreamOwned` handshakes lazily: extraction right after constructing it
+/// is `HandshakeIncomplete`; after driving `complete_io` until
+/// `!is_handshaking()` both ends extract the same bindings.
+#[cfg(unix)]
+#[test]
+fn stream_owned_bindings_after_complete_io() {
+    for prefix in ["tls", "tls-rsa"] {
+        let pki = Pki::load(prefix);
+        for version in [&rustls::version::TLS13, &rustls::version::TLS12] {
+            let (c, s) = over_socket_pair(&pki, version, Drive::CompleteIo);
+            assert_same_bindings(prefix, version, &c, &s);
+        }
+    }
+}
+
+/// As above, but the handshake happens inside the first application write
+/// (client) and read (server), the way code that never calls `complete_io`
+/// gets it done.
+#[cfg(unix)]
+#[test]
+fn stream_owned_bindings_after_first_write_and_read() {
+    for prefix in ["tls", "tls-rsa"] {
+        let pki = Pki::load(prefix);
+        for version in [&rustls::version::TLS13, &rustls::version::TLS12] {
+            let (c, s) = over_socket_pair(&pki, version, Drive::FirstIo);
+            assert_same_bindings(prefix, version, &c, &s);
+        }
+    }
+}
+
+/// Two `StreamOwned` connections to the same server: the end-point binding
+/// is the same, the exporter is not, so a binding from one connection cannot
+/// be replayed on another.
+#[cfg(unix)]
+#[test]
+fn stream_owned_exporter_is_per_connection() {
+    let pki = Pki::load("tls");
+    let (first, _) = over_socket_pair(&pki, &rustls::version::TLS13, Drive::CompleteIo);
+    let (second, _) = over_socket_pair(&pki, &rustls::version::TLS13, Drive::FirstIo);
+    assert_ne!(first[0], second[0]);
+    assert_eq!(first[1], second[1]);
 }

@@ -13,6 +13,33 @@
 //!   with any TLS version.
 //! * `tls-unique`: never. It needs the first Finished message, which rustls
 //!   does not expose; with TLS 1.3 the binding is not defined at all.
+//!
+//! # The handshake must be complete
+//!
+//! Neither binding exists before the handshake has finished: the exporter
+//! secret is derived at the end of it, and until then the peer certificate
+//! is not final. Both [`from_rustls_client`] and [`from_rustls_server`]
+//! therefore check `is_handshaking()` first and, while it is true, return
+//! [`RustlsBindingError::HandshakeIncomplete`] without looking at anything
+//! else. That error is not fatal: finish the handshake and call again.
+//!
+//! The usual way to hit it is `rustls::StreamOwned` (or the borrowing
+//! `rustls::Stream`). Constructing one performs no I/O; the handshake runs
+//! lazily inside the first `read` or `write` on the stream. Extracting the
+//! bindings right after `StreamOwned::new`, before any I/O, is therefore
+//! always `HandshakeIncomplete`, even though the code looks as if it has a
+//! connected TLS stream in hand. Either drive the handshake explicitly,
+//!
+//! ```text
+//! while tls.conn.is_handshaking() {
+//!     tls.conn.complete_io(&mut tls.sock)?;
+//! }
+//! ```
+//!
+//! or extract only after the first read or write has returned. The same
+//! applies to a bare `ClientConnection` / `ServerConnection` pumped by hand
+//! with `read_tls` / `process_new_packets` / `write_tls`. The examples on
+//! [`from_rustls_client`] and [`from_rustls_server`] show both fixes.
 
 use core::fmt;
 
@@ -30,6 +57,11 @@ pub enum RustlsBindingError {
     /// The handshake has not completed (`is_handshaking()` is still true),
     /// so neither the exporter nor the peer's certificate is final yet.
     /// Keep pumping TLS records and try again after the handshake.
+    ///
+    /// This is what extraction returns straight after
+    /// `rustls::StreamOwned::new` or `rustls::Stream::new`: those handshake
+    /// lazily, on the first read or write. Call
+    /// `conn.complete_io(&mut sock)` until `!conn.is_handshaking()` first.
     HandshakeIncomplete,
     /// rustls refused to export keying material.
     Exporter(::rustls::Error),
@@ -92,6 +124,13 @@ impl std::error::Error for RustlsBindingError {
 /// of a certificate) it is left out of the list rather than failing the
 /// call, as long as `tls-exporter` is present.
 ///
+/// The handshake must be complete (`conn.is_handshaking()` false) before
+/// this is called; otherwise it returns
+/// [`RustlsBindingError::HandshakeIncomplete`] and inspects nothing else.
+/// `rustls::StreamOwned` and `rustls::Stream` do not handshake when they are
+/// constructed, only on the first read or write, so calling this right after
+/// `StreamOwned::new` always gives that error.
+///
 /// # Errors
 ///
 /// [`RustlsBindingError::HandshakeIncomplete`] before the handshake has
@@ -99,6 +138,44 @@ impl std::error::Error for RustlsBindingError {
 /// [`RustlsBindingError::EndPoint`] or
 /// [`RustlsBindingError::NoServerCertificate`] when the list would otherwise
 /// be empty.
+///
+/// # Example
+///
+/// Connecting with `StreamOwned`, finishing the handshake explicitly, then
+/// reading the bindings:
+///
+/// ```no_run
+/// use std::net::TcpStream;
+/// use std::sync::Arc;
+///
+/// use rustls::pki_types::ServerName;
+/// use rustls::{ClientConfig, ClientConnection, StreamOwned};
+/// use sasl_core::channel_binding::{ChannelBinding, RustlsBindingError, from_rustls_client};
+///
+/// fn connect(
+///     config: Arc<ClientConfig>,
+/// ) -> Result<(StreamOwned<ClientConnection, TcpStream>, Vec<ChannelBinding>), Box<dyn std::error::Error>>
+/// {
+///     let conn = ClientConnection::new(config, ServerName::try_from("mail.example.com")?)?;
+///     let sock = TcpStream::connect("mail.example.com:993")?;
+///     let mut tls = StreamOwned::new(conn, sock);
+///
+///     // The trap: `StreamOwned::new` sent nothing, the handshake has not
+///     // even started, so the bindings are not available yet.
+///     assert_eq!(
+///         from_rustls_client(&tls.conn),
+///         Err(RustlsBindingError::HandshakeIncomplete)
+///     );
+///
+///     // The fix: drive the handshake to completion first. (Alternatively,
+///     // extract after the first `tls.write(..)` / `tls.read(..)` returned.)
+///     while tls.conn.is_handshaking() {
+///         tls.conn.complete_io(&mut tls.sock)?;
+///     }
+///     let bindings = from_rustls_client(&tls.conn)?;
+///     Ok((tls, bindings))
+/// }
+/// ```
 pub fn from_rustls_client(
     conn: &ClientConnection,
 ) -> Result<Vec<ChannelBinding>, RustlsBindingError> {
@@ -118,10 +195,51 @@ pub fn from_rustls_client(
 /// [`from_rustls_client`], so both ends of one connection obtain the same
 /// list.
 ///
+/// As on the client, the handshake must be complete first, or the result is
+/// [`RustlsBindingError::HandshakeIncomplete`]; a `rustls::StreamOwned` /
+/// `rustls::Stream` just constructed around an accepted socket has not
+/// handshaken yet (see [`from_rustls_client`] and the module notes).
+///
 /// # Errors
 ///
 /// As for [`from_rustls_client`]; [`RustlsBindingError::NoServerCertificate`]
 /// cannot occur.
+///
+/// # Example
+///
+/// Serving one connection with the borrowing `rustls::Stream`, letting the
+/// first read complete the handshake, then reading the bindings:
+///
+/// ```no_run
+/// use std::io::Read;
+/// use std::net::TcpStream;
+/// use std::sync::Arc;
+///
+/// use rustls::{ServerConfig, ServerConnection, Stream};
+/// use sasl_core::channel_binding::{ChannelBinding, from_rustls_server};
+///
+/// /// `leaf_der` is the first certificate of the chain given to rustls in
+/// /// `config`.
+/// fn accept(
+///     config: Arc<ServerConfig>,
+///     leaf_der: &[u8],
+///     mut sock: TcpStream,
+/// ) -> Result<Vec<ChannelBinding>, Box<dyn std::error::Error>> {
+///     let mut conn = ServerConnection::new(config)?;
+///
+///     // Reading from the stream runs the whole handshake before any
+///     // application data can arrive. Calling `from_rustls_server` before
+///     // this read would give `HandshakeIncomplete`.
+///     let mut first = [0u8; 512];
+///     let n = Stream::new(&mut conn, &mut sock).read(&mut first)?;
+///     let _first_request = first.get(..n);
+///
+///     // Equivalent without a read:
+///     // while conn.is_handshaking() { conn.complete_io(&mut sock)?; }
+///
+///     Ok(from_rustls_server(&conn, leaf_der)?)
+/// }
+/// ```
 pub fn from_rustls_server(
     conn: &ServerConnection,
     own_leaf_cert_der: &[u8],

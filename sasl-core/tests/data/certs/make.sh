@@ -133,5 +133,12 @@ openssl genpkey -algorithm ED25519 -out "$work/tls-ed25519-ca.pem"
 openssl genpkey -algorithm ED25519 -out "$work/tls-ed25519-leaf.pem"
 tls_pki tls-ed25519 "$work/tls-ed25519-ca.pem" "$work/tls-ed25519-leaf.pem" none
 
+# RSA throughout: a 2048-bit CA signing with sha256WithRSAEncryption a
+# 2048-bit leaf (rustls serves it with RSA-PSS or PKCS#1 signatures; the
+# end-point hash comes from the certificate's own signature, SHA-256).
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$work/tls-rsa-ca.pem" 2>/dev/null
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$work/tls-rsa-leaf.pem" 2>/dev/null
+tls_pki tls-rsa "$work/tls-rsa-ca.pem" "$work/tls-rsa-leaf.pem" sha256 -sha256
+
 mv "$expected" expected.txt
 echo "wrote $(grep -vc '^#' expected.txt) expectations to $(pwd)/expected.txt"
