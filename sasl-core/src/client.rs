@@ -19,6 +19,7 @@ use crate::limits::Limits;
 use crate::mechanism::MechanismName;
 use crate::mechanism_api::{ClientContext, ClientMechanism, ClientMechanismFactory};
 use crate::secret::Secret;
+use crate::server::family;
 use crate::ticket::{Ticket, Tickets};
 use std::sync::Arc;
 
@@ -157,12 +158,14 @@ impl ClientRegistry {
         if !usable(factory.as_ref(), connection) {
             return Err(ConfigError::MechanismNotAvailable(wanted.to_string()).into());
         }
-        let base = wanted
-            .as_str()
-            .strip_suffix("-PLUS")
-            .unwrap_or(wanted.as_str());
-        let plus = format!("{base}-PLUS");
-        let server_offers_plus = offered(advertised, &plus);
+        let wanted_family = family(wanted.as_str());
+        let server_offers_plus = advertised.iter().any(|a| {
+            let a = a.as_ref();
+            a.len() > 5
+                && a.get(a.len() - 5..)
+                    .is_some_and(|s| s.eq_ignore_ascii_case("-PLUS"))
+                && family(a).eq_ignore_ascii_case(wanted_family)
+        });
         let context = ClientContext::new(credentials, connection.clone(), server_offers_plus);
         let inner = factory.start(&context)?;
         Ok(ClientSession::new(wanted, inner, self.limits))

@@ -82,8 +82,8 @@ pub trait ServerMechanism: Send {
 pub struct ServerContext<'a> {
     /// The connection facts (TLS, channel binding).
     pub connection: &'a ConnectionInfo,
-    /// Whether the server offers the `-PLUS` variant of this mechanism's family on this
-    /// connection. A SCRAM server rejects the `y` flag (a downgrade) only then: a client
+    /// Whether the server offers a `-PLUS` mechanism of this mechanism's family (the
+    /// name up to its first `-`: any SCRAM hash for SCRAM) on this connection. A SCRAM server rejects the `y` flag (a downgrade) only then: a client
     /// that can bind but was not offered `-PLUS` rightly sends `y`.
     pub offers_plus: bool,
 }
@@ -150,7 +150,8 @@ pub struct ClientContext {
     pub credentials: ClientCredentials,
     /// The connection facts (TLS, channel binding).
     pub connection: ConnectionInfo,
-    /// Whether the server advertised the `-PLUS` variant of this mechanism's family
+    /// Whether the server advertised a `-PLUS` mechanism of this mechanism's family
+    /// (the name up to its first `-`)
     /// (SCRAM clients send `y` rather than `n` when they could bind but the server
     /// offered no `-PLUS`).
     pub server_offers_plus: bool,

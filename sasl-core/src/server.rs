@@ -113,15 +113,14 @@ impl ServerRegistry {
             .collect()
     }
 
-    /// Whether the `-PLUS` variant of `mechanism`'s family is offered on this connection.
+    /// Whether a `-PLUS` mechanism of `mechanism`'s family (see [`family`]) is offered
+    /// on this connection.
     fn offers_plus(&self, mechanism: &MechanismName, connection: &ConnectionInfo) -> bool {
-        let base = mechanism
-            .as_str()
-            .strip_suffix("-PLUS")
-            .unwrap_or(mechanism.as_str());
+        let wanted = family(mechanism.as_str());
         self.factories.iter().any(|f| {
             let name = f.mechanism();
-            name.as_str().strip_suffix("-PLUS") == Some(base) && usable(f.as_ref(), connection)
+            let name = name.as_str();
+            name.ends_with("-PLUS") && family(name) == wanted && usable(f.as_ref(), connection)
         })
     }
 
@@ -178,6 +177,14 @@ impl ServerRegistry {
             connection.success_data(),
         ))
     }
+}
+
+/// A mechanism's family for channel-binding downgrade checks: its name up to the
+/// first `-` (`SCRAM` for every SCRAM hash). A client that sends SCRAM's `y` flag
+/// while the server offers any SCRAM `-PLUS` had a bound option, whatever the hash, so
+/// the check is per family, not per hash (RFC 5802 §6; docs/decisions/0005).
+pub(crate) fn family(name: &str) -> &str {
+    name.split_once('-').map_or(name, |(family, _)| family)
 }
 
 /// Whether a factory may be offered or used on a connection.

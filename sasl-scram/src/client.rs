@@ -3,23 +3,26 @@
 
 use crate::hash::{Alg, Digest, MAX_OUT};
 use crate::messages::{
-    MAX_MESSAGE_LEN, ServerErrorValue, ServerFinal, checked_fixed_nonce, escape_saslname,
-    parse_server_final, parse_server_first,
+    MAX_MESSAGE_LEN, MAX_NONCE_LEN, ServerErrorValue, ServerFinal, checked_fixed_nonce,
+    escape_saslname, parse_server_final, parse_server_first,
 };
 use crate::prep::{PasswordPrep, UsernamePrep, salted_password};
 use crate::session::{ScramClientFactory, ScramVariant, mechanism_for};
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
 use sasl_core::{
-    ChannelBinding, ChannelBindingType, ClientContext, ClientCredentials, ClientFailure,
-    ClientInput, ClientMechanism, ClientOutcome, ClientRequest, ClientStep, ClientSuccess,
-    ConfigError, ConnectionInfo, Error, FailureKind, MechanismName, Misuse, PasswordPrompt,
-    ScramKeys, Secret, ServerReply, SharedRandom, thread_random,
+    ChannelBinding, ChannelBindingPolicy, ChannelBindingType, ClientContext, ClientCredentials,
+    ClientFailure, ClientInput, ClientMechanism, ClientOutcome, ClientRequest, ClientStep,
+    ClientSuccess, ConfigError, ConnectionInfo, Error, FailureKind, MechanismName, Misuse,
+    PasswordPrompt, ScramKeys, Secret, ServerReply, SharedRandom, thread_random,
 };
 use std::sync::Arc;
 
 const MIN_NONCE_BYTES: usize = 18;
 const MAX_NONCE_BYTES: usize = 48;
+/// Longest random client nonce in characters (base64 of
+/// [`MAX_NONCE_BYTES`]).
+const MAX_RANDOM_NONCE_CHARS: usize = MAX_NONCE_BYTES.div_ceil(3) * 4;
 
 /// Client settings: the bounds on what the server controls, and normalisation.
 ///
@@ -105,9 +108,11 @@ impl ScramClientConfig {
     }
 
     /// The least number of characters the server must add to the client nonce
-    /// (at least 1).
+    /// (1 to 448: the combined nonce is at most 512 bytes, and the longest random
+    /// client nonce takes 64 of them).
     pub fn with_min_server_nonce_len(mut self, len: usize) -> Self {
-        self.min_server_nonce_len = len.max(1);
+        // Past 448 no server-first could be accepted with a random client nonce.
+        self.min_server_nonce_len = len.clamp(1, MAX_NONCE_LEN - MAX_RANDOM_NONCE_CHARS);
         self
     }
 
@@ -213,9 +218,13 @@ impl core::fmt::Debug for ScramClient {
 impl ScramClient {
     /// Starts one exchange of `SCRAM-<hash>[-PLUS]`.
     ///
-    /// `server_offers_plus`: whether the server advertised the `-PLUS` variant (it
-    /// decides between `y` and `n`). Fails with [`Error::MechanismNotAvailable`] for
-    /// `-PLUS` without channel-binding data, [`Error::MissingCredentials`] without a
+    /// `server_offers_plus`: whether the server advertised any SCRAM `-PLUS`
+    /// mechanism, of this hash or another (it decides between `y` and `n`: a server
+    /// that offers any `-PLUS` supports channel binding and rejects `y`, RFC 5802
+    /// §6). Fails with [`Error::MechanismNotAvailable`] for
+    /// `-PLUS` without channel-binding data, [`Error::Config`] for a bare mechanism on
+    /// a connection whose policy is [`ChannelBindingPolicy::Required`] (a bare
+    /// mechanism cannot bind), [`Error::MissingCredentials`] without a
     /// password or cached keys for this hash, [`Error::Config`] for an unknown hash.
     pub fn new(
         config: impl Into<Arc<ScramClientConfig>>,
@@ -272,6 +281,14 @@ impl ScramClient {
         server_offers_plus: bool,
     ) -> Result<Self, Error> {
         let mechanism = mechanism_for(alg, plus);
+        // A bare mechanism never binds (it sends `n` or `y`), so it cannot satisfy a
+        // connection that requires binding: refuse to start rather than report an
+        // unbound success. (`-PLUS` always binds, or fails below without data.)
+        if !plus && connection.policy() == ChannelBindingPolicy::Required {
+            return Err(Error::config(format!(
+                "{mechanism} cannot be used: the connection requires channel binding (use the -PLUS variant)"
+            )));
+        }
         let cb = if plus {
             match connection.preferred_binding() {
                 Some(b) => CbChoice::Bound(b.clone()),
@@ -319,8 +336,18 @@ impl ScramClient {
 
     /// Uses a fixed client nonce instead of a random one. **Only for reproducing
     /// published test vectors**: a predictable nonce breaks SCRAM's replay
-    /// protection. Fails if the nonce is empty or not printable.
+    /// protection. Fails if the nonce is empty or not printable, or so long that the
+    /// server part the configuration requires
+    /// ([`with_min_server_nonce_len`](ScramClientConfig::with_min_server_nonce_len))
+    /// cannot fit within the 512-byte combined nonce.
     pub fn with_client_nonce(mut self, nonce: &str) -> Result<Self, Error> {
+        // Such a nonce would make every server-first fail the combined bound.
+        if nonce.len() > MAX_NONCE_LEN.saturating_sub(self.config.min_server_nonce_len) {
+            return Err(Error::config(format!(
+                "SCRAM client nonce must leave room for the server nonce part: at most {} characters",
+                MAX_NONCE_LEN.saturating_sub(self.config.min_server_nonce_len)
+            )));
+        }
         self.fixed_nonce = Some(checked_fixed_nonce(nonce)?);
         Ok(self)
     }

@@ -13,7 +13,12 @@ use std::borrow::Cow;
 pub(crate) const MAX_MESSAGE_LEN: usize = 8192;
 /// Longest `n=`/`a=` value, escaped, in bytes.
 pub(crate) const MAX_NAME_LEN: usize = 1024;
-/// Longest nonce (client part, or whole) in bytes.
+/// Longest nonce in bytes, applied to the combined nonce (client part + server part)
+/// that the server-first and client-final carry. The client part is held to less:
+/// the server refuses a client nonce that leaves no room for the server part it
+/// appends, and the client refuses a fixed nonce that leaves no room for the server
+/// part it requires (so a nonce accepted in the first message is never refused in
+/// the last one).
 pub(crate) const MAX_NONCE_LEN: usize = 512;
 /// Longest channel-binding type name.
 pub(crate) const MAX_CB_NAME_LEN: usize = 64;

@@ -27,6 +27,20 @@ pub enum PasswordPrep {
     OpaqueString,
     /// The password bytes as given (Dovecot does not normalise).
     None,
+    /// SASLprep (stored mode) when the password passes it, and the password bytes
+    /// as given when SASLprep refuses it (a control character such as TAB, mixed
+    /// right-to-left and left-to-right text such as `שלום-hello`, an unassigned
+    /// code point). This is what PostgreSQL does: its server (10 and later) when it
+    /// hashes a password into a `SCRAM-SHA-256$` verifier, and libpq when it logs
+    /// in (`pg_saslprep` in PostgreSQL's `src/common/saslprep.c`; on failure the
+    /// caller uses the password as is). Use it on the client against PostgreSQL
+    /// servers and when deriving PostgreSQL verifiers ([`derive_with`](crate::derive_with),
+    /// then [`StoredFormat::PostgreSql`](crate::StoredFormat::PostgreSql)): with
+    /// plain [`SaslPrep`](Self::SaslPrep) such passwords cannot log in or be
+    /// derived at all. It never fails. (PostgreSQL's own SASLprep checks prohibited
+    /// and bidirectional characters before normalising rather than after, so a rare
+    /// password that normalisation changes may still be prepared differently.)
+    SaslPrepOrRaw,
 }
 
 impl UsernamePrep {
@@ -51,6 +65,11 @@ impl PasswordPrep {
             PasswordPrep::SaslPrep => saslprep(password, SaslprepMode::Stored).ok(),
             PasswordPrep::OpaqueString => PrecisProfile::OpaqueString.enforce(password).ok(),
             PasswordPrep::None => Some(Cow::Borrowed(password)),
+            // The fallback is what PostgreSQL interoperability needs (see the
+            // variant); the raw bytes are a `str`, so always valid UTF-8 here.
+            PasswordPrep::SaslPrepOrRaw => {
+                Some(saslprep(password, SaslprepMode::Stored).unwrap_or(Cow::Borrowed(password)))
+            }
         }
     }
 }

@@ -2,8 +2,8 @@
 
 use crate::hash::{Alg, MAX_OUT, Prf, StoredMac, credentials_mac};
 use crate::messages::{
-    self, Flag, MAX_MESSAGE_LEN, Reject, ServerErrorValue, append_base64, checked_fixed_nonce,
-    parse_client_final, parse_client_first,
+    self, Flag, MAX_MESSAGE_LEN, MAX_NONCE_LEN, Reject, ServerErrorValue, append_base64,
+    checked_fixed_nonce, parse_client_final, parse_client_first,
 };
 use crate::prep::UsernamePrep;
 use crate::session::{ScramServerFactory, ScramVariant, mechanism_for};
@@ -196,8 +196,9 @@ enum State {
 /// user go through exactly the same work and fail the same way.
 enum KeySource {
     Found(ScramCredentials),
-    /// Fake keys; the exchange fails with this local reason whatever the proof.
-    Fake(FailureKind),
+    /// Fake keys; the exchange fails with this local reason (kind and detail)
+    /// whatever the proof.
+    Fake(FailureKind, &'static str),
 }
 
 struct Keys {
@@ -239,8 +240,11 @@ type Bindings = [Option<CbData>; 3];
 ///
 /// An unknown or rejected user gets a salt and keys derived from the server secret
 /// and the user name, and goes through the same steps as a real account, failing
-/// with `e=invalid-proof` like a wrong password. The fake salt is derived for every
-/// lookup answer, known user included, so that
+/// with `e=invalid-proof` like a wrong password. So does a lookup answered with
+/// credentials of another hash (a store holding one scheme per user): the local
+/// reason is then [`FailureKind::UnknownUser`] with a detail naming the hash
+/// mismatch, not an error before the server-first, which would reveal the name.
+/// The fake salt is derived for every lookup answer, known user included, so that
 /// [`provide`](ServerMechanism::provide) costs the same either way, and the proof
 /// check runs the same HMAC, hash and constant-time compare with fixed fake keys.
 pub struct ScramServer {
@@ -249,8 +253,8 @@ pub struct ScramServer {
     mechanism: MechanismName,
     plus: bool,
     can_bind: bool,
-    /// Whether this server offers the `-PLUS` variant on this connection: only then is
-    /// a `y` flag a downgrade.
+    /// Whether this server offers any SCRAM `-PLUS` mechanism on this connection:
+    /// only then is a `y` flag a downgrade.
     plus_offered: bool,
     policy: ChannelBindingPolicy,
     bindings: Option<Box<Bindings>>,
@@ -354,11 +358,19 @@ impl ScramServer {
         Ok(self)
     }
 
-    /// Says whether this server advertised the `-PLUS` variant of this mechanism on
-    /// this connection. Only then is a client's `y` flag a downgrade and rejected; a
-    /// client that can bind but was not offered `-PLUS` rightly sends `y`. The default
-    /// assumes `-PLUS` is offered whenever the connection has binding data (the safe
-    /// choice); the session registry sets it from what it actually advertises.
+    /// Says whether this server advertised **any** SCRAM `-PLUS` mechanism on this
+    /// connection, of this hash or another. Only then is a client's `y` flag a
+    /// downgrade and rejected; a client that can bind but was offered no `-PLUS` at
+    /// all rightly sends `y`. The whole-connection view is what RFC 5802 §6 asks for
+    /// ("if the server supports channel binding", the attack being removal of "the
+    /// -PLUS suffixed SCRAM mechanism name(s)"): a server offering
+    /// SCRAM-SHA-256-PLUS must refuse `y` on SCRAM-SHA-1 even without
+    /// SCRAM-SHA-1-PLUS. The default assumes `-PLUS` is offered whenever the
+    /// connection has binding data (the safe choice). The session registry
+    /// currently sets it from [`ServerContext::offers_plus`](sasl_core::ServerContext),
+    /// which covers this mechanism's own family only: register `-PLUS` for every
+    /// hash you offer bare (as [`server_factories`](crate::server_factories) does)
+    /// and the two views agree.
     pub fn offering_plus(mut self, offered: bool) -> Self {
         self.plus_offered = offered;
         self
@@ -387,6 +399,14 @@ impl ScramServer {
     fn client_first_inner(&mut self, msg: &[u8]) -> Result<ServerStep, Reject> {
         use ServerErrorValue as E;
         let parsed = parse_client_first(msg)?;
+        // MAX_NONCE_LEN bounds the combined nonce, which the client-final must echo:
+        // a client part that leaves no room for the server part would be accepted
+        // here and then always refused there, so refuse it now.
+        if parsed.nonce.len() > MAX_NONCE_LEN.saturating_sub(self.server_nonce_part_len()) {
+            return Err(Reject::malformed(
+                "client nonce leaves no room for the server nonce part",
+            ));
+        }
         // Channel-binding negotiation (RFC 5802 §6, RFC 5801 §5).
         match parsed.flag {
             Flag::P(name) => {
@@ -495,6 +515,15 @@ impl ScramServer {
         Ok(ServerStep::Request(Request::ScramLookup(lookup)))
     }
 
+    /// Length of the server nonce part [`server_first`](Self::server_first) appends:
+    /// the fixed nonce, or unpadded base64 of the configured random bytes.
+    fn server_nonce_part_len(&self) -> usize {
+        match &self.fixed_nonce {
+            Some(n) => n.len(),
+            None => (self.config.nonce_len * 4).div_ceil(3),
+        }
+    }
+
     /// The prepared authcid (the name the lookup saw).
     fn authcid(&self) -> &[u8] {
         self.transcript.get(..self.authcid_len).unwrap_or_default()
@@ -536,20 +565,36 @@ impl ScramServer {
                 credentials,
                 authzid_granted,
             } => {
-                if credentials.hash() != self.alg.hash() {
-                    self.state = State::Done;
-                    return Err(Error::Misuse(sasl_core::Misuse::AnswerMismatch));
+                if credentials.hash() == self.alg.hash() {
+                    let step = self.server_first(credentials.salt(), credentials.iterations());
+                    self.keys = Some(Keys {
+                        source: KeySource::Found(credentials),
+                        authzid_granted,
+                    });
+                    step
+                } else {
+                    // Credentials of another hash cannot verify this exchange. Failing
+                    // here (no server-first) would tell the client the name exists
+                    // when a store keeps one scheme per user; go on exactly as for an
+                    // unknown user instead, and say why only in the local reason.
+                    drop(credentials);
+                    self.keys = Some(Keys {
+                        source: KeySource::Fake(
+                            FailureKind::UnknownUser,
+                            "stored credentials are for another SCRAM hash (fake credentials used)",
+                        ),
+                        authzid_granted: false,
+                    });
+                    let salt = fake_salt.get(..fake_salt_len).unwrap_or_default();
+                    self.server_first(salt, self.config.unknown_user_iterations)
                 }
-                let step = self.server_first(credentials.salt(), credentials.iterations());
-                self.keys = Some(Keys {
-                    source: KeySource::Found(credentials),
-                    authzid_granted,
-                });
-                step
             }
             Verdict::Rejected(kind) => {
                 self.keys = Some(Keys {
-                    source: KeySource::Fake(kind),
+                    source: KeySource::Fake(
+                        kind,
+                        "unknown or rejected user (fake credentials used)",
+                    ),
                     authzid_granted: false,
                 });
                 let salt = fake_salt.get(..fake_salt_len).unwrap_or_default();
@@ -654,14 +699,14 @@ impl ScramServer {
         // this hash); both carry HMAC key schedules computed when they were made.
         let (credentials, fake) = match &keys.source {
             KeySource::Found(c) => (c, None),
-            KeySource::Fake(kind) => {
+            KeySource::Fake(kind, detail) => {
                 let [sha1, sha256, sha512] = &self.config.fake_credentials;
                 let c = match self.alg {
                     Alg::Sha1 => sha1,
                     Alg::Sha256 => sha256,
                     Alg::Sha512 => sha512,
                 };
-                (c, Some(*kind))
+                (c, Some((*kind, *detail)))
             }
         };
         let stored_key = credentials.stored_key();
@@ -678,11 +723,7 @@ impl ScramServer {
         let proof_ok = stored.ct_eq(stored_key) & subtle::Choice::from(u8::from(fake.is_none()));
         if !bool::from(proof_ok) {
             return Err(match fake {
-                Some(kind) => Reject::new(
-                    E::InvalidProof,
-                    kind,
-                    "unknown or rejected user (fake credentials used)",
-                ),
+                Some((kind, detail)) => Reject::new(E::InvalidProof, kind, detail),
                 None => Reject::new(
                     E::InvalidProof,
                     FailureKind::InvalidCredentials,

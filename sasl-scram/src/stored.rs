@@ -106,6 +106,8 @@ pub enum StoredFormat {
     Dovecot,
     /// PostgreSQL `pg_authid.rolpassword`:
     /// `SCRAM-SHA-256$<iter>:<salt>$<StoredKey>:<ServerKey>` (SHA-256 only).
+    /// Derive such verifiers with [`PasswordPrep::SaslPrepOrRaw`] to match what
+    /// PostgreSQL itself stores for passwords SASLprep refuses.
     PostgreSql,
     /// RFC 5803 LDAP `authPassword`: `SCRAM-SHA-1$<iter>:<salt>$<StoredKey>:<ServerKey>`
     /// (any hash; optional spaces around `$` are accepted when parsing, RFC 3112).
@@ -144,7 +146,8 @@ pub fn derive_with_random_salt(
 }
 
 /// Derives stored credentials with the given password normalisation (use
-/// [`PasswordPrep::None`] to match Dovecot, which does not normalise).
+/// [`PasswordPrep::None`] to match Dovecot, which does not normalise, and
+/// [`PasswordPrep::SaslPrepOrRaw`] to match PostgreSQL).
 pub fn derive_with(
     hash: ScramHash,
     password: &str,

@@ -261,3 +261,201 @@ fn empty_binding_data_is_ignored() {
         Err(Error::Config(sasl_core::ConfigError::MechanismNotAvailable(_)))
     ));
 }
+
+#[test]
+fn bare_client_refuses_a_connection_that_requires_binding() {
+    use sasl_core::{ClientContext, ClientMechanismFactory, ClientMechanisms};
+    let required = bound(T::TlsExporter, &[7; 32]).with_policy(ChannelBindingPolicy::Required);
+    let no_data = ConnectionInfo::tls().with_policy(ChannelBindingPolicy::Required);
+    let creds = || ClientCredentials::new("user").with_password("pencil");
+    // Typed: a bare mechanism cannot bind, so it must not start (it used to send
+    // `y`/`n` and report an unbound success), whatever the server offered.
+    for conn in [&required, &no_data] {
+        for offers_plus in [false, true] {
+            let r = ScramClient::new(
+                ScramClientConfig::new(),
+                ScramHash::Sha256,
+                false,
+                creds(),
+                conn,
+                offers_plus,
+            );
+            assert!(matches!(r, Err(Error::Config(_))), "{r:?}");
+        }
+    }
+    // Through the factory trait, as any registry calls it.
+    let factory = ScramClient::factory(ScramClientConfig::new(), ScramHash::Sha256, false).unwrap();
+    let r = factory.start(&ClientContext::new(creds(), required.clone(), true));
+    assert!(matches!(r, Err(Error::Config(_))));
+    // Through sasl_core::ClientMechanisms: naming the bare mechanism fails, and
+    // choosing picks -PLUS.
+    let clients =
+        ClientMechanisms::new().with_all(sasl_scram::client_factories(ScramClientConfig::new()));
+    let advertised = ["SCRAM-SHA-256", "SCRAM-SHA-256-PLUS"];
+    assert!(
+        clients
+            .start("SCRAM-SHA-256", &advertised, creds(), &required)
+            .is_err()
+    );
+    assert!(
+        clients
+            .start_best(&["SCRAM-SHA-256"], creds(), &required)
+            .is_err()
+    );
+    let session = clients.start_best(&advertised, creds(), &required).unwrap();
+    assert_eq!(session.mechanism().as_str(), "SCRAM-SHA-256-PLUS");
+}
+
+#[test]
+fn plus_client_under_required_only_succeeds_bound() {
+    use sasl_core::{ClientRegistry, ServerRegistry};
+    let required = bound(T::TlsExporter, &[7; 32]).with_policy(ChannelBindingPolicy::Required);
+    // Typed: it always sends p= and its success says which binding it used.
+    let mut c = client(true, &required, true);
+    assert!(first(&mut client(true, &required, true)).starts_with("p=tls-exporter,,"));
+    let mut s = server(true, &required);
+    let t = exchange(&mut c, &mut s, Store::Found(creds()), no_tamper);
+    assert!(t.server_ok());
+    let Some(Ok(success)) = &t.client else {
+        panic!("{:?}", t.client)
+    };
+    assert_eq!(success.channel_binding(), Some(T::TlsExporter));
+    // Other binding data on the server side: no unbound success.
+    let mut c = client(true, &required, true);
+    let mut s = server(true, &bound(T::TlsExporter, &[8; 32]));
+    let t = exchange(&mut c, &mut s, Store::Found(creds()), no_tamper);
+    assert!(!t.server_ok() && !t.client_ok());
+    // Without binding data -PLUS cannot start at all.
+    let no_data = ConnectionInfo::tls().with_policy(ChannelBindingPolicy::Required);
+    let r = ScramClient::new(
+        ScramClientConfig::new(),
+        ScramHash::Sha256,
+        true,
+        ClientCredentials::new("user").with_password("pencil"),
+        &no_data,
+        true,
+    );
+    assert!(matches!(r, Err(Error::MechanismNotAvailable(_))));
+    // Through the registries.
+    let servers = ServerMechanisms::new().with_all(sasl_scram::server_factories(server_config()));
+    let clients =
+        ClientMechanisms::new().with_all(sasl_scram::client_factories(ScramClientConfig::new()));
+    let advertised = servers.advertise(&required);
+    assert!(advertised.iter().all(|m| m.as_str().ends_with("-PLUS")));
+    let client = clients
+        .start_best(
+            &advertised,
+            ClientCredentials::new("user").with_password("pencil"),
+            &required,
+        )
+        .unwrap();
+    let server = servers
+        .start(client.mechanism().as_str(), &required)
+        .unwrap();
+    let store = |r: sasl_core::Request| match r {
+        sasl_core::Request::ScramLookup(l) => {
+            let creds = derive(l.hash(), "pencil", b"0123456789abcdef", 4096).unwrap();
+            l.found(creds)
+        }
+        other => other.unavailable(),
+    };
+    let t = sasl_test::Driver::new(client, server, store).run().unwrap();
+    assert!(t.both_succeeded(), "{}", t.shape());
+    assert!(t.authenticated().unwrap().channel_bound());
+}
+
+#[test]
+fn y_is_a_downgrade_when_any_scram_plus_is_offered() {
+    // RFC 5802 §6: "If the flag is set to "y" and the server supports channel
+    // binding, the server MUST fail authentication"; the attack it names removes
+    // "the -PLUS suffixed SCRAM mechanism name(s)". A server offering
+    // SCRAM-SHA-256-PLUS supports channel binding, so `y` on SCRAM-SHA-1 (no
+    // SCRAM-SHA-1-PLUS offered) is a downgrade too. The typed server's
+    // `offering_plus` flag carries that whole-connection view.
+    let cb = bound(T::TlsExporter, &[1; 32]);
+    let sha1 = || ScramServer::new(server_config(), ScramHash::Sha1, false, &cb).unwrap();
+    let sha1_creds = derive(ScramHash::Sha1, "pencil", b"0123456789abcdef", 4096).unwrap();
+    let sha1_client = |offers_plus: bool| {
+        ScramClient::new(
+            ScramClientConfig::new(),
+            ScramHash::Sha1,
+            false,
+            ClientCredentials::new("user").with_password("pencil"),
+            &cb,
+            offers_plus,
+        )
+        .unwrap()
+    };
+    // Default (binding data present): y refused.
+    let (wire, kind) = first_fails(&mut sha1(), "y,,n=user,r=abcdefgh");
+    assert_eq!(wire, "e=server-does-support-channel-binding");
+    assert_eq!(kind, FailureKind::ChannelBindingDowngrade);
+    // Told that some -PLUS (of another hash) is offered: still refused.
+    let (wire, kind) = first_fails(&mut sha1().offering_plus(true), "y,,n=user,r=abcdefgh");
+    assert_eq!(wire, "e=server-does-support-channel-binding");
+    assert_eq!(kind, FailureKind::ChannelBindingDowngrade);
+    // Told that no -PLUS at all is offered: y is right and accepted.
+    let t = exchange(
+        &mut sha1_client(false),
+        &mut sha1().offering_plus(false),
+        Store::Found(sha1_creds.clone()),
+        no_tamper,
+    );
+    assert!(t.messages[0].starts_with(b"y,,"));
+    assert!(t.server_ok() && t.client_ok());
+    // A client told that some -PLUS is offered sends n on the bare mechanism (the
+    // application chose not to bind), which such a server accepts.
+    let t = exchange(
+        &mut sha1_client(true),
+        &mut sha1().offering_plus(true),
+        Store::Found(sha1_creds),
+        no_tamper,
+    );
+    assert!(t.messages[0].starts_with(b"n,,"));
+    assert!(t.server_ok() && t.client_ok());
+}
+
+#[test]
+fn registries_treat_y_as_a_downgrade_when_another_family_offers_plus() {
+    use sasl_core::{ClientRegistry, ServerRegistry};
+    // Uneven registration: SCRAM-SHA-256-PLUS and bare SCRAM-SHA-1, nothing else.
+    let cb = bound(T::TlsExporter, &[5; 32]);
+    let config = std::sync::Arc::new(server_config());
+    let servers = ServerMechanisms::new()
+        .with(ScramServer::factory(config.clone(), ScramHash::Sha256, true).unwrap())
+        .with(ScramServer::factory(config, ScramHash::Sha1, false).unwrap());
+    let advertised = servers.advertise(&cb);
+    assert_eq!(advertised.len(), 2);
+    let store = |r: sasl_core::Request| match r {
+        sasl_core::Request::ScramLookup(l) => {
+            let creds = derive(l.hash(), "pencil", b"0123456789abcdef", 4096).unwrap();
+            l.found(creds)
+        }
+        other => other.unavailable(),
+    };
+    // A client (another implementation, per-family view) sends y on SCRAM-SHA-1.
+    let server = servers.start("SCRAM-SHA-1", &cb).unwrap();
+    let mut server = server;
+    let step = server
+        .start_with(Some(b"y,,n=user,r=abcdefghijklmnop"), &store)
+        .unwrap();
+    let ServerStep::Failure(f) = step else {
+        panic!("y accepted although SCRAM-SHA-256-PLUS is offered: {step:?}")
+    };
+    assert_eq!(f.reason().kind(), FailureKind::ChannelBindingDowngrade);
+    // Our client, made to use SCRAM-SHA-1, must send n (not y) here.
+    let clients =
+        ClientMechanisms::new().with_all(sasl_scram::client_factories(ScramClientConfig::new()));
+    let mut client = clients
+        .start(
+            "SCRAM-SHA-1",
+            &advertised,
+            ClientCredentials::new("user").with_password("pencil"),
+            &cb,
+        )
+        .unwrap();
+    let ClientStep::Respond(first) = client.start().unwrap() else {
+        panic!()
+    };
+    assert!(first.starts_with(b"n,,"));
+}

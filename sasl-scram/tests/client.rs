@@ -365,3 +365,66 @@ fn nul_in_names_is_refused_locally() {
     let m = String::from_utf8(m).unwrap();
     assert!(m.starts_with("n,a==3Dx=2Cy=3D,n=a=3Db=2Cc,r="), "{m}");
 }
+
+#[test]
+fn client_nonce_leaves_room_for_the_server_part() {
+    // The combined nonce is at most 512 bytes; a fixed client nonce that leaves less
+    // room than the required server part could never see a server-first accepted.
+    let with_nonce = |config: ScramClientConfig, nonce: &str| {
+        ScramClient::new(
+            config,
+            ScramHash::Sha256,
+            false,
+            ClientCredentials::new("user").with_password("pencil"),
+            &ConnectionInfo::tls(),
+            false,
+        )
+        .unwrap()
+        .with_client_nonce(nonce)
+    };
+    assert!(with_nonce(ScramClientConfig::new(), &"x".repeat(504)).is_ok());
+    let r = with_nonce(ScramClientConfig::new(), &"x".repeat(505));
+    assert!(matches!(r, Err(Error::Config(_))), "{r:?}");
+    let strict = || ScramClientConfig::new().with_min_server_nonce_len(100);
+    assert!(with_nonce(strict(), &"x".repeat(412)).is_ok());
+    assert!(matches!(
+        with_nonce(strict(), &"x".repeat(413)),
+        Err(Error::Config(_))
+    ));
+
+    // A minimum server part past what can fit next to a random client nonce is
+    // clamped (to 448), so an exchange stays possible.
+    let server_part = "s".repeat(448);
+    let mut c = ScramClient::new(
+        ScramClientConfig::new().with_min_server_nonce_len(10_000),
+        ScramHash::Sha256,
+        false,
+        ClientCredentials::new("user").with_password("pencil"),
+        &ConnectionInfo::tls(),
+        false,
+    )
+    .unwrap();
+    let mut s = ScramServer::new(
+        server_config(),
+        ScramHash::Sha256,
+        false,
+        &ConnectionInfo::tls(),
+    )
+    .unwrap()
+    .with_server_nonce(&server_part)
+    .unwrap();
+    let creds = derive(ScramHash::Sha256, "pencil", b"0123456789abcdef", 4096).unwrap();
+    let t = exchange(&mut c, &mut s, Store::Found(creds), no_tamper);
+    assert!(t.server_ok() && t.client_ok(), "{:?}", t.client);
+
+    // A server-first whose combined nonce exceeds 512 bytes is refused.
+    let mut c = client_with(
+        ScramClientConfig::new(),
+        ClientCredentials::new("user").with_password("pencil"),
+    );
+    let long = format!(
+        "r={CNONCE}{},s=QSXCR+Q6sek8bf92,i=4096",
+        "s".repeat(513 - CNONCE.len())
+    );
+    assert_eq!(server_first_aborts(&mut c, &long), FailureKind::Protocol);
+}

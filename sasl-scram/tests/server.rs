@@ -503,15 +503,16 @@ fn misuse_is_an_error_not_a_panic() {
     let ServerStep::Request(_) = s.start(Some(b"n,,n=user,r=abcdefgh")).unwrap() else {
         panic!()
     };
+    // Credentials of another hash are not a misuse error: they continue like an
+    // unknown user (see lookup_with_credentials_of_another_hash_is_an_unknown_user).
     let sha1 = derive(ScramHash::Sha1, "pencil", b"0123456789abcdef", 16).unwrap();
-    assert_eq!(
+    assert!(matches!(
         s.provide(Verdict::ScramFound {
             credentials: sha1,
             authzid_granted: false
-        })
-        .unwrap_err(),
-        Error::Misuse(sasl_core::Misuse::AnswerMismatch)
-    );
+        }),
+        Ok(ServerStep::Challenge(_))
+    ));
     // A failing random source is a local error.
     let mut s = ScramServer::new(server_config().with_random(std::sync::Arc::new(FailingRandom)), ScramVariant::bare(ScramHash::Sha256), &ConnectionInfo::tls())
     .unwrap();
@@ -543,4 +544,135 @@ fn server_nonce_is_random_base64_of_18_bytes() {
     assert_eq!(server_part.len(), 24);
     assert!(!server_part.contains(','));
     let _ = Request::authcid;
+}
+
+#[test]
+fn lookup_with_credentials_of_another_hash_is_an_unknown_user() {
+    // A store keeping one scheme per user answers a SHA-256 lookup with SHA-1
+    // credentials. The server-first must be exactly the one an unknown name gets
+    // (same fake salt, same iteration count): an error at this point would tell the
+    // client that the name exists.
+    let sha1 = derive(ScramHash::Sha1, "pencil", b"0123456789abcdef", 4096).unwrap();
+    let ServerStep::Challenge(other_hash) = awaiting_lookup("user")
+        .provide(Verdict::ScramFound {
+            credentials: sha1.clone(),
+            authzid_granted: false,
+        })
+        .unwrap()
+    else {
+        panic!()
+    };
+    let ServerStep::Challenge(unknown) = awaiting_lookup("user")
+        .provide(Verdict::Rejected(FailureKind::UnknownUser))
+        .unwrap()
+    else {
+        panic!()
+    };
+    assert_eq!(other_hash, unknown);
+    let sf = String::from_utf8(other_hash).unwrap();
+    let fields: Vec<&str> = sf.split(',').collect();
+    assert_eq!(fields.len(), 3);
+    assert_eq!(fields[0], "r=fixedclientnonce0123fixedservernonce0123");
+    assert_eq!(b64(&fields[1][2..]).len(), 16);
+    assert_ne!(fields[1], "s=MDEyMzQ1Njc4OWFiY2RlZg==");
+    assert_eq!(fields[2], "i=4096");
+
+    // The whole exchange: same shape as for an unknown user, `e=invalid-proof` at
+    // the end (even with the right password), and a local reason naming the cause.
+    let mut c = client("user", "pencil")
+        .with_client_nonce("fixedclientnonce0123")
+        .unwrap();
+    let mut srv = server().with_server_nonce("fixedservernonce0123").unwrap();
+    let a = exchange(&mut c, &mut srv, Store::Found(sha1), no_tamper);
+    let mut c = client("user", "pencil")
+        .with_client_nonce("fixedclientnonce0123")
+        .unwrap();
+    let mut srv = server().with_server_nonce("fixedservernonce0123").unwrap();
+    let b = exchange(
+        &mut c,
+        &mut srv,
+        Store::Rejected(FailureKind::UnknownUser),
+        no_tamper,
+    );
+    assert_eq!(a.shape(), b.shape(), "{a:?}\n{b:?}");
+    assert_eq!(a.messages[1], b.messages[1]);
+    assert_eq!(a.messages[3], b"e=invalid-proof");
+    assert!(!a.client_ok());
+    let reason = a.server_failure().reason();
+    assert_eq!(reason.kind(), FailureKind::UnknownUser);
+    assert!(reason.detail().contains("another SCRAM hash"), "{reason:?}");
+    assert_eq!(a.server_failure().smtp(), b.server_failure().smtp());
+    assert_eq!(a.server_failure().imap(), b.server_failure().imap());
+}
+
+/// A client-first message with a client nonce of `len` characters.
+fn first_with_nonce(len: usize) -> Vec<u8> {
+    format!("n,,n=user,r={}", "x".repeat(len)).into_bytes()
+}
+
+#[test]
+fn client_nonce_must_leave_room_for_the_server_part() {
+    // The 512-byte bound is on the combined nonce, which the client-final echoes. A
+    // client part the server cannot extend within it must be refused at once, not
+    // accepted here and then refused in the client-final.
+    let refused = |s: &mut ScramServer, len: usize| match s.start(Some(&first_with_nonce(len))) {
+        Ok(ServerStep::Failure(f)) => {
+            assert_eq!(f.message().unwrap(), b"e=invalid-encoding");
+            assert_eq!(f.reason().kind(), FailureKind::Malformed);
+            true
+        }
+        Ok(ServerStep::NeedCredentials(_)) => false,
+        other => panic!("{other:?}"),
+    };
+    // Default: 18 random bytes, 24 characters of server part.
+    assert!(!refused(&mut server(), 488));
+    for len in [489, 500, 512] {
+        assert!(refused(&mut server(), len), "{len}");
+    }
+    // 48 random bytes: 64 characters.
+    let wide = || {
+        ScramServer::new(
+            server_config().with_nonce_len(48),
+            ScramHash::Sha256,
+            false,
+            &ConnectionInfo::tls(),
+        )
+        .unwrap()
+    };
+    assert!(!refused(&mut wide(), 448));
+    assert!(refused(&mut wide(), 449));
+    // 19 random bytes: 26 characters (unpadded base64).
+    let odd = || {
+        ScramServer::new(
+            server_config().with_nonce_len(19),
+            ScramHash::Sha256,
+            false,
+            &ConnectionInfo::tls(),
+        )
+        .unwrap()
+    };
+    assert!(!refused(&mut odd(), 486));
+    assert!(refused(&mut odd(), 487));
+    // A fixed server nonce counts with its own length.
+    let fixed = || server().with_server_nonce("fixedservernonce0123").unwrap();
+    assert!(!refused(&mut fixed(), 492));
+    assert!(refused(&mut fixed(), 493));
+
+    // The longest client nonce that fits goes through to success; one more
+    // character fails in the client-first, never in the client-final.
+    let mut c = client("user", "pencil")
+        .with_client_nonce(&"x".repeat(488))
+        .unwrap();
+    let t = exchange(&mut c, &mut server(), Store::Found(creds()), no_tamper);
+    assert!(t.server_ok() && t.client_ok(), "{:?}", t.server);
+    assert_eq!(
+        t.messages[1].len() - "r=,s=MDEyMzQ1Njc4OWFiY2RlZg==,i=4096".len(),
+        512
+    );
+    let mut c = client("user", "pencil")
+        .with_client_nonce(&"x".repeat(489))
+        .unwrap();
+    let t = exchange(&mut c, &mut server(), Store::Found(creds()), no_tamper);
+    assert_eq!(t.messages.len(), 1);
+    assert_eq!(t.server_failure().message().unwrap(), b"e=invalid-encoding");
 }

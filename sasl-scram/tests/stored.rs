@@ -325,3 +325,123 @@ fn leading_whitespace_is_ignored_consistently() {
     }
     assert!(parse_stored(&format!("  {RFC5803_1}")).is_ok());
 }
+
+/// A PostgreSQL `rolpassword` verifier for `password` with the given preparation.
+fn pg_verifier(password: &str, prep: PasswordPrep) -> Result<String, StoredError> {
+    let salt = b64("W22ZaJ0SNY7soEsUEjb6gQ==");
+    let creds = derive_with(ScramHash::Sha256, password, &salt, 4096, prep)?;
+    format_stored(&creds, StoredFormat::PostgreSql)
+}
+
+/// The same verifier computed independently (pbkdf2, hmac and sha2 crates) from the
+/// raw password bytes, as PostgreSQL does when SASLprep refuses a password.
+fn pg_verifier_of_raw_bytes(password: &[u8]) -> String {
+    use base64::Engine as _;
+    use hmac::{Hmac, Mac};
+    use sha2::Digest as _;
+    let salt = b64("W22ZaJ0SNY7soEsUEjb6gQ==");
+    let mut salted = [0u8; 32];
+    pbkdf2::pbkdf2_hmac::<sha2::Sha256>(password, &salt, 4096, &mut salted);
+    let mac = |label: &[u8]| {
+        let mut m = Hmac::<sha2::Sha256>::new_from_slice(&salted).unwrap();
+        m.update(label);
+        m.finalize().into_bytes()
+    };
+    let stored = sha2::Sha256::digest(mac(b"Client Key"));
+    let e = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+    format!(
+        "SCRAM-SHA-256$4096:{}${}:{}",
+        e(&salt),
+        e(&stored),
+        e(&mac(b"Server Key"))
+    )
+}
+
+#[test]
+fn saslprep_or_raw_matches_postgresql_verifiers() {
+    // Passwords SASLprep refuses: a TAB (ASCII control), and right-to-left text
+    // mixed with Latin (bidi rule). PostgreSQL hashes their raw bytes.
+    for password in ["pass\tword", "שלום-hello"] {
+        assert_eq!(
+            pg_verifier(password, PasswordPrep::SaslPrep).unwrap_err(),
+            StoredError::PasswordPreparation
+        );
+        let ours = pg_verifier(password, PasswordPrep::SaslPrepOrRaw).unwrap();
+        assert_eq!(ours, pg_verifier(password, PasswordPrep::None).unwrap());
+        assert_eq!(ours, pg_verifier_of_raw_bytes(password.as_bytes()));
+    }
+    // A password SASLprep accepts and changes (non-ASCII spaces become U+0020): the
+    // SASLprep result, not the raw bytes.
+    let spaced = "pass\u{00A0}word\u{3000}!";
+    let ours = pg_verifier(spaced, PasswordPrep::SaslPrepOrRaw).unwrap();
+    assert_eq!(ours, pg_verifier(spaced, PasswordPrep::SaslPrep).unwrap());
+    assert_eq!(ours, pg_verifier_of_raw_bytes(b"pass word !"));
+    assert_ne!(ours, pg_verifier(spaced, PasswordPrep::None).unwrap());
+    // Plain ASCII: all three agree (PostgreSQL skips SASLprep for ASCII).
+    assert_eq!(
+        pg_verifier("pencil", PasswordPrep::SaslPrepOrRaw).unwrap(),
+        PG_256
+    );
+    // The client-key cache derivation takes the same preparation.
+    let salt = b64("W22ZaJ0SNY7soEsUEjb6gQ==");
+    let a = derive_client_keys(
+        ScramHash::Sha256,
+        "pass\tword",
+        &salt,
+        4096,
+        PasswordPrep::SaslPrepOrRaw,
+    )
+    .unwrap();
+    let b = derive_client_keys(
+        ScramHash::Sha256,
+        "pass\tword",
+        &salt,
+        4096,
+        PasswordPrep::None,
+    )
+    .unwrap();
+    assert_eq!(a.client_key(), b.client_key());
+}
+
+#[test]
+fn saslprep_or_raw_client_logs_in_against_a_postgresql_verifier() {
+    use sasl_core::{ClientCredentials, ConnectionInfo};
+    use sasl_scram::{ScramClient, ScramClientConfig, ScramServer};
+    let client = |password: &str, prep: PasswordPrep| {
+        ScramClient::new(
+            ScramClientConfig::new().with_password_prep(prep),
+            ScramHash::Sha256,
+            false,
+            ClientCredentials::new("user").with_password(password),
+            &ConnectionInfo::tls(),
+            false,
+        )
+        .unwrap()
+    };
+    let server = || {
+        ScramServer::new(
+            server_config(),
+            ScramHash::Sha256,
+            false,
+            &ConnectionInfo::tls(),
+        )
+        .unwrap()
+    };
+    for password in ["pass\tword", "שלום-hello", "pass\u{00A0}word"] {
+        let text = pg_verifier(password, PasswordPrep::SaslPrepOrRaw).unwrap();
+        let stored = parse_stored_as(&text, StoredFormat::PostgreSql).unwrap();
+        let mut c = client(password, PasswordPrep::SaslPrepOrRaw);
+        let t = exchange(&mut c, &mut server(), Store::Found(stored), no_tamper);
+        assert!(
+            t.server_ok() && t.client_ok(),
+            "{password:?}: {:?}",
+            t.client
+        );
+    }
+    // With plain SASLprep the client cannot even derive its keys for such a password.
+    let text = pg_verifier("pass\tword", PasswordPrep::SaslPrepOrRaw).unwrap();
+    let stored = parse_stored_as(&text, StoredFormat::PostgreSql).unwrap();
+    let mut c = client("pass\tword", PasswordPrep::SaslPrep);
+    let t = exchange(&mut c, &mut server(), Store::Found(stored), no_tamper);
+    assert!(!t.client_ok());
+}
