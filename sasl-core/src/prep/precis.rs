@@ -188,12 +188,13 @@ impl PrecisProfile {
         // A copy of the (possibly secret) string: sized up front, zeroized on drop.
         let mut chars = Zeroizing::new(Vec::with_capacity(s.chars().count()));
         chars.extend(s.chars());
+        let mut rules = ContextRules::new(&chars);
         for (i, &c) in chars.iter().enumerate() {
             match ucd::precis_property(c) {
                 Prop::Pvalid => {}
                 Prop::FreePval if *self == Self::OpaqueString => {}
                 Prop::ContextJ | Prop::ContextO => {
-                    if !context_rule_holds(&chars, i) {
+                    if !rules.holds(i) {
                         return Err(self.err(PrepErrorKind::ContextRule, Some(i)));
                     }
                 }
@@ -216,50 +217,174 @@ fn map_chars(src: &str, f: impl Fn(char) -> char) -> Zeroizing<String> {
     out
 }
 
-/// The contextual rules of RFC 5892 Appendix A for `chars[i]`. A rule that
-/// needs a neighbour which does not exist fails.
-fn context_rule_holds(chars: &[char], i: usize) -> bool {
-    let Some(&c) = chars.get(i) else {
-        return false;
-    };
-    let before = i.checked_sub(1).and_then(|j| chars.get(j)).copied();
-    let after = chars.get(i + 1).copied();
-    match c {
-        // ZERO WIDTH NON-JOINER: after a virama, or inside a cursive joining
-        // context (L|D) T* ZWNJ T* (R|D).
-        '\u{200C}' => before.is_some_and(ucd::is_virama) || in_joining_context(chars, i),
-        // ZERO WIDTH JOINER: after a virama.
-        '\u{200D}' => before.is_some_and(ucd::is_virama),
-        // MIDDLE DOT: only between two 'l' (Catalan ela geminada).
-        '\u{00B7}' => before == Some('l') && after == Some('l'),
-        // GREEK LOWER NUMERAL SIGN: followed by a Greek character.
-        '\u{0375}' => after.is_some_and(ucd::is_greek),
-        // HEBREW PUNCTUATION GERESH and GERSHAYIM: preceded by Hebrew.
-        '\u{05F3}' | '\u{05F4}' => before.is_some_and(ucd::is_hebrew),
-        // KATAKANA MIDDLE DOT: the string has some Hiragana, Katakana or Han.
-        '\u{30FB}' => chars.iter().any(|&x| ucd::is_hiragana_katakana_han(x)),
-        // The two sets of Arabic-Indic digits must not be mixed.
-        '\u{0660}'..='\u{0669}' => !chars.iter().any(|x| ('\u{06F0}'..='\u{06F9}').contains(x)),
-        '\u{06F0}'..='\u{06F9}' => !chars.iter().any(|x| ('\u{0660}'..='\u{0669}').contains(x)),
-        // A contextual code point without a rule is never valid.
-        _ => false,
+/// The contextual rules of RFC 5892 Appendix A over one string, in time linear
+/// in its length.
+///
+/// Three rules depend on the whole string (KATAKANA MIDDLE DOT and the two
+/// sets of Arabic-Indic digits): their facts are gathered in one pass, the
+/// first time one of them is needed, rather than rescanned for every such code
+/// point, which made a string full of them quadratic to check. The ZWNJ rule
+/// looks past transparent code points on both sides; both of its scans resume
+/// where the previous query left them, so when positions are asked in
+/// increasing order (as [`PrecisProfile::check_class`] does) every code point
+/// is visited a bounded number of times, whatever the joining types. Every
+/// other rule looks only at the code point's neighbours.
+struct ContextRules<'a> {
+    chars: &'a [char],
+    /// Computed on first use: most strings have no code point that needs it.
+    whole: Option<WholeString>,
+    /// `chars[..left_end]` have been folded into `left_join`.
+    left_end: usize,
+    /// Joining type of the last non-transparent code point in
+    /// `chars[..left_end]`; `None` if there is none or it joins neither way.
+    left_join: Option<JoinType>,
+    /// The last rightward scan: it started at `start` and found every code
+    /// point of `chars[start..found]` transparent, and `chars[found]` (if any)
+    /// not, with joining type `join`.
+    right: Option<RightScan>,
+}
+
+/// Facts about the whole string that some contextual rules consult.
+#[derive(Clone, Copy)]
+struct WholeString {
+    /// Some code point is Hiragana, Katakana or Han (for U+30FB).
+    hiragana_katakana_han: bool,
+    /// Some code point is in ARABIC-INDIC DIGITS U+0660..U+0669.
+    arabic_indic: bool,
+    /// Some code point is in EXTENDED ARABIC-INDIC DIGITS U+06F0..U+06F9.
+    extended_arabic_indic: bool,
+}
+
+/// See [`ContextRules::right`].
+#[derive(Clone, Copy)]
+struct RightScan {
+    start: usize,
+    found: usize,
+    join: Option<JoinType>,
+}
+
+const ARABIC_INDIC_DIGITS: core::ops::RangeInclusive<char> = '\u{0660}'..='\u{0669}';
+const EXTENDED_ARABIC_INDIC_DIGITS: core::ops::RangeInclusive<char> = '\u{06F0}'..='\u{06F9}';
+
+impl WholeString {
+    fn of(chars: &[char]) -> Self {
+        let mut facts = Self {
+            hiragana_katakana_han: false,
+            arabic_indic: false,
+            extended_arabic_indic: false,
+        };
+        for &c in chars {
+            // The script lookup is a binary search; the digit tests are not.
+            facts.arabic_indic |= ARABIC_INDIC_DIGITS.contains(&c);
+            facts.extended_arabic_indic |= EXTENDED_ARABIC_INDIC_DIGITS.contains(&c);
+            if !facts.hiragana_katakana_han {
+                facts.hiragana_katakana_han = ucd::is_hiragana_katakana_han(c);
+            }
+        }
+        facts
     }
 }
 
-fn in_joining_context(chars: &[char], i: usize) -> bool {
-    let not_transparent = |c: &&char| ucd::join_type(**c) != Some(JoinType::Transparent);
-    let before_ok = chars.get(..i).is_some_and(|head| {
-        head.iter()
-            .rev()
-            .find(not_transparent)
-            .is_some_and(|&c| matches!(ucd::join_type(c), Some(JoinType::Left | JoinType::Dual)))
-    });
-    let after_ok = chars.get(i + 1..).is_some_and(|tail| {
-        tail.iter()
-            .find(not_transparent)
-            .is_some_and(|&c| matches!(ucd::join_type(c), Some(JoinType::Right | JoinType::Dual)))
-    });
-    before_ok && after_ok
+/// Joining_Type T: skipped when looking for a ZWNJ's joining neighbours.
+fn is_transparent(c: char) -> bool {
+    ucd::join_type(c) == Some(JoinType::Transparent)
+}
+
+impl<'a> ContextRules<'a> {
+    fn new(chars: &'a [char]) -> Self {
+        Self {
+            chars,
+            whole: None,
+            left_end: 0,
+            left_join: None,
+            right: None,
+        }
+    }
+
+    fn whole(&mut self) -> WholeString {
+        *self
+            .whole
+            .get_or_insert_with(|| WholeString::of(self.chars))
+    }
+
+    /// Whether the rule for `chars[i]` holds. A rule that needs a neighbour
+    /// which does not exist fails; a code point without a rule never holds.
+    fn holds(&mut self, i: usize) -> bool {
+        let chars = self.chars;
+        let Some(&c) = chars.get(i) else {
+            return false;
+        };
+        let before = i.checked_sub(1).and_then(|j| chars.get(j)).copied();
+        let after = chars.get(i + 1).copied();
+        match c {
+            // ZERO WIDTH NON-JOINER: after a virama, or inside a cursive joining
+            // context (L|D) T* ZWNJ T* (R|D).
+            '\u{200C}' => before.is_some_and(ucd::is_virama) || self.in_joining_context(i),
+            // ZERO WIDTH JOINER: after a virama.
+            '\u{200D}' => before.is_some_and(ucd::is_virama),
+            // MIDDLE DOT: only between two 'l' (Catalan ela geminada).
+            '\u{00B7}' => before == Some('l') && after == Some('l'),
+            // GREEK LOWER NUMERAL SIGN: followed by a Greek character.
+            '\u{0375}' => after.is_some_and(ucd::is_greek),
+            // HEBREW PUNCTUATION GERESH and GERSHAYIM: preceded by Hebrew.
+            '\u{05F3}' | '\u{05F4}' => before.is_some_and(ucd::is_hebrew),
+            // KATAKANA MIDDLE DOT: the string has some Hiragana, Katakana or Han.
+            '\u{30FB}' => self.whole().hiragana_katakana_han,
+            // The two sets of Arabic-Indic digits must not be mixed.
+            '\u{0660}'..='\u{0669}' => !self.whole().extended_arabic_indic,
+            '\u{06F0}'..='\u{06F9}' => !self.whole().arabic_indic,
+            // A contextual code point without a rule is never valid.
+            _ => false,
+        }
+    }
+
+    /// (L|D) T* at `i` T* (R|D).
+    fn in_joining_context(&mut self, i: usize) -> bool {
+        matches!(self.join_left_of(i), Some(JoinType::Left | JoinType::Dual))
+            && matches!(
+                self.join_right_of(i),
+                Some(JoinType::Right | JoinType::Dual)
+            )
+    }
+
+    /// Joining type of the nearest non-transparent code point before `i`.
+    fn join_left_of(&mut self, i: usize) -> Option<JoinType> {
+        if i < self.left_end {
+            // Asked out of order: fold again from the start (correct, not linear).
+            self.left_end = 0;
+            self.left_join = None;
+        }
+        for &c in self.chars.get(self.left_end..i).into_iter().flatten() {
+            let join = ucd::join_type(c);
+            if join != Some(JoinType::Transparent) {
+                self.left_join = join;
+            }
+        }
+        self.left_end = i;
+        self.left_join
+    }
+
+    /// Joining type of the nearest non-transparent code point after `i`.
+    fn join_right_of(&mut self, i: usize) -> Option<JoinType> {
+        let from = i + 1;
+        // The previous scan answers for any `from` in `start..=found`: only
+        // transparent code points lie between `from` and `found`.
+        if let Some(scan) = self.right.filter(|r| r.start <= from && from <= r.found) {
+            return scan.join;
+        }
+        let tail = self.chars.get(from..).unwrap_or_default();
+        let offset = tail
+            .iter()
+            .position(|&c| !is_transparent(c))
+            .unwrap_or(tail.len());
+        let scan = RightScan {
+            start: from,
+            found: from + offset,
+            join: tail.get(offset).copied().and_then(ucd::join_type),
+        };
+        self.right = Some(scan);
+        scan.join
+    }
 }
 
 /// Whether the string has a character of Bidi class R, AL or AN, which makes
@@ -446,6 +571,236 @@ mod tests {
             kind(OpaqueString, "\u{0660}\u{06F1}"),
             PrepErrorKind::ContextRule
         );
+    }
+
+    /// Long strings for the contextual rules that look past a code point's
+    /// neighbours. The results are those of the per-code-point implementation
+    /// that rescanned the whole string (kept as `oracle` below).
+    #[test]
+    fn contextual_rules_on_long_inputs() {
+        let p = UsernameCasePreserved;
+        let n = 5000;
+        let repeat = |c: char, k: usize| -> String { std::iter::repeat_n(c, k).collect() };
+        let err = |p: PrecisProfile, s: &str| {
+            let e = p.enforce(s).unwrap_err();
+            (e.kind(), e.position())
+        };
+        let context = |i: usize| (PrepErrorKind::ContextRule, Some(i));
+
+        // KATAKANA MIDDLE DOTs with a single Katakana letter at the far end.
+        let dots_kana = repeat('\u{30FB}', n) + "\u{30A2}";
+        assert_eq!(ok(p, &dots_kana), dots_kana);
+        let kana_dots = String::from("\u{30A2}") + &repeat('\u{30FB}', n);
+        assert_eq!(ok(UsernameCaseMapped, &kana_dots), kana_dots);
+        // No Hiragana, Katakana or Han anywhere: the first dot fails.
+        assert_eq!(err(p, &(repeat('\u{30FB}', n) + "a")), context(0));
+        assert_eq!(
+            err(p, &(String::from("x") + &repeat('\u{30FB}', n))),
+            context(1)
+        );
+
+        // Arabic-Indic digits (after a letter, for the Bidi Rule of the user names).
+        let digits: String = ('\u{0660}'..='\u{0669}').cycle().take(n).collect();
+        let beh_digits = String::from("\u{0628}") + &digits;
+        assert_eq!(ok(UsernameCaseMapped, &beh_digits), beh_digits);
+        let extended: String = ('\u{06F0}'..='\u{06F9}').cycle().take(n).collect();
+        assert_eq!(ok(OpaqueString, &extended), extended);
+        // One digit of the other set at the far end spoils the first digit.
+        assert_eq!(
+            err(OpaqueString, &(digits.clone() + "\u{06F5}")),
+            context(0)
+        );
+        assert_eq!(
+            err(OpaqueString, &(extended.clone() + "\u{0665}")),
+            context(0)
+        );
+        assert_eq!(
+            err(OpaqueString, &(String::from("ab") + &digits + "\u{06F0}")),
+            context(2)
+        );
+        // For a user name the mix is already an EN/AN mix for the Bidi Rule.
+        assert_eq!(
+            err(UsernameCaseMapped, &(beh_digits.clone() + "\u{06F0}")),
+            (PrepErrorKind::Bidi, None)
+        );
+
+        // ZWNJ in a cursive joining context: (BEH FATHATAN ZWNJ)* BEH.
+        let blocks = |k: usize| -> String { "\u{0628}\u{064B}\u{200C}".repeat(k) };
+        let joined = blocks(n) + "\u{0628}";
+        assert_eq!(ok(p, &joined), joined);
+        // An ALEF (right-joining) before the ZWNJ of block 1000 breaks that ZWNJ only.
+        let alef = blocks(1000) + "\u{0627}\u{064B}\u{200C}" + &blocks(n) + "\u{0628}";
+        assert_eq!(err(p, &alef), context(3 * 1000 + 2));
+        // The string ends in transparent code points after the last ZWNJ (a
+        // password: for a user name the Bidi Rule rejects the trailing ZWNJ first).
+        let trailing = blocks(n) + "\u{064B}";
+        assert_eq!(err(OpaqueString, &trailing), context(3 * n - 1));
+        assert_eq!(err(p, &trailing), (PrepErrorKind::Bidi, None));
+        // Long transparent runs on both sides of a single ZWNJ.
+        let runs = String::from("\u{0628}")
+            + &repeat('\u{064B}', n)
+            + "\u{200C}"
+            + &repeat('\u{064B}', n)
+            + "\u{0628}";
+        assert_eq!(ok(p, &runs), runs);
+        // ZWNJs separated only by transparent code points: the second ZWNJ (not
+        // transparent) is the right neighbour of the first.
+        let zwnj_runs = String::from("\u{0628}") + &"\u{200C}\u{064B}".repeat(n) + "\u{0628}";
+        assert_eq!(err(p, &zwnj_runs), context(1));
+        // After a virama, ZWNJ and ZWJ need no joining context.
+        let virama = "\u{0915}\u{094D}\u{200C}\u{0915}\u{094D}\u{200D}".repeat(n);
+        assert_eq!(ok(UsernameCaseMapped, &virama), virama);
+    }
+
+    /// The contextual rules as first written: one rule per call, rescanning the
+    /// string as the rule says (quadratic over a whole string). Kept as the
+    /// reference that [`ContextRules`] must agree with.
+    mod oracle {
+        use super::super::ucd::{self, JoinType, Prop};
+
+        pub(super) fn context_rule_holds(chars: &[char], i: usize) -> bool {
+            let Some(&c) = chars.get(i) else {
+                return false;
+            };
+            let before = i.checked_sub(1).and_then(|j| chars.get(j)).copied();
+            let after = chars.get(i + 1).copied();
+            match c {
+                '\u{200C}' => before.is_some_and(ucd::is_virama) || in_joining_context(chars, i),
+                '\u{200D}' => before.is_some_and(ucd::is_virama),
+                '\u{00B7}' => before == Some('l') && after == Some('l'),
+                '\u{0375}' => after.is_some_and(ucd::is_greek),
+                '\u{05F3}' | '\u{05F4}' => before.is_some_and(ucd::is_hebrew),
+                '\u{30FB}' => chars.iter().any(|&x| ucd::is_hiragana_katakana_han(x)),
+                '\u{0660}'..='\u{0669}' => {
+                    !chars.iter().any(|x| ('\u{06F0}'..='\u{06F9}').contains(x))
+                }
+                '\u{06F0}'..='\u{06F9}' => {
+                    !chars.iter().any(|x| ('\u{0660}'..='\u{0669}').contains(x))
+                }
+                _ => false,
+            }
+        }
+
+        fn in_joining_context(chars: &[char], i: usize) -> bool {
+            let not_transparent = |c: &&char| ucd::join_type(**c) != Some(JoinType::Transparent);
+            let before_ok = chars.get(..i).is_some_and(|head| {
+                head.iter().rev().find(not_transparent).is_some_and(|&c| {
+                    matches!(ucd::join_type(c), Some(JoinType::Left | JoinType::Dual))
+                })
+            });
+            let after_ok = chars.get(i + 1..).is_some_and(|tail| {
+                tail.iter().find(not_transparent).is_some_and(|&c| {
+                    matches!(ucd::join_type(c), Some(JoinType::Right | JoinType::Dual))
+                })
+            });
+            before_ok && after_ok
+        }
+
+        /// `check_class` with these rules: the first code point that is not
+        /// valid, with the reason.
+        pub(super) fn check_class(
+            p: super::PrecisProfile,
+            chars: &[char],
+        ) -> Result<(), (super::PrepErrorKind, usize)> {
+            use super::PrepErrorKind::*;
+            for (i, &c) in chars.iter().enumerate() {
+                let kind = match ucd::precis_property(c) {
+                    Prop::Pvalid => continue,
+                    Prop::FreePval if p == super::OpaqueString => continue,
+                    Prop::ContextJ | Prop::ContextO if context_rule_holds(chars, i) => continue,
+                    Prop::ContextJ | Prop::ContextO => ContextRule,
+                    Prop::Unassigned => Unassigned,
+                    Prop::FreePval | Prop::Disallowed => Disallowed,
+                };
+                return Err((kind, i));
+            }
+            Ok(())
+        }
+    }
+
+    /// Code points the contextual rules look at or look for, and their
+    /// neighbours of every joining type.
+    const CONTEXT_ALPHABET: &[char] = &[
+        '\u{30FB}', // KATAKANA MIDDLE DOT
+        '\u{3041}', // Hiragana
+        '\u{30A2}', // Katakana
+        '\u{4E00}', // Han
+        '\u{0660}', // ARABIC-INDIC DIGIT ZERO
+        '\u{0669}', '\u{06F0}', // EXTENDED ARABIC-INDIC DIGIT ZERO
+        '\u{06F9}', '\u{200C}', // ZWNJ
+        '\u{200D}', // ZWJ
+        '\u{0915}', // DEVANAGARI KA
+        '\u{094D}', // DEVANAGARI VIRAMA
+        '\u{0628}', // BEH: dual-joining
+        '\u{0627}', // ALEF: right-joining
+        '\u{A872}', // PHAGS-PA SUPERFIXED RA: left-joining
+        '\u{0640}', // TATWEEL: join-causing (and disallowed)
+        ' ',        // valid in FreeformClass only
+        '\u{064B}', // FATHATAN: transparent
+        '\u{00B7}', // MIDDLE DOT
+        'l', '\u{0375}', // GREEK LOWER NUMERAL SIGN
+        '\u{0391}', // Greek
+        '\u{05F3}', // GERESH
+        '\u{05F4}', // GERSHAYIM
+        '\u{05D0}', // Hebrew
+        'a', 'Z',
+    ];
+
+    /// The part of [`CONTEXT_ALPHABET`] the ZWNJ and ZWJ rules tell apart, so
+    /// that joining contexts (and their near misses) are common.
+    const JOINING_ALPHABET: &[char] = &[
+        '\u{200C}', '\u{200C}', '\u{200D}', '\u{0915}', '\u{094D}', '\u{0628}', '\u{0627}',
+        '\u{A872}', '\u{0640}', '\u{064B}', '\u{064B}', 'a',
+    ];
+
+    /// The part of [`CONTEXT_ALPHABET`] that the whole-string rules look at.
+    const WHOLE_STRING_ALPHABET: &[char] = &[
+        '\u{30FB}', '\u{30FB}', '\u{3041}', '\u{30A2}', '\u{4E00}', '\u{0660}', '\u{0669}',
+        '\u{06F0}', '\u{06F9}', 'a',
+    ];
+
+    fn context_strings() -> impl Strategy<Value = Vec<char>> {
+        let from = |alphabet: &'static [char]| {
+            prop::collection::vec(prop::sample::select(alphabet), 0..48)
+        };
+        prop_oneof![
+            from(CONTEXT_ALPHABET),
+            from(JOINING_ALPHABET),
+            from(WHOLE_STRING_ALPHABET),
+        ]
+    }
+
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2048))]
+
+        /// Every position (and one past the end) in increasing order, as
+        /// `check_class` asks, then in decreasing order on a fresh instance
+        /// (the scans restart instead of resuming).
+        #[test]
+        fn context_rules_match_reference(chars in context_strings()) {
+            let mut rules = ContextRules::new(&chars);
+            for i in 0..=chars.len() {
+                prop_assert_eq!(rules.holds(i), oracle::context_rule_holds(&chars, i), "at {}", i);
+            }
+            let mut rules = ContextRules::new(&chars);
+            for i in (0..=chars.len()).rev() {
+                prop_assert_eq!(rules.holds(i), oracle::context_rule_holds(&chars, i), "at {}", i);
+            }
+        }
+
+        /// The class check reports the same first failure as the reference
+        /// rules would, in every profile.
+        #[test]
+        fn check_class_matches_reference(chars in context_strings()) {
+            let s: String = chars.iter().collect();
+            for p in [UsernameCaseMapped, UsernameCasePreserved, OpaqueString] {
+                let expected = oracle::check_class(p, &chars)
+                    .map_err(|(kind, i)| p.err(kind, Some(i)));
+                prop_assert_eq!(p.check_class(&s), expected);
+            }
+        }
     }
 
     #[test]
