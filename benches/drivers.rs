@@ -13,8 +13,7 @@
 use sasl_benches::{ITERATIONS, Keys, PASSWORD, SALT, ScriptedClient, USER};
 use sasl_core::{
     ClientCredentials, ClientMechanism, ClientRegistry, ClientStep, ConnectionInfo, Request,
-    ScramCredentials, ScramHash, ServerMechanism, ServerRegistry, ServerReply, ServerStep,
-    Verdict,
+    ScramCredentials, ScramHash, ServerMechanism, ServerRegistry, ServerReply, ServerStep, Verdict,
 };
 use std::sync::Arc;
 
@@ -70,11 +69,17 @@ impl Fixture {
         );
         let ours_client_config = Arc::new(sasl_scram::ScramClientConfig::new());
         let ours_server_mechs = ServerRegistry::new().with(
-            sasl_scram::ScramServer::factory(Arc::clone(&ours_server_config), ScramVariant::bare(ScramHash::Sha256))
+            sasl_scram::ScramServer::factory(
+                Arc::clone(&ours_server_config),
+                sasl_scram::ScramVariant::bare(ScramHash::Sha256),
+            )
             .expect("server factory"),
         );
         let ours_client_mechs = ClientRegistry::new().with(
-            sasl_scram::ScramClient::factory(Arc::clone(&ours_client_config), ScramVariant::bare(ScramHash::Sha256))
+            sasl_scram::ScramClient::factory(
+                Arc::clone(&ours_client_config),
+                sasl_scram::ScramVariant::bare(ScramHash::Sha256),
+            )
             .expect("client factory"),
         );
         let ours_advertised = ours_server_mechs.advertise(&connection);
@@ -120,7 +125,11 @@ impl Fixture {
         let client_first = client.client_first();
         // Segment 1: start, client-first, the application's lookup, server-first.
         let (mut server, step) = meter.server(|| {
-            let mut server = sasl_scram::ScramServer::new(Arc::clone(&self.ours_server_config), ScramVariant::bare(ScramHash::Sha256), &self.connection)
+            let mut server = sasl_scram::ScramServer::new(
+                Arc::clone(&self.ours_server_config),
+                sasl_scram::ScramVariant::bare(ScramHash::Sha256),
+                &self.connection,
+            )
             .expect("start server");
             let step = match server.start(Some(client_first.as_bytes())) {
                 Ok(ServerStep::Request(Request::ScramLookup(lookup))) => {
@@ -153,15 +162,24 @@ impl Fixture {
 
     /// A full in-memory exchange with the typed client and server (client PBKDF2).
     pub fn ours_typed_full(&self) -> bool {
-        let mut client = sasl_scram::ScramClient::new(Arc::clone(&self.ours_client_config), ScramVariant::bare(ScramHash::Sha256), Self::ours_client_credentials(), &self.connection)
+        let mut client = sasl_scram::ScramClient::new(
+            Arc::clone(&self.ours_client_config),
+            sasl_scram::ScramVariant::bare(ScramHash::Sha256),
+            Self::ours_client_credentials(),
+            &self.connection,
+        )
         .expect("start client");
-        let mut server = sasl_scram::ScramServer::new(Arc::clone(&self.ours_server_config), ScramVariant::bare(ScramHash::Sha256), &self.connection)
+        let mut server = sasl_scram::ScramServer::new(
+            Arc::clone(&self.ours_server_config),
+            sasl_scram::ScramVariant::bare(ScramHash::Sha256),
+            &self.connection,
+        )
         .expect("start server");
         let Ok(ClientStep::Respond(client_first)) = client.start() else {
             return false;
         };
         let Ok(ServerStep::Request(Request::ScramLookup(lookup))) =
-            server.start(Some(&client_first))
+            server.start(Some(client_first.expose()))
         else {
             return false;
         };
@@ -177,7 +195,7 @@ impl Fixture {
         let Ok(ClientStep::Respond(client_final)) = client.step(&server_first) else {
             return false;
         };
-        let Ok(ServerStep::Success(auth)) = server.step(&client_final) else {
+        let Ok(ServerStep::Success(auth)) = server.step(client_final.expose()) else {
             return false;
         };
         let outcome = client.finish(ServerReply::Success {
@@ -212,7 +230,7 @@ impl Fixture {
             let step = match session.start(Some(client_first.as_bytes())) {
                 Ok(ServerStep::Request(request)) => {
                     let answer = meter.lookup(|| store(request));
-                    session.provide(answer)
+                    session.provide(answer).map_err(sasl_core::Error::from)
                 }
                 other => other,
             };
@@ -257,21 +275,22 @@ impl Fixture {
             return false;
         };
         let Ok(ServerStep::Challenge(server_first)) =
-            server.start_with(Some(&client_first), &store)
+            server.start_with(Some(client_first.expose()), &store)
         else {
             return false;
         };
         let Ok(ClientStep::Respond(client_final)) = client.step(&server_first) else {
             return false;
         };
-        let Ok(ServerStep::Challenge(server_final)) = server.step_with(&client_final, &store)
+        let Ok(ServerStep::Challenge(server_final)) =
+            server.step_with(client_final.expose(), &store)
         else {
             return false;
         };
         let Ok(ClientStep::Respond(ack)) = client.step(&server_final) else {
             return false;
         };
-        let Ok(ServerStep::Success(_)) = server.step(&ack) else {
+        let Ok(ServerStep::Success(_)) = server.step(ack.expose()) else {
             return false;
         };
         matches!(client.finish(ServerReply::success()), Ok(o) if o.is_authenticated())
@@ -370,7 +389,7 @@ impl Fixture {
                 .handle_client_final(message)
                 .map(scram::server::ServerFinal::server_final)
         });
-        matches!(last, Ok((scram::AuthenticationStatus::ServerSuccess, server_final))
+        matches!(last, Ok((scram::AuthenticationStatus::Authenticated, server_final))
             if server_final.as_bytes() == answer.expected_server_final)
     }
 
@@ -390,7 +409,7 @@ impl Fixture {
             return false;
         };
         let (status, server_final) = server.server_final();
-        status == scram::AuthenticationStatus::ServerSuccess
+        status == scram::AuthenticationStatus::Authenticated
             && client.handle_server_final(&server_final).is_ok()
     }
 }

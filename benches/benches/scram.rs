@@ -177,7 +177,11 @@ const UNKNOWN_USER: &str = "resu";
 
 /// A typed SCRAM-SHA-256 server, as the drivers make it.
 fn new_server(fixture: &Fixture) -> sasl_scram::ScramServer {
-    sasl_scram::ScramServer::new(std::sync::Arc::clone(&fixture.ours_server_config), ScramVariant::bare(ScramHash::Sha256), &fixture.connection)
+    sasl_scram::ScramServer::new(
+        std::sync::Arc::clone(&fixture.ours_server_config),
+        sasl_scram::ScramVariant::bare(ScramHash::Sha256),
+        &fixture.connection,
+    )
     .unwrap()
 }
 
@@ -187,10 +191,7 @@ fn started_server(fixture: &Fixture, client: &ScriptedClient) -> sasl_scram::Scr
     let step = server
         .start(Some(client.client_first().as_bytes()))
         .unwrap();
-    assert!(matches!(
-        step,
-        ServerStep::Request(Request::ScramLookup(_))
-    ));
+    assert!(matches!(step, ServerStep::Request(Request::ScramLookup(_))));
     server
 }
 

@@ -105,12 +105,17 @@ pub enum ConfigError {
 #[derive(Debug)]
 pub struct ProvideError<A> {
     misuse: Misuse,
-    answer: A,
+    // Boxed: an answer can be large (credentials, grants), and only this rare path
+    // carries it.
+    answer: Box<A>,
 }
 
 impl<A> ProvideError<A> {
     pub(crate) fn new(misuse: Misuse, answer: A) -> Self {
-        Self { misuse, answer }
+        Self {
+            misuse,
+            answer: Box::new(answer),
+        }
     }
 
     /// Why the answer was refused ([`Misuse::ForeignAnswer`], [`Misuse::Finished`], ...).
@@ -120,7 +125,7 @@ impl<A> ProvideError<A> {
 
     /// Takes the refused answer back.
     pub fn into_answer(self) -> A {
-        self.answer
+        *self.answer
     }
 }
 

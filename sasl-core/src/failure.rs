@@ -154,9 +154,7 @@ impl FailureReason {
             K::Temporary | K::Internal => {
                 SmtpReply::new(454, "4.7.0", "Temporary authentication failure")
             }
-            K::UnknownMechanism => {
-                SmtpReply::new(504, "5.5.4", "Unrecognized authentication type")
-            }
+            K::UnknownMechanism => SmtpReply::new(504, "5.5.4", "Unrecognized authentication type"),
             K::MessageTooLarge => {
                 SmtpReply::new(500, "5.5.6", "Authentication Exchange line is too long")
             }

@@ -12,15 +12,15 @@
 //!
 //! ## Roles
 //!
-//! **Server:** build a [`ServerMechanisms`] registry once, ask it what to
-//! [`advertise`](ServerMechanisms::advertise) for a connection ([`ConnectionInfo`]),
-//! [`start`](ServerMechanisms::start) a [`ServerSession`] by the name the client chose,
+//! **Server:** build a [`ServerRegistry`] once, ask it what to
+//! [`advertise`](ServerRegistry::advertise) for a connection ([`ConnectionInfo`]),
+//! [`start`](ServerRegistry::start) a [`ServerSession`] by the name the client chose,
 //! then [`start`](ServerSession::start) / [`step`](ServerSession::step) /
 //! [`provide`](ServerSession::provide) until a [`ServerStep::Success`] or
 //! [`ServerStep::Failure`].
 //!
-//! **Client:** build a [`ClientMechanisms`] list in preference order,
-//! [`start_best`](ClientMechanisms::start_best) against the server's list, then
+//! **Client:** build a [`ClientRegistry`] list in preference order,
+//! [`start_best`](ClientRegistry::start_best) against the server's list, then
 //! [`start`](ClientSession::start) / [`step`](ClientSession::step) and finally
 //! [`finish`](ClientSession::finish) with what the server said. `finish` only reports
 //! success when the mechanism is satisfied (a SCRAM server must prove itself).
@@ -32,14 +32,14 @@
 //!
 //! ```
 //! use sasl_core::{
-//!     ClientCredentials, ClientMechanisms, ClientStep, ConnectionInfo, Request,
-//!     ServerMechanisms, ServerOutcome, ServerStep,
+//!     ClientCredentials, ClientRegistry, ClientStep, ConnectionInfo, Request, ServerRegistry,
+//!     ServerReply, ServerStep,
 //! };
 //! use sasl_plain::{PlainClient, PlainServer};
 //!
 //! let connection = ConnectionInfo::tls();
-//! let server_mechs = ServerMechanisms::new().with(PlainServer::factory());
-//! let client_mechs = ClientMechanisms::new().with(PlainClient::factory());
+//! let server_mechs = ServerRegistry::new().with(PlainServer::factory());
+//! let client_mechs = ClientRegistry::new().with(PlainClient::factory());
 //!
 //! // The server advertises; the client picks and starts.
 //! let advertised = server_mechs.advertise(&connection);
@@ -47,9 +47,14 @@
 //! let mut client = client_mechs.start_best(&advertised, credentials, &connection)?;
 //! let ClientStep::Respond(initial) = client.start()? else { unreachable!() };
 //!
-//! // The server gets the initial response and asks the application to check it.
-//! let mut server = server_mechs.start(client.mechanism().as_str(), &connection)?;
-//! let ServerStep::NeedCredentials(Request::VerifyPassword(check)) = server.start(Some(&initial))? else {
+//! // The server gets the initial response and asks the application to check it. A
+//! // mechanism it does not offer here would be a `ServerFailure` to reply with
+//! // (`failure.imap()`, `failure.smtp()`).
+//! let Ok(mut server) = server_mechs.start(client.mechanism().as_str(), &connection) else {
+//!     unreachable!("PLAIN is offered on TLS")
+//! };
+//! let ServerStep::Request(Request::VerifyPassword(check)) = server.start(Some(initial.expose()))?
+//! else {
 //!     unreachable!()
 //! };
 //! let answer = if check.authcid() == "tim" && check.password_matches("tanstaaftanstaaf") {
@@ -61,7 +66,7 @@
 //! assert_eq!(auth.identity(), "tim");
 //!
 //! // The client learns the outcome.
-//! assert!(client.finish(ServerOutcome::success())?.is_authenticated());
+//! assert!(client.finish(ServerReply::success())?.is_authenticated());
 //! # Ok::<(), sasl_core::Error>(())
 //! ```
 //!
@@ -124,3 +129,8 @@ pub use server::{
     ServerStep, ServerSuccess,
 };
 pub use time::UnixTime;
+
+// The README's snippets are compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;

@@ -24,16 +24,16 @@
 //! every server, so it is a compile error rather than a runtime surprise
 //! (docs/decisions/0006).
 
-mod external;
 mod extension;
+mod external;
 mod passkey;
 mod password;
 mod scram;
 mod token;
 
-pub use external::AuthorizeExternal;
-pub use extension::{ExtensionAnswer, ExtensionRequest};
 pub(crate) use extension::Payload;
+pub use extension::{ExtensionAnswer, ExtensionRequest};
+pub use external::AuthorizeExternal;
 pub use passkey::{PasskeyAccount, PasskeyCredential, PasskeyLookup, PasskeyLookupKey};
 pub use password::VerifyPassword;
 pub use scram::ScramLookup;

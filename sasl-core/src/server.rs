@@ -152,19 +152,17 @@ impl ServerRegistry {
         let wanted = factory.mechanism();
         if !usable(factory.as_ref(), connection) {
             let properties = factory.properties();
-            return Err(
-                if properties.plaintext_password && !connection.is_tls() {
-                    ServerFailure::new(
-                        FailureKind::EncryptionRequired,
-                        "the client chose a plaintext-password mechanism without TLS",
-                    )
-                } else {
-                    ServerFailure::new(
-                        FailureKind::UnknownMechanism,
-                        "the client chose a mechanism not offered on this connection",
-                    )
-                },
-            );
+            return Err(if properties.plaintext_password && !connection.is_tls() {
+                ServerFailure::new(
+                    FailureKind::EncryptionRequired,
+                    "the client chose a plaintext-password mechanism without TLS",
+                )
+            } else {
+                ServerFailure::new(
+                    FailureKind::UnknownMechanism,
+                    "the client chose a mechanism not offered on this connection",
+                )
+            });
         }
         let offers_plus = self.offers_plus(&wanted, connection);
         let mechanism = factory

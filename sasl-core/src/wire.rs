@@ -10,9 +10,9 @@
 //!
 //! Pass lines without their CRLF.
 
+use crate::secret::Secret;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use crate::secret::Secret;
 use core::fmt;
 
 /// A decoded client response line.
@@ -148,7 +148,9 @@ mod tests {
     #[test]
     fn cancel_and_empty() {
         assert!(matches!(decode_response(b"*").unwrap(), Response::Cancel));
-        assert!(matches!(decode_response(b"").unwrap(), Response::Data(d) if d.expose().is_empty()));
+        assert!(
+            matches!(decode_response(b"").unwrap(), Response::Data(d) if d.expose().is_empty())
+        );
         assert_eq!(encode_challenge(b""), "");
     }
 

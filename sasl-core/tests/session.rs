@@ -10,11 +10,11 @@
 use proptest::prelude::*;
 use sasl_core::wire;
 use sasl_core::{
-    ServerSuccess, ChannelBinding, ChannelBindingPolicy, ChannelBindingType, ChannelBindingUse,
-    ClientContext, ClientCredentials, ClientMechanism, ClientMechanismFactory, ClientRegistry,
-    ClientOutcome, ClientStep, ClientSuccess, ConnectionInfo, Error, ServerFailure, FailureKind,
-    MechanismName, MechanismProperties, ServerMechanism, ServerMechanismFactory, ServerRegistry,
-    Secret, ServerReply, ServerStep, SuccessData, Verdict,
+    ChannelBinding, ChannelBindingPolicy, ChannelBindingType, ChannelBindingUse, ClientContext,
+    ClientCredentials, ClientMechanism, ClientMechanismFactory, ClientOutcome, ClientRegistry,
+    ClientStep, ClientSuccess, ConnectionInfo, Error, FailureKind, MechanismName,
+    MechanismProperties, Secret, ServerFailure, ServerMechanism, ServerMechanismFactory,
+    ServerRegistry, ServerReply, ServerStep, ServerSuccess, SuccessData, Verdict,
 };
 
 /// Server: expects one message "hello", answers success with data "proof".
@@ -34,7 +34,10 @@ impl ServerMechanism for EchoServer {
                     .with_additional_data(b"proof".to_vec()),
             )
         } else {
-            ServerStep::Failure(ServerFailure::new(FailureKind::InvalidCredentials, "not hello"))
+            ServerStep::Failure(ServerFailure::new(
+                FailureKind::InvalidCredentials,
+                "not hello",
+            ))
         })
     }
     fn provide(&mut self, _verdict: Verdict) -> Result<ServerStep, Error> {
@@ -164,13 +167,19 @@ fn client_session_state_errors() {
     let mut c = clients
         .start("X-ECHO", &["X-ECHO"], ClientCredentials::new("u"), &conn)
         .unwrap();
-    assert_eq!(c.step(b"x").unwrap_err(), Error::Misuse(sasl_core::Misuse::NotStarted));
+    assert_eq!(
+        c.step(b"x").unwrap_err(),
+        Error::Misuse(sasl_core::Misuse::NotStarted)
+    );
     assert_eq!(
         c.finish(ServerReply::failure()).unwrap_err(),
         Error::Misuse(sasl_core::Misuse::NotStarted)
     );
     let _ = c.start().unwrap();
-    assert_eq!(c.start().unwrap_err(), Error::Misuse(sasl_core::Misuse::AlreadyStarted));
+    assert_eq!(
+        c.start().unwrap_err(),
+        Error::Misuse(sasl_core::Misuse::AlreadyStarted)
+    );
     let out = c.finish(ServerReply::success()).unwrap();
     let ClientOutcome::Failure(f) = out else {
         panic!()
@@ -224,7 +233,10 @@ fn plus_advertised_only_with_binding_data_and_policy() {
     assert_eq!(names(&m, &required), ["X-ECHO-PLUS"]);
     let f = m.start("X-ECHO", &required).unwrap_err();
     assert_eq!(f.reason().kind(), FailureKind::UnknownMechanism);
-    assert_eq!(f.smtp().line(), "504 5.5.4 Unrecognized authentication type");
+    assert_eq!(
+        f.smtp().line(),
+        "504 5.5.4 Unrecognized authentication type"
+    );
     let disabled = ConnectionInfo::tls()
         .with_channel_binding(cb())
         .with_policy(ChannelBindingPolicy::Disabled);
@@ -232,7 +244,10 @@ fn plus_advertised_only_with_binding_data_and_policy() {
     assert!(!disabled.can_bind());
     let f = m.start("X-ECHO-PLUS", &ConnectionInfo::tls()).unwrap_err();
     assert_eq!(f.reason().kind(), FailureKind::UnknownMechanism);
-    assert_eq!(f.smtp().line(), "504 5.5.4 Unrecognized authentication type");
+    assert_eq!(
+        f.smtp().line(),
+        "504 5.5.4 Unrecognized authentication type"
+    );
 }
 
 #[test]
@@ -259,7 +274,186 @@ fn client_prefers_its_own_order_and_skips_unusable_plus() {
         "X-OTHER"
     );
     assert_eq!(c.select(&["NOPE"], &creds, &bound), None);
-    assert!(c.start_best(&["NOPE"], creds, &bound).is_err());
+    assert_eq!(
+        c.start_best(&["NOPE"], creds, &bound).unwrap_err(),
+        Error::Config(sasl_core::ConfigError::NoCommonMechanism)
+    );
+}
+
+#[test]
+fn client_start_refuses_a_mechanism_the_server_did_not_advertise() {
+    let c = ClientRegistry::new()
+        .with(Factory("X-ECHO", ChannelBindingUse::Optional))
+        .with(sasl_plain::PlainClient::factory());
+    let conn = ConnectionInfo::tls();
+    let creds = || ClientCredentials::new("tim").with_password("tanstaaftanstaaf");
+    assert_eq!(
+        c.start("X-ECHO", &["X-OTHER"], creds(), &conn).unwrap_err(),
+        Error::Config(sasl_core::ConfigError::NotAdvertised("X-ECHO".into()))
+    );
+    assert_eq!(
+        c.start("PLAIN", &["SCRAM-SHA-256", "LOGIN"], creds(), &conn)
+            .unwrap_err(),
+        Error::Config(sasl_core::ConfigError::NotAdvertised("PLAIN".into()))
+    );
+    let empty: [&str; 0] = [];
+    assert_eq!(
+        c.start("PLAIN", &empty, creds(), &conn).unwrap_err(),
+        Error::Config(sasl_core::ConfigError::NotAdvertised("PLAIN".into()))
+    );
+    // Advertised (case-insensitively): it starts.
+    assert!(c.start("PLAIN", &["plain"], creds(), &conn).is_ok());
+    // Not registered at all is still UnknownMechanism, not NotAdvertised.
+    assert!(matches!(
+        c.start("LOGIN", &["LOGIN"], creds(), &conn),
+        Err(Error::Config(sasl_core::ConfigError::UnknownMechanism(_)))
+    ));
+}
+
+#[test]
+fn plain_initial_response_hides_the_password_in_debug() {
+    let clients = ClientRegistry::new().with(sasl_plain::PlainClient::factory());
+    let conn = ConnectionInfo::tls();
+    let creds = ClientCredentials::new("tim").with_password("tanstaaftanstaaf");
+    let mut c = clients.start("PLAIN", &["PLAIN"], creds, &conn).unwrap();
+    let step = c.start().unwrap();
+    let ClientStep::Respond(ir) = &step else {
+        panic!("{step:?}")
+    };
+    // The step really holds the password...
+    assert_eq!(ir.expose().as_slice(), b"\0tim\0tanstaaftanstaaf");
+    // ...but Debug shows neither the text nor its bytes.
+    let shown = format!("{step:?} {step:#?} {ir:?}");
+    assert!(!shown.contains("tanstaaf"), "{shown}");
+    assert!(!shown.contains("116, 97, 110"), "{shown}");
+    assert!(!shown.contains("116,"), "{shown}");
+
+    // The server side: the same message decoded off the wire.
+    let line = wire::encode_response(ir.expose());
+    let decoded = wire::decode_response(line.as_bytes()).unwrap();
+    assert!(matches!(&decoded, wire::Response::Data(d) if d.expose() == ir.expose()));
+    let shown = format!("{decoded:?} {decoded:#?}");
+    assert!(!shown.contains("tanstaaf"), "{shown}");
+    assert!(!shown.contains("116, 97, 110"), "{shown}");
+    assert!(!shown.contains("116,"), "{shown}");
+}
+
+#[test]
+fn unknown_or_unavailable_mechanism_is_a_server_failure() {
+    let m = ServerRegistry::new()
+        .with(sasl_plain::PlainServer::factory())
+        .with(Factory("X-ECHO", ChannelBindingUse::Optional));
+
+    // A name nobody registered.
+    let f = m.start("X-NOPE", &ConnectionInfo::tls()).unwrap_err();
+    assert_eq!(f.reason().kind(), FailureKind::UnknownMechanism);
+    assert_eq!(f.smtp().code, 504);
+    assert_eq!(f.smtp().enhanced, "5.5.4");
+    assert!(
+        f.smtp().line().starts_with("504 5.5.4 "),
+        "{}",
+        f.smtp().line()
+    );
+    assert_eq!(f.imap().status, sasl_core::ImapStatus::No);
+    assert_eq!(f.imap().code, None);
+    assert!(
+        f.imap().line("A1", "x").starts_with("A1 NO "),
+        "{}",
+        f.imap().line("A1", "x")
+    );
+    assert!(f.local_error().is_none());
+    // Also for names that are not even valid mechanism names.
+    for bad in ["", "plain plain", "ÉCHO", "A-NAME-LONGER-THAN-TWENTY"] {
+        let f = m.start(bad, &ConnectionInfo::tls()).unwrap_err();
+        assert_eq!(f.reason().kind(), FailureKind::UnknownMechanism, "{bad:?}");
+        assert_eq!(
+            f.smtp().line(),
+            "504 5.5.4 Unrecognized authentication type"
+        );
+    }
+
+    // PLAIN without TLS: the client must encrypt first.
+    let f = m.start("PLAIN", &ConnectionInfo::plaintext()).unwrap_err();
+    assert_eq!(f.reason().kind(), FailureKind::EncryptionRequired);
+    assert_eq!(f.smtp().code, 538);
+    assert_eq!(f.smtp().enhanced, "5.7.11");
+    assert!(
+        f.smtp().line().starts_with("538 5.7.11 "),
+        "{}",
+        f.smtp().line()
+    );
+    assert_eq!(f.imap().status, sasl_core::ImapStatus::No);
+    assert_eq!(f.imap().code, Some(sasl_core::ImapCode::PrivacyRequired));
+    assert_eq!(f.imap().line("A1", "x"), "A1 NO [PRIVACYREQUIRED] x");
+    // Lowercase from the client is accepted on TLS.
+    assert!(m.start("plain", &ConnectionInfo::tls()).is_ok());
+    assert!(
+        m.start(
+            "PLAIN",
+            &ConnectionInfo::plaintext().allow_plaintext_passwords(true)
+        )
+        .is_ok()
+    );
+}
+
+/// Runs a PLAIN client to the server's reply and returns the failure it ends with.
+fn plain_client_failure(reply: ServerReply) -> sasl_core::ClientFailure {
+    let clients = ClientRegistry::new().with(sasl_plain::PlainClient::factory());
+    let conn = ConnectionInfo::tls();
+    let creds = ClientCredentials::new("tim").with_password("tanstaaftanstaaf");
+    let mut c = clients.start("PLAIN", &["PLAIN"], creds, &conn).unwrap();
+    assert!(matches!(c.start().unwrap(), ClientStep::Respond(_)));
+    match c.finish(reply).unwrap() {
+        ClientOutcome::Failure(f) => f,
+        ClientOutcome::Success(s) => panic!("unexpected success {s:?}"),
+    }
+}
+
+#[test]
+fn server_replies_drive_the_client_action() {
+    use sasl_core::ClientAction;
+    let cases: [(Option<ServerReply>, FailureKind, ClientAction); 4] = [
+        (
+            ServerReply::from_imap("A1 NO [UNAVAILABLE] x"),
+            FailureKind::Temporary,
+            ClientAction::Retry,
+        ),
+        (
+            ServerReply::from_imap("A1 NO [AUTHENTICATIONFAILED] x"),
+            FailureKind::InvalidCredentials,
+            ClientAction::AskUser,
+        ),
+        (
+            ServerReply::from_smtp("535 5.7.8 x"),
+            FailureKind::InvalidCredentials,
+            ClientAction::AskUser,
+        ),
+        (
+            ServerReply::from_smtp("454 4.7.0 x"),
+            FailureKind::Temporary,
+            ClientAction::Retry,
+        ),
+    ];
+    for (reply, kind, action) in cases {
+        let reply = reply.expect("a parsable reply");
+        let ServerReply::Failure(failure) = &reply else {
+            panic!("{reply:?}")
+        };
+        assert_eq!(failure.kind(), kind, "{reply:?}");
+        assert_eq!(failure.text(), "x", "{reply:?}");
+        let f = plain_client_failure(reply.clone());
+        assert_eq!(f.reason().kind(), kind, "{reply:?}");
+        assert_eq!(f.action(), action, "{reply:?}");
+        assert_eq!(f.server_error(), Some("x"), "{reply:?}");
+    }
+    // Success replies parse as success and authenticate a PLAIN client.
+    for reply in [
+        ServerReply::from_imap("A1 OK done"),
+        ServerReply::from_smtp("235 2.7.0 Authentication successful"),
+    ] {
+        let reply = reply.expect("a parsable reply");
+        assert_eq!(reply, ServerReply::success());
+    }
 }
 
 #[test]

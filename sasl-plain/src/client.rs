@@ -44,20 +44,23 @@ fn password_source(credentials: &ClientCredentials) -> Result<Option<Secret<Stri
 }
 
 /// The password the application supplied for a [`ClientRequest::Password`], or the
-/// abort to report when it cannot be sent.
-fn supplied_password(input: ClientInput, line_based: bool) -> Result<Secret<String>, ClientStep> {
+/// failure to abort with when it cannot be sent.
+fn supplied_password(
+    input: ClientInput,
+    line_based: bool,
+) -> Result<Secret<String>, ClientFailure> {
     match input {
         ClientInput::Password(p) => match field_problem(p.expose(), false, line_based) {
             None => Ok(p),
-            Some(problem) => Err(ClientStep::Abort(ClientFailure::new(
+            Some(problem) => Err(ClientFailure::new(
                 FailureKind::Malformed,
                 format!("the supplied password {problem}"),
-            ))),
+            )),
         },
-        _ => Err(ClientStep::Abort(ClientFailure::new(
+        _ => Err(ClientFailure::new(
             FailureKind::Internal,
             "the answer to a password request was not a password",
-        ))),
+        )),
     }
 }
 
@@ -168,7 +171,7 @@ impl ClientMechanism for PlainClient {
         }
         Ok(match supplied_password(input, false) {
             Ok(password) => self.message(&password),
-            Err(abort) => abort,
+            Err(failure) => ClientStep::Abort(failure),
         })
     }
 
@@ -281,7 +284,7 @@ impl ClientMechanism for LoginClient {
                 self.password = Some(password);
                 step
             }
-            Err(abort) => abort,
+            Err(failure) => ClientStep::Abort(failure),
         })
     }
 

@@ -25,7 +25,8 @@
 //! use sasl_plain::PlainServer;
 //!
 //! let mechs = ServerRegistry::new().with(PlainServer::factory());
-//! let mut session = mechs.start("PLAIN", &ConnectionInfo::tls())?;
+//! // A mechanism not offered here would be a `ServerFailure` to reply with.
+//! let Ok(mut session) = mechs.start("PLAIN", &ConnectionInfo::tls()) else { panic!() };
 //! let step = session.start(Some(b"\0tim\0tanstaaftanstaaf"))?;
 //! let ServerStep::Request(Request::VerifyPassword(check)) = step else { panic!() };
 //! let ok = check.password_matches("tanstaaftanstaaf");

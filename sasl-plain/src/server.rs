@@ -3,8 +3,9 @@
 use crate::fields::{FieldError, FieldKind, FieldLimits, Preparation, prepare_field};
 use crate::{LOGIN, PLAIN};
 use sasl_core::{
-    ServerSuccess, Error, ServerFailure, FailureKind, MechanismName, MechanismProperties, Request, Secret,
-    ServerContext, ServerMechanism, ServerMechanismFactory, ServerStep, Verdict, VerifyPassword,
+    Error, FailureKind, MechanismName, MechanismProperties, Request, Secret, ServerContext,
+    ServerFailure, ServerMechanism, ServerMechanismFactory, ServerStep, ServerSuccess, Verdict,
+    VerifyPassword,
 };
 
 /// PLAIN server settings.

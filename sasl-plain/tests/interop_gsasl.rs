@@ -68,13 +68,13 @@ impl Accounts {
 
 impl Store for Accounts {
     fn answer(&self, request: Request) -> sasl_core::Answer {
-        self.seen.lock().unwrap().push((
-            request.authcid().to_owned(),
-            request.authzid().map(str::to_owned),
-        ));
         let Request::VerifyPassword(check) = request else {
             panic!("PLAIN asks for a password check");
         };
+        self.seen.lock().unwrap().push((
+            check.authcid().to_owned(),
+            check.authzid().map(str::to_owned),
+        ));
         if check.authcid() != USER {
             check.unknown_user()
         } else if !check.password_matches(PASSWORD) {

@@ -223,10 +223,18 @@ fn login_rejects_line_breaks_and_wrong_password() {
 fn plain_and_login_hidden_without_tls() {
     let plaintext = ConnectionInfo::plaintext();
     assert!(servers().advertise(&plaintext).is_empty());
-    assert!(matches!(
-        servers().start("PLAIN", &plaintext),
-        Err(Error::Config(sasl_core::ConfigError::MechanismNotAvailable(_)))
-    ));
+    // A client that chooses PLAIN or LOGIN anyway must encrypt first.
+    for mech in ["PLAIN", "LOGIN"] {
+        let f = servers().start(mech, &plaintext).unwrap_err();
+        assert_eq!(f.reason().kind(), FailureKind::EncryptionRequired, "{mech}");
+        assert_eq!(f.smtp().code, 538, "{mech}");
+        assert_eq!(f.smtp().enhanced, "5.7.11", "{mech}");
+        assert_eq!(
+            f.imap().line("A1", "x"),
+            "A1 NO [PRIVACYREQUIRED] x",
+            "{mech}"
+        );
+    }
     let allowed = ConnectionInfo::plaintext().allow_plaintext_passwords(true);
     let names: Vec<String> = servers()
         .advertise(&allowed)
@@ -265,15 +273,20 @@ fn plain_and_login_hidden_without_tls() {
 }
 
 #[test]
-fn unknown_mechanism_is_an_error() {
-    assert!(matches!(
-        servers().start("CRAM-MD5", &ConnectionInfo::tls()),
-        Err(Error::Config(sasl_core::ConfigError::UnknownMechanism(_)))
-    ));
-    assert!(matches!(
-        servers().start("bad name!", &ConnectionInfo::tls()),
-        Err(Error::Config(sasl_core::ConfigError::UnknownMechanism(_)))
-    ));
+fn unknown_mechanism_is_a_failure() {
+    // The client's choice, so a failure to reply with (SMTP 504 5.5.4, IMAP NO), not
+    // a local Error.
+    for name in ["CRAM-MD5", "bad name!"] {
+        let f = servers().start(name, &ConnectionInfo::tls()).unwrap_err();
+        assert_eq!(f.reason().kind(), FailureKind::UnknownMechanism, "{name}");
+        assert_eq!(
+            f.smtp().line(),
+            "504 5.5.4 Unrecognized authentication type",
+            "{name}"
+        );
+        assert_eq!(f.imap().status, sasl_core::ImapStatus::No, "{name}");
+        assert!(f.local_error().is_none(), "{name}");
+    }
 }
 
 #[test]
@@ -282,23 +295,45 @@ fn session_misuse_is_reported() {
     let conn = ConnectionInfo::tls();
     let mut a = mechs.start("PLAIN", &conn).unwrap();
     let mut b = mechs.start("PLAIN", &conn).unwrap();
-    assert_eq!(a.step(b"x").unwrap_err(), Error::Misuse(sasl_core::Misuse::NotStarted));
-    let ServerStep::Request(req_a) = a.start(Some(b"\0tim\0tanstaaftanstaaf")).unwrap()
-    else {
+    assert_eq!(
+        a.step(b"x").unwrap_err(),
+        Error::Misuse(sasl_core::Misuse::NotStarted)
+    );
+    let ServerStep::Request(req_a) = a.start(Some(b"\0tim\0tanstaaftanstaaf")).unwrap() else {
         panic!()
     };
-    assert_eq!(a.start(None).unwrap_err(), Error::Misuse(sasl_core::Misuse::AlreadyStarted));
-    assert_eq!(a.step(b"x").unwrap_err(), Error::Misuse(sasl_core::Misuse::RequestPending));
+    assert_eq!(
+        a.start(None).unwrap_err(),
+        Error::Misuse(sasl_core::Misuse::AlreadyStarted)
+    );
+    assert_eq!(
+        a.step(b"x").unwrap_err(),
+        Error::Misuse(sasl_core::Misuse::RequestPending)
+    );
     let ServerStep::Request(req_b) = b.start(Some(b"\0tim\0wrong")).unwrap() else {
         panic!()
     };
     // A's answer given to B is refused, and B still waits for its own.
     let answer_a = store(req_a);
-    assert_eq!(b.provide(answer_a).unwrap_err(), Error::Misuse(sasl_core::Misuse::ForeignAnswer));
+    let refused = b.provide(answer_a).unwrap_err();
+    assert_eq!(refused.misuse(), sasl_core::Misuse::ForeignAnswer);
     let step = b.provide(store(req_b)).unwrap();
     assert_eq!(failure_kind(&step), Some(FailureKind::InvalidCredentials));
-    assert_eq!(b.step(b"").unwrap_err(), Error::Misuse(sasl_core::Misuse::Finished));
-    assert_eq!(b.cancel().unwrap_err(), Error::Misuse(sasl_core::Misuse::Finished));
+    // The refused answer comes back intact and still answers A, its own session.
+    let step = a.provide(refused.into_answer()).unwrap();
+    let ServerStep::Success(auth) = step else {
+        panic!("{step:?}")
+    };
+    assert_eq!(auth.authcid(), "tim");
+    assert!(a.is_finished());
+    assert_eq!(
+        b.step(b"").unwrap_err(),
+        Error::Misuse(sasl_core::Misuse::Finished)
+    );
+    assert_eq!(
+        b.cancel().unwrap_err(),
+        Error::Misuse(sasl_core::Misuse::Finished)
+    );
     assert!(b.is_finished());
 }
 
@@ -311,20 +346,29 @@ fn stale_answer_from_same_session_is_refused() {
         s.provide(store(Request::VerifyPassword(
             sasl_core::VerifyPassword::new(sasl_plain::PLAIN, "tim".into(), None, "x".into())
         )))
-        .unwrap_err(),
-        Error::Misuse(sasl_core::Misuse::NotStarted)
+        .unwrap_err()
+        .misuse(),
+        sasl_core::Misuse::NotStarted
     );
     let _ = s.start(None).unwrap();
     // An unstamped request (never issued by any session) cannot answer a session.
     let forged =
         sasl_core::VerifyPassword::new(sasl_plain::PLAIN, "tim".into(), None, "x".into()).valid();
-    assert_eq!(s.provide(forged).unwrap_err(), Error::Misuse(sasl_core::Misuse::NoRequestPending));
+    assert_eq!(
+        s.provide(forged).unwrap_err().misuse(),
+        sasl_core::Misuse::NoRequestPending
+    );
     let ServerStep::Request(_real) = s.step(b"\0tim\0tanstaaftanstaaf").unwrap() else {
         panic!()
     };
     let forged =
         sasl_core::VerifyPassword::new(sasl_plain::PLAIN, "tim".into(), None, "x".into()).valid();
-    assert_eq!(s.provide(forged).unwrap_err(), Error::Misuse(sasl_core::Misuse::ForeignAnswer));
+    assert_eq!(
+        s.provide(forged).unwrap_err().misuse(),
+        sasl_core::Misuse::ForeignAnswer
+    );
+    // The session still waits for the real answer.
+    assert!(!s.is_finished());
 }
 
 #[test]
@@ -345,7 +389,10 @@ fn limits_turn_into_failures() {
     let mut s = mechs.start("PLAIN", &ConnectionInfo::tls()).unwrap();
     let step = s.start(Some(b"\0tim\0tanstaaftanstaaf")).unwrap();
     assert_eq!(failure_kind(&step), Some(FailureKind::MessageTooLarge));
-    assert_eq!(s.step(b"").unwrap_err(), Error::Misuse(sasl_core::Misuse::Finished));
+    assert_eq!(
+        s.step(b"").unwrap_err(),
+        Error::Misuse(sasl_core::Misuse::Finished)
+    );
 
     let mechs = servers().with_limits(Limits::default().with_max_round_trips(1));
     let mut s = mechs.start("LOGIN", &ConnectionInfo::tls()).unwrap();
@@ -366,7 +413,10 @@ fn client_rejects_success_data_and_unexpected_challenges() {
         .unwrap();
     assert!(matches!(c.start().unwrap(), ClientStep::Respond(_)));
     assert!(matches!(c.step(b"huh").unwrap(), ClientStep::Abort(_)));
-    assert_eq!(c.step(b"").unwrap_err(), Error::Misuse(sasl_core::Misuse::Finished));
+    assert_eq!(
+        c.step(b"").unwrap_err(),
+        Error::Misuse(sasl_core::Misuse::Finished)
+    );
 
     let mut c = clients()
         .start("PLAIN", &["PLAIN"], creds.clone(), &conn)
@@ -381,13 +431,9 @@ fn client_rejects_success_data_and_unexpected_challenges() {
 
     // LOGIN: success before the password was sent is not success.
     let mut c = clients().start("LOGIN", &["LOGIN"], creds, &conn).unwrap();
-    assert_eq!(c.start().unwrap(), ClientStep::AwaitChallenge);
+    assert!(matches!(c.start().unwrap(), ClientStep::AwaitChallenge));
     let _ = c.step(b"Username:").unwrap();
-    assert!(
-        !c.finish(ServerReply::success())
-            .unwrap()
-            .is_authenticated()
-    );
+    assert!(!c.finish(ServerReply::success()).unwrap().is_authenticated());
 }
 
 #[test]
@@ -518,4 +564,270 @@ fn saslprep_profile_is_applied() {
         "{}",
         f.reason().detail()
     );
+}
+
+// ---- password on demand (ClientRequest::Password) ----------------------------------
+
+/// Runs `mech` with a password asked for on demand, answered by `answers`.
+fn run_on_demand(
+    mech: &str,
+    answers: impl FnMut(sasl_core::ClientRequest) -> sasl_core::ClientAnswer + 'static,
+) -> sasl_test::Transcript {
+    let conn = ConnectionInfo::tls();
+    let advertised = servers().advertise(&conn);
+    let creds = ClientCredentials::new(USER).with_password_on_demand();
+    let client = clients().start(mech, &advertised, creds, &conn).unwrap();
+    let server = servers().start(mech, &conn).unwrap();
+    Driver::new(client, server, store)
+        .with_client_answers(answers)
+        .run()
+        .unwrap()
+}
+
+/// Answers password prompts with `password` (checking whose password is asked for),
+/// declines anything else.
+fn answer_password(
+    password: &'static str,
+) -> impl FnMut(sasl_core::ClientRequest) -> sasl_core::ClientAnswer + 'static {
+    move |req| match req {
+        sasl_core::ClientRequest::Password(p) => {
+            assert_eq!(p.authcid(), USER);
+            p.provide(password)
+        }
+        other => other.decline(),
+    }
+}
+
+#[test]
+fn password_on_demand_is_selectable() {
+    let creds = ClientCredentials::new(USER).with_password_on_demand();
+    let tls = ConnectionInfo::tls();
+    assert_eq!(
+        clients()
+            .select(&["PLAIN", "LOGIN"], &creds, &tls)
+            .unwrap()
+            .as_str(),
+        "PLAIN"
+    );
+    assert_eq!(
+        clients().select(&["LOGIN"], &creds, &tls).unwrap().as_str(),
+        "LOGIN"
+    );
+}
+
+#[test]
+fn plain_password_on_demand_succeeds_with_the_right_password() {
+    let t = run_on_demand("PLAIN", answer_password(PASS));
+    assert_eq!(t.shape(), "C ok ok");
+    assert!(t.initial_response);
+    assert_eq!(t.client_messages()[0], b"\0tim\0tanstaaftanstaaf");
+    assert_eq!(t.authenticated().unwrap().identity(), USER);
+}
+
+#[test]
+fn login_password_on_demand_succeeds_with_the_right_password() {
+    let t = run_on_demand("LOGIN", answer_password(PASS));
+    assert_eq!(t.shape(), "S C S C ok ok");
+    assert_eq!(t.client_messages(), vec![&b"tim"[..], b"tanstaaftanstaaf"]);
+    assert_eq!(t.authenticated().unwrap().mechanism().as_str(), "LOGIN");
+}
+
+#[test]
+fn password_on_demand_with_a_wrong_password_fails() {
+    for (mech, shape) in [("PLAIN", "C fail fail"), ("LOGIN", "S C S C fail fail")] {
+        let t = run_on_demand(mech, answer_password("wrong"));
+        assert_eq!(t.shape(), shape, "{mech}");
+        assert_eq!(
+            t.server_failure().unwrap().reason().kind(),
+            FailureKind::InvalidCredentials,
+            "{mech}"
+        );
+        // The client learns why from the server's reply (IMAP NO [AUTHENTICATIONFAILED]).
+        let sasl_test::ClientEnd::Outcome(sasl_core::ClientOutcome::Failure(f)) = &t.client else {
+            panic!("{mech}: {:?}", t.client)
+        };
+        assert_eq!(f.reason().kind(), FailureKind::InvalidCredentials, "{mech}");
+        assert_eq!(f.action(), sasl_core::ClientAction::AskUser, "{mech}");
+    }
+}
+
+#[test]
+fn password_on_demand_declined_aborts_as_cancelled() {
+    for (mech, shape) in [("PLAIN", "fail abort"), ("LOGIN", "S C S fail abort")] {
+        let t = run_on_demand(mech, |req| req.decline());
+        assert_eq!(t.shape(), shape, "{mech}");
+        let sasl_test::ClientEnd::Aborted(f) = &t.client else {
+            panic!("{mech}: {:?}", t.client)
+        };
+        assert_eq!(f.reason().kind(), FailureKind::Cancelled, "{mech}");
+        assert!(!t.server_succeeded(), "{mech}");
+        assert_eq!(
+            t.server_failure().unwrap().reason().kind(),
+            FailureKind::Cancelled,
+            "{mech}"
+        );
+        // The password never went over the wire.
+        assert!(
+            t.client_messages()
+                .iter()
+                .all(|m| !m.windows(PASS.len()).any(|w| w == PASS.as_bytes())),
+            "{mech}"
+        );
+    }
+}
+
+/// A client session for `mech` with a password on demand, brought to its password
+/// request.
+fn asking_client(mech: &str) -> (sasl_core::ClientSession, sasl_core::PasswordPrompt) {
+    let conn = ConnectionInfo::tls();
+    let creds = ClientCredentials::new(USER).with_password_on_demand();
+    let mut c = clients().start(mech, &[mech], creds, &conn).unwrap();
+    let mut step = c.start().unwrap();
+    if mech == "LOGIN" {
+        assert!(matches!(step, ClientStep::AwaitChallenge));
+        assert!(
+            matches!(c.step(b"Username:").unwrap(), ClientStep::Respond(r) if r.expose() == b"tim")
+        );
+        step = c.step(b"Password:").unwrap();
+    }
+    let ClientStep::Request(sasl_core::ClientRequest::Password(prompt)) = step else {
+        panic!("{mech}: {step:?}")
+    };
+    assert_eq!(prompt.authcid(), USER);
+    (c, prompt)
+}
+
+#[test]
+fn password_answer_for_another_client_session_is_refused_and_handed_back() {
+    for mech in ["PLAIN", "LOGIN"] {
+        let (mut a, prompt_a) = asking_client(mech);
+        let (mut b, prompt_b) = asking_client(mech);
+        // A's answer given to B is refused and comes back.
+        let refused = b.provide(prompt_a.provide(PASS)).unwrap_err();
+        assert_eq!(refused.misuse(), sasl_core::Misuse::ForeignAnswer, "{mech}");
+        assert!(!b.is_finished(), "{mech}");
+        // B still waits for its own answer: stepping is refused.
+        assert_eq!(
+            b.step(b"").unwrap_err(),
+            Error::Misuse(sasl_core::Misuse::RequestPending),
+            "{mech}"
+        );
+        // The answer handed back is accepted by A, its own session.
+        let step = a.provide(refused.into_answer()).unwrap();
+        let expected: &[u8] = if mech == "PLAIN" {
+            b"\0tim\0tanstaaftanstaaf"
+        } else {
+            PASS.as_bytes()
+        };
+        assert!(
+            matches!(&step, ClientStep::Respond(r) if r.expose() == expected),
+            "{mech}: {step:?}"
+        );
+        assert!(
+            a.finish(ServerReply::success()).unwrap().is_authenticated(),
+            "{mech}"
+        );
+        // B's own answer works for B.
+        let step = b.provide(prompt_b.provide(PASS)).unwrap();
+        assert!(
+            matches!(&step, ClientStep::Respond(r) if r.expose() == expected),
+            "{mech}: {step:?}"
+        );
+        // Once answered, another answer is not pending any more.
+        let (_c, prompt_c) = asking_client(mech);
+        let refused = b.provide(prompt_c.provide(PASS)).unwrap_err();
+        assert_eq!(
+            refused.misuse(),
+            sasl_core::Misuse::NoRequestPending,
+            "{mech}"
+        );
+    }
+}
+
+// ---- protocols without an initial response (RFC 4422 §5) ---------------------------
+
+#[test]
+fn plain_and_login_succeed_without_initial_response() {
+    for (mech, shape) in [("PLAIN", "S C ok ok"), ("LOGIN", "S C S C ok ok")] {
+        let conn = ConnectionInfo::tls();
+        let advertised = servers().advertise(&conn);
+        let creds = ClientCredentials::new(USER).with_password(PASS);
+        let client = clients().start(mech, &advertised, creds, &conn).unwrap();
+        let server = servers().start(mech, &conn).unwrap();
+        let t = Driver::new(client, server, store)
+            .without_initial_response()
+            .run()
+            .unwrap();
+        assert!(t.both_succeeded(), "{mech}: {}", t.shape());
+        assert_eq!(t.shape(), shape, "{mech}");
+        assert!(!t.initial_response, "{mech}");
+        assert_eq!(t.authenticated().unwrap().identity(), USER, "{mech}");
+    }
+}
+
+#[test]
+fn password_on_demand_succeeds_without_initial_response() {
+    for (mech, shape) in [("PLAIN", "S C ok ok"), ("LOGIN", "S C S C ok ok")] {
+        let conn = ConnectionInfo::tls();
+        let creds = ClientCredentials::new(USER).with_password_on_demand();
+        let client = clients().start(mech, &[mech], creds, &conn).unwrap();
+        let server = servers().start(mech, &conn).unwrap();
+        let t = Driver::new(client, server, store)
+            .with_client_answers(|req| match req {
+                sasl_core::ClientRequest::Password(p) => p.provide(PASS),
+                other => other.decline(),
+            })
+            .without_initial_response()
+            .run()
+            .unwrap();
+        assert_eq!(t.shape(), shape, "{mech}");
+        assert!(t.both_succeeded(), "{mech}");
+    }
+}
+
+#[test]
+fn plain_client_answers_an_empty_first_challenge_with_its_initial_response() {
+    let conn = ConnectionInfo::tls();
+    let creds = ClientCredentials::new(USER).with_password(PASS);
+    let mut c = clients().start("PLAIN", &["PLAIN"], creds, &conn).unwrap();
+    let ClientStep::Respond(ir) = c.start().unwrap() else {
+        panic!()
+    };
+    let step = c.step(b"").unwrap();
+    assert!(
+        matches!(&step, ClientStep::Respond(r) if r.expose() == ir.expose()),
+        "{step:?}"
+    );
+    assert!(c.finish(ServerReply::success()).unwrap().is_authenticated());
+}
+
+#[test]
+fn client_failure_follows_the_servers_reply() {
+    let conn = ConnectionInfo::tls();
+    for (mech, line, kind) in [
+        (
+            "PLAIN",
+            "A1 NO [AUTHENTICATIONFAILED] bad",
+            FailureKind::InvalidCredentials,
+        ),
+        ("PLAIN", "A1 NO [UNAVAILABLE] later", FailureKind::Temporary),
+        (
+            "LOGIN",
+            "A1 NO [AUTHENTICATIONFAILED] bad",
+            FailureKind::InvalidCredentials,
+        ),
+    ] {
+        let creds = ClientCredentials::new(USER).with_password(PASS);
+        let mut c = clients().start(mech, &[mech], creds, &conn).unwrap();
+        let _ = c.start().unwrap();
+        if mech == "LOGIN" {
+            let _ = c.step(b"Username:").unwrap();
+            let _ = c.step(b"Password:").unwrap();
+        }
+        let reply = ServerReply::from_imap(line).unwrap();
+        let sasl_core::ClientOutcome::Failure(f) = c.finish(reply).unwrap() else {
+            panic!("{mech} {line}")
+        };
+        assert_eq!(f.reason().kind(), kind, "{mech} {line}");
+    }
 }

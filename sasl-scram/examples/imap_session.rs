@@ -23,11 +23,13 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, Serve
 use rustls::{ClientConfig, ClientConnection, RootCertStore, ServerConfig, ServerConnection};
 use sasl_core::channel_binding::{from_rustls_client, from_rustls_server};
 use sasl_core::{
-    Answer, ClientCredentials, ClientRegistry, ClientOutcome, ClientStep, ConnectionInfo,
-    Request, ScramCredentials, ScramHash, ServerRegistry, ServerReply, ServerStep, wire,
+    Answer, ClientCredentials, ClientOutcome, ClientRegistry, ClientStep, ConnectionInfo, Request,
+    ScramCredentials, ScramHash, ServerRegistry, ServerReply, ServerStep, wire,
 };
 use sasl_plain::{PlainClient, PlainServer};
-use sasl_scram::{ScramClientConfig, ScramServerConfig, client_factories, server_factories};
+use sasl_scram::{
+    PasswordPrep, ScramClientConfig, ScramServerConfig, client_factories, server_factories,
+};
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
@@ -67,30 +69,18 @@ impl Accounts {
                 }
             }
             Request::VerifyPassword(check) => {
-                // PLAIN: re-derive with the stored salt and compare in constant time.
+                // PLAIN: checked against the stored SCRAM verifier in constant time.
                 let stored = self
                     .scram
                     .get(&(check.authcid().to_owned(), ScramHash::Sha256));
                 let ok = stored.is_some_and(|s| {
-                    let again = sasl_scram::derive(
-                        ScramHash::Sha256,
-                        check.password(),
-                        s.salt(),
-                        s.iterations(),
-                    )
-                    .unwrap();
-                    subtle_eq(again.stored_key(), s.stored_key())
+                    sasl_scram::verify_password(s, check.password(), PasswordPrep::SaslPrep)
                 });
                 if ok { check.valid() } else { check.invalid() }
             }
             other => other.unavailable(),
         }
     }
-}
-
-fn subtle_eq(a: &[u8], b: &[u8]) -> bool {
-    use subtle::ConstantTimeEq;
-    a.ct_eq(b).into()
 }
 
 fn main() {
@@ -217,9 +207,9 @@ fn imap_login(
     let ClientStep::Respond(initial) = c.start().unwrap() else {
         panic!("client-first expected")
     };
-    let initial_line = wire::encode_initial_response(&initial);
+    let initial_line = wire::encode_initial_response(initial.expose());
     println!("C: {tag} AUTHENTICATE {mechanism} {initial_line}");
-    show(&initial);
+    show(initial.expose());
 
     // The server side decodes exactly what crossed the wire.
     let mut s = server.start(mechanism, server_conn).unwrap();
@@ -233,21 +223,22 @@ fn imap_login(
                 show(&challenge);
                 match c.step(&challenge).unwrap() {
                     ClientStep::Respond(response) => {
-                        let line = wire::encode_response(&response);
+                        let line = wire::encode_response(response.expose());
                         println!("C: {line}");
-                        show(&response);
-                        let wire::Response::Data(data) =
-                            wire::decode_response(line.as_bytes()).unwrap()
-                        else {
-                            unreachable!()
-                        };
-                        s.step(&data).unwrap()
+                        show(response.expose());
+                        server_reads(&mut s, &line)
                     }
                     ClientStep::Abort(f) => {
-                        println!("C: *        (client gives up: {})", f.reason());
-                        s.cancel().unwrap()
+                        println!(
+                            "C: {}        (client gives up: {})",
+                            wire::CANCEL,
+                            f.reason()
+                        );
+                        server_reads(&mut s, wire::CANCEL)
                     }
-                    other => panic!("unexpected {other:?}"),
+                    ClientStep::AwaitChallenge | ClientStep::Request(_) => {
+                        panic!("this client was given its password up front")
+                    }
                 }
             }
             ServerStep::Success(auth) => {
@@ -266,10 +257,22 @@ fn imap_login(
                     failed.reason(),
                     failed.smtp().line()
                 );
-                return c.finish(ServerReply::failure()).unwrap();
+                // The client reads the tagged line back into a failure kind.
+                let line = failed.imap().line(tag, "authentication failed");
+                let reply = ServerReply::from_imap(&line).unwrap_or_else(ServerReply::failure);
+                return c.finish(reply).unwrap();
             }
-            other => panic!("unexpected {other:?}"),
         };
+    }
+}
+
+/// The server decodes one client line exactly as it crossed the wire: `*` cancels,
+/// anything else is base64 (an IMAP server answers a malformed line with `BAD`).
+fn server_reads(s: &mut sasl_core::ServerSession, line: &str) -> ServerStep {
+    match wire::decode_response(line.as_bytes()) {
+        Ok(wire::Response::Data(data)) => s.step(data.expose()).unwrap(),
+        Ok(wire::Response::Cancel) => s.cancel().unwrap(),
+        Err(e) => panic!("our own client sent a malformed line: {e}"),
     }
 }
 

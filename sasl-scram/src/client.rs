@@ -90,7 +90,9 @@ impl ScramClientConfig {
     /// Fails unless `1 <= min <= max`.
     pub fn with_iterations(mut self, min: u32, max: u32) -> Result<Self, Error> {
         if min == 0 || min > max {
-            return Err(Error::config("SCRAM iteration window must satisfy 1 <= min <= max"));
+            return Err(Error::config(
+                "SCRAM iteration window must satisfy 1 <= min <= max",
+            ));
         }
         self.min_iterations = min;
         self.max_iterations = max;
@@ -100,7 +102,9 @@ impl ScramClientConfig {
     /// The accepted salt length window in bytes. Fails unless `1 <= min <= max <= 4096`.
     pub fn with_salt_len(mut self, min: usize, max: usize) -> Result<Self, Error> {
         if min == 0 || min > max || max > 4096 {
-            return Err(Error::config("SCRAM salt window must satisfy 1 <= min <= max <= 4096"));
+            return Err(Error::config(
+                "SCRAM salt window must satisfy 1 <= min <= max <= 4096",
+            ));
         }
         self.min_salt_len = min;
         self.max_salt_len = max;
@@ -218,14 +222,15 @@ impl core::fmt::Debug for ScramClient {
 impl ScramClient {
     /// Starts one exchange of `SCRAM-<hash>[-PLUS]`.
     ///
-    /// `server_offers_plus`: whether the server advertised any SCRAM `-PLUS`
-    /// mechanism, of this hash or another (it decides between `y` and `n`: a server
-    /// that offers any `-PLUS` supports channel binding and rejects `y`, RFC 5802
-    /// §6). Fails with [`Error::MechanismNotAvailable`] for
-    /// `-PLUS` without channel-binding data, [`Error::Config`] for a bare mechanism on
-    /// a connection whose policy is [`ChannelBindingPolicy::Required`] (a bare
-    /// mechanism cannot bind), [`Error::MissingCredentials`] without a
-    /// password or cached keys for this hash, [`Error::Config`] for an unknown hash.
+    /// Whether the server advertised any SCRAM `-PLUS` mechanism, of this hash or
+    /// another, is set afterwards with [`server_offered_plus`](Self::server_offered_plus)
+    /// (it decides between `y` and `n`: a server that offers any `-PLUS` supports
+    /// channel binding and rejects `y`, RFC 5802 §6). Fails with
+    /// [`ConfigError::MechanismNotAvailable`] for `-PLUS` without channel-binding data,
+    /// [`Error::Config`] for a bare mechanism on a connection whose policy is
+    /// [`ChannelBindingPolicy::Required`] (a bare mechanism cannot bind),
+    /// [`ConfigError::MissingCredentials`] without a password source or cached keys
+    /// for this hash, [`Error::Config`] for an unknown hash.
     pub fn new(
         config: impl Into<Arc<ScramClientConfig>>,
         variant: ScramVariant,
@@ -667,7 +672,10 @@ impl ClientMechanism for ScramClient {
                 "the answer to a password request was not a password",
             ));
         };
-        self.credentials = self.credentials.clone().with_password(password.expose().as_str());
+        self.credentials = self
+            .credentials
+            .clone()
+            .with_password(password.expose().as_str());
         let server_first = core::mem::take(&mut self.server_first_message);
         self.state = State::AwaitServerFirst;
         Ok(self.server_first(&server_first))
@@ -683,7 +691,9 @@ impl ClientMechanism for ScramClient {
         }
         self.state = State::Done;
         Ok(match outcome {
-            ServerReply::Failure(reply) => ClientOutcome::Failure(ClientFailure::from_reply(&reply)),
+            ServerReply::Failure(reply) => {
+                ClientOutcome::Failure(ClientFailure::from_reply(&reply))
+            }
             ServerReply::Success { additional_data } => {
                 match (state, additional_data) {
                     // Data with success (XMPP, LDAP) must be a valid server-final, even

@@ -31,8 +31,7 @@ impl Alg {
     /// The algorithm for `hash`, or a configuration error for a hash this crate does
     /// not implement (`ScramHash` is non-exhaustive).
     pub(crate) fn require(hash: ScramHash) -> Result<Self, sasl_core::Error> {
-        Self::from_hash(hash)
-            .ok_or_else(|| sasl_core::Error::config("unsupported SCRAM hash"))
+        Self::from_hash(hash).ok_or_else(|| sasl_core::Error::config("unsupported SCRAM hash"))
     }
 
     pub(crate) fn from_hash(hash: ScramHash) -> Option<Self> {

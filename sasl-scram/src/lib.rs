@@ -30,29 +30,28 @@
 //!     ClientCredentials, ClientMechanism, ClientStep, ConnectionInfo, Request, ScramHash,
 //!     ServerMechanism, ServerReply, ServerStep, Verdict,
 //! };
-//! use sasl_scram::{ScramClient, ScramClientConfig, ScramServer, ScramServerConfig};
+//! use sasl_scram::{ScramClient, ScramClientConfig, ScramServer, ScramServerConfig, ScramVariant};
 //!
 //! // Done once, when the password is set: store these, never the password.
 //! let stored = sasl_scram::derive(ScramHash::Sha256, "pencil", b"sixteen byte slt", 4096)?;
 //!
 //! let connection = ConnectionInfo::tls();
 //! let server_config = ScramServerConfig::new(*b"32 bytes of server secret here!!")?;
-//! let mut server = ScramServer::new(server_config, ScramVariant::bare(ScramHash::Sha256), &connection)?;
+//! let variant = ScramVariant::bare(ScramHash::Sha256);
+//! let mut server = ScramServer::new(server_config, variant, &connection)?;
 //! let credentials = ClientCredentials::new("user").with_password("pencil");
-//! let mut client = ScramClient::new(
-//!     ScramClientConfig::new(), ScramHash::Sha256, false, credentials, &connection, false,
-//! )?;
+//! let mut client = ScramClient::new(ScramClientConfig::new(), variant, credentials, &connection)?;
 //!
 //! let ClientStep::Respond(client_first) = client.start()? else { unreachable!() };
 //! let ServerStep::Request(Request::ScramLookup(lookup)) =
-//!     server.start(Some(&client_first))? else { unreachable!() };
+//!     server.start(Some(client_first.expose()))? else { unreachable!() };
 //! assert_eq!(lookup.authcid(), "user");
 //! // Typed use hands the verdict over directly; under a `ServerSession` you would
 //! // answer with `lookup.found(stored)` and `session.provide(answer)`.
 //! let verdict = Verdict::ScramFound { credentials: stored, authzid_granted: false };
 //! let ServerStep::Challenge(server_first) = server.provide(verdict)? else { unreachable!() };
 //! let ClientStep::Respond(client_final) = client.step(&server_first)? else { unreachable!() };
-//! let ServerStep::Success(auth) = server.step(&client_final)? else { unreachable!() };
+//! let ServerStep::Success(auth) = server.step(client_final.expose())? else { unreachable!() };
 //! assert_eq!(auth.identity(), "user");
 //!
 //! // The server-final `v=` message proves the server knew the credentials.
@@ -89,5 +88,5 @@ pub use session::{
 pub use stored::{
     DEFAULT_SALT_LEN, MAX_STORED_ITERATIONS, MAX_STORED_SALT_LEN, StoredError, StoredFormat,
     derive, derive_client_keys, derive_with, derive_with_random_salt, format_stored, parse_stored,
-    parse_stored_as,
+    parse_stored_as, verify_password,
 };

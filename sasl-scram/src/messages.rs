@@ -338,7 +338,9 @@ pub(crate) fn checked_fixed_nonce(nonce: &str) -> Result<String, sasl_core::Erro
     if is_printable(nonce.as_bytes()) {
         Ok(nonce.to_owned())
     } else {
-        Err(sasl_core::Error::config("SCRAM nonce must be printable ASCII without ','"))
+        Err(sasl_core::Error::config(
+            "SCRAM nonce must be printable ASCII without ','",
+        ))
     }
 }
 

@@ -8,9 +8,9 @@ use crate::messages::{
 use crate::prep::UsernamePrep;
 use crate::session::{ScramServerFactory, ScramVariant, mechanism_for};
 use sasl_core::{
-    ServerSuccess, ChannelBindingPolicy, ChannelBindingType, ConnectionInfo, Error, ServerFailure,
-    FailureKind, MechanismName, Request, ScramCredentials, ScramLookup, Secret,
-    ServerMechanism, ServerStep, SharedRandom, Verdict, thread_random,
+    ChannelBindingPolicy, ChannelBindingType, ConnectionInfo, Error, FailureKind, MechanismName,
+    Request, ScramCredentials, ScramLookup, Secret, ServerFailure, ServerMechanism, ServerStep,
+    ServerSuccess, SharedRandom, Verdict, thread_random,
 };
 use std::sync::Arc;
 
@@ -224,7 +224,7 @@ type Bindings = [Option<CbData>; 3];
 /// # Authorization identity
 ///
 /// The authzid (`a=` in the GS2 header) reaches the application — in
-/// [`ScramLookup::authzid`] and [`Authenticated::authzid`] — **as received**: after
+/// [`ScramLookup::authzid`] and [`ServerSuccess::authzid`] — **as received**: after
 /// `=2C`/`=3D` unescaping and UTF-8 validation (NUL and over-long names are refused),
 /// but *without* SASLprep or PRECIS preparation, whatever [`UsernamePrep`] says for
 /// the authcid. Prepare or compare it yourself before granting it
@@ -293,8 +293,10 @@ impl core::fmt::Debug for ScramServer {
 impl ScramServer {
     /// Starts one exchange of `SCRAM-<hash>[-PLUS]` on `connection`.
     ///
-    /// Fails with [`Error::MechanismNotAvailable`] for `-PLUS` on a connection without
-    /// channel-binding data, and [`Error::Config`] for a hash this crate does not know.
+    /// Fails with
+    /// [`ConfigError::MechanismNotAvailable`](sasl_core::ConfigError::MechanismNotAvailable)
+    /// for `-PLUS` on a connection without channel-binding data, and [`Error::Config`]
+    /// for a hash this crate does not know.
     pub fn new(
         config: impl Into<Arc<ScramServerConfig>>,
         variant: ScramVariant,
@@ -312,7 +314,9 @@ impl ScramServer {
     ) -> Result<Self, Error> {
         let mechanism = mechanism_for(alg, plus);
         if plus && !connection.can_bind() {
-            return Err(Error::Config(sasl_core::ConfigError::MechanismNotAvailable(mechanism.to_string())));
+            return Err(Error::Config(
+                sasl_core::ConfigError::MechanismNotAvailable(mechanism.to_string()),
+            ));
         }
         let bindings = plus.then(|| {
             Box::new(CB_KINDS.map(|kind| connection.binding(kind).map(|b| CbData::new(b.data()))))
@@ -818,7 +822,9 @@ impl ServerMechanism for ScramServer {
             State::AwaitLookup => self.lookup_answered(verdict),
             State::Done => Err(Error::Misuse(sasl_core::Misuse::Finished)),
             State::New => Err(Error::Misuse(sasl_core::Misuse::NotStarted)),
-            State::AwaitClientFirst | State::AwaitClientFinal => Err(Error::Misuse(sasl_core::Misuse::NoRequestPending)),
+            State::AwaitClientFirst | State::AwaitClientFinal => {
+                Err(Error::Misuse(sasl_core::Misuse::NoRequestPending))
+            }
         }
     }
 }

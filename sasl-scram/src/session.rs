@@ -77,7 +77,6 @@ impl ScramVariant {
     }
 }
 
-
 fn properties(plus: bool) -> MechanismProperties {
     MechanismProperties::protected(if plus {
         ChannelBindingUse::Required
@@ -106,7 +105,10 @@ pub struct ScramServerFactory {
 }
 
 impl ScramServerFactory {
-    pub(crate) fn new(config: Arc<ScramServerConfig>, variant: ScramVariant) -> Result<Self, Error> {
+    pub(crate) fn new(
+        config: Arc<ScramServerConfig>,
+        variant: ScramVariant,
+    ) -> Result<Self, Error> {
         let alg = Alg::require(variant.hash())?;
         Ok(Self {
             config,
@@ -145,7 +147,10 @@ pub struct ScramClientFactory {
 }
 
 impl ScramClientFactory {
-    pub(crate) fn new(config: Arc<ScramClientConfig>, variant: ScramVariant) -> Result<Self, Error> {
+    pub(crate) fn new(
+        config: Arc<ScramClientConfig>,
+        variant: ScramVariant,
+    ) -> Result<Self, Error> {
         let alg = Alg::require(variant.hash())?;
         Ok(Self {
             config,

@@ -167,6 +167,37 @@ pub fn derive_with(
     .map_err(|_| StoredError::InvalidSalt)
 }
 
+/// Checks a presented password (PLAIN, LOGIN) against stored SCRAM credentials in
+/// constant time, for servers that store only SCRAM verifiers but still offer PLAIN
+/// over TLS: the password is run through PBKDF2 with the stored salt and iteration
+/// count (prepared with `prep`, as when the credentials were derived) and the
+/// resulting StoredKey is compared with the stored one.
+///
+/// A password that fails preparation, or credentials of a hash this crate does not
+/// implement, do not match. The cost is one PBKDF2, as for a SCRAM client.
+///
+/// ```
+/// use sasl_core::ScramHash;
+/// use sasl_scram::{PasswordPrep, derive, verify_password};
+/// let stored = derive(ScramHash::Sha256, "pencil", b"some salt bytes!", 4096)?;
+/// assert!(verify_password(&stored, "pencil", PasswordPrep::SaslPrep));
+/// assert!(!verify_password(&stored, "pencil ", PasswordPrep::SaslPrep));
+/// # Ok::<(), sasl_scram::StoredError>(())
+/// ```
+pub fn verify_password(credentials: &ScramCredentials, password: &str, prep: PasswordPrep) -> bool {
+    let Ok((alg, ck, _sk)) = client_and_server_keys(
+        credentials.hash(),
+        password,
+        credentials.salt(),
+        credentials.iterations(),
+        prep,
+    ) else {
+        return false;
+    };
+    let stored = alg.digest(&[ck.as_slice()]);
+    crate::hash::ct_eq(stored.as_slice(), credentials.stored_key()).into()
+}
+
 /// Derives the client's keys (ClientKey, ServerKey) for caching, as a client login
 /// would: pass the result in
 /// [`ClientCredentials::with_scram_keys`](sasl_core::ClientCredentials::with_scram_keys).

@@ -18,19 +18,30 @@ use sasl_core::{
     ClientMechanism, ClientStep, ConnectionInfo, Error, FailureKind, ScramHash, ServerMechanism,
     ServerStep,
 };
-use sasl_scram::{ScramClient, ScramClientConfig, ScramServer, derive};
+use sasl_scram::{ScramClient, ScramClientConfig, ScramServer, ScramVariant, derive};
 
 fn bound(kind: T, data: &[u8]) -> ConnectionInfo {
     ConnectionInfo::tls().with_channel_binding(ChannelBinding::new(kind, data.to_vec()))
 }
 
 fn client(plus: bool, conn: &ConnectionInfo, offers_plus: bool) -> ScramClient {
-    ScramClient::new(ScramClientConfig::new(), ScramVariant::new(ScramHash::Sha256, plus), ClientCredentials::new("user").with_password("pencil"), conn).map(|c| c.server_offered_plus(offers_plus))
+    ScramClient::new(
+        ScramClientConfig::new(),
+        ScramVariant::new(ScramHash::Sha256, plus),
+        ClientCredentials::new("user").with_password("pencil"),
+        conn,
+    )
+    .map(|c| c.server_offered_plus(offers_plus))
     .unwrap()
 }
 
 fn server(plus: bool, conn: &ConnectionInfo) -> ScramServer {
-    ScramServer::new(server_config(), ScramVariant::new(ScramHash::Sha256, plus), conn).unwrap()
+    ScramServer::new(
+        server_config(),
+        ScramVariant::new(ScramHash::Sha256, plus),
+        conn,
+    )
+    .unwrap()
 }
 
 fn creds() -> sasl_core::ScramCredentials {
@@ -41,7 +52,7 @@ fn first(c: &mut ScramClient) -> String {
     let ClientStep::Respond(m) = c.start().unwrap() else {
         panic!()
     };
-    String::from_utf8(m).unwrap()
+    String::from_utf8(m.expose().clone()).unwrap()
 }
 
 #[test]
@@ -62,8 +73,16 @@ fn client_flag_choice() {
     assert!(first(&mut client(true, &two, true)).starts_with("p=tls-server-end-point,,"));
     // -PLUS without binding data cannot start.
     assert!(matches!(
-        ScramClient::new(ScramClientConfig::new(), ScramVariant::plus(ScramHash::Sha256), ClientCredentials::new("u").with_password("p"), &plain).map(|c| c.server_offered_plus(true)),
-        Err(Error::Config(sasl_core::ConfigError::MechanismNotAvailable(_)))
+        ScramClient::new(
+            ScramClientConfig::new(),
+            ScramVariant::plus(ScramHash::Sha256),
+            ClientCredentials::new("u").with_password("p"),
+            &plain
+        )
+        .map(|c| c.server_offered_plus(true)),
+        Err(Error::Config(
+            sasl_core::ConfigError::MechanismNotAvailable(_)
+        ))
     ));
     // Binding disabled by policy: n.
     let disabled = cb.clone().with_policy(ChannelBindingPolicy::Disabled);
@@ -176,8 +195,14 @@ fn server_flag_rules() {
     assert_eq!(kind, FailureKind::ChannelBindingDowngrade);
     // -PLUS server without binding data cannot start.
     assert!(matches!(
-        ScramServer::new(server_config(), ScramVariant::plus(ScramHash::Sha256), &ConnectionInfo::tls()),
-        Err(Error::Config(sasl_core::ConfigError::MechanismNotAvailable(_)))
+        ScramServer::new(
+            server_config(),
+            ScramVariant::plus(ScramHash::Sha256),
+            &ConnectionInfo::tls()
+        ),
+        Err(Error::Config(
+            sasl_core::ConfigError::MechanismNotAvailable(_)
+        ))
     ));
 }
 
@@ -208,7 +233,10 @@ fn y_is_accepted_when_the_server_offers_no_plus() {
     use sasl_core::{ClientRegistry, ServerRegistry};
     let cb = bound(T::TlsExporter, &[5; 32]);
     let bare_only = ServerRegistry::new().with(
-        ScramServer::factory(std::sync::Arc::new(server_config()), ScramVariant::bare(ScramHash::Sha256))
+        ScramServer::factory(
+            std::sync::Arc::new(server_config()),
+            ScramVariant::bare(ScramHash::Sha256),
+        )
         .unwrap(),
     );
     let advertised = bare_only.advertise(&cb);
@@ -257,14 +285,20 @@ fn empty_binding_data_is_ignored() {
     assert!(!conn.can_bind());
     assert!(conn.bindings().is_empty());
     assert!(matches!(
-        ScramServer::new(server_config(), ScramVariant::plus(ScramHash::Sha256), &conn),
-        Err(Error::Config(sasl_core::ConfigError::MechanismNotAvailable(_)))
+        ScramServer::new(
+            server_config(),
+            ScramVariant::plus(ScramHash::Sha256),
+            &conn
+        ),
+        Err(Error::Config(
+            sasl_core::ConfigError::MechanismNotAvailable(_)
+        ))
     ));
 }
 
 #[test]
 fn bare_client_refuses_a_connection_that_requires_binding() {
-    use sasl_core::{ClientContext, ClientMechanismFactory, ClientMechanisms};
+    use sasl_core::{ClientContext, ClientMechanismFactory, ClientRegistry};
     let required = bound(T::TlsExporter, &[7; 32]).with_policy(ChannelBindingPolicy::Required);
     let no_data = ConnectionInfo::tls().with_policy(ChannelBindingPolicy::Required);
     let creds = || ClientCredentials::new("user").with_password("pencil");
@@ -274,23 +308,26 @@ fn bare_client_refuses_a_connection_that_requires_binding() {
         for offers_plus in [false, true] {
             let r = ScramClient::new(
                 ScramClientConfig::new(),
-                ScramHash::Sha256,
-                false,
+                ScramVariant::bare(ScramHash::Sha256),
                 creds(),
                 conn,
-                offers_plus,
-            );
+            )
+            .map(|c| c.server_offered_plus(offers_plus));
             assert!(matches!(r, Err(Error::Config(_))), "{r:?}");
         }
     }
     // Through the factory trait, as any registry calls it.
-    let factory = ScramClient::factory(ScramClientConfig::new(), ScramHash::Sha256, false).unwrap();
+    let factory = ScramClient::factory(
+        ScramClientConfig::new(),
+        ScramVariant::bare(ScramHash::Sha256),
+    )
+    .unwrap();
     let r = factory.start(&ClientContext::new(creds(), required.clone(), true));
     assert!(matches!(r, Err(Error::Config(_))));
-    // Through sasl_core::ClientMechanisms: naming the bare mechanism fails, and
+    // Through sasl_core::ClientRegistry: naming the bare mechanism fails, and
     // choosing picks -PLUS.
     let clients =
-        ClientMechanisms::new().with_all(sasl_scram::client_factories(ScramClientConfig::new()));
+        ClientRegistry::new().with_all(sasl_scram::client_factories(ScramClientConfig::new()));
     let advertised = ["SCRAM-SHA-256", "SCRAM-SHA-256-PLUS"];
     assert!(
         clients
@@ -329,17 +366,21 @@ fn plus_client_under_required_only_succeeds_bound() {
     let no_data = ConnectionInfo::tls().with_policy(ChannelBindingPolicy::Required);
     let r = ScramClient::new(
         ScramClientConfig::new(),
-        ScramHash::Sha256,
-        true,
+        ScramVariant::plus(ScramHash::Sha256),
         ClientCredentials::new("user").with_password("pencil"),
         &no_data,
-        true,
-    );
-    assert!(matches!(r, Err(Error::MechanismNotAvailable(_))));
+    )
+    .map(|c| c.server_offered_plus(true));
+    assert!(matches!(
+        r,
+        Err(Error::Config(
+            sasl_core::ConfigError::MechanismNotAvailable(_)
+        ))
+    ));
     // Through the registries.
-    let servers = ServerMechanisms::new().with_all(sasl_scram::server_factories(server_config()));
+    let servers = ServerRegistry::new().with_all(sasl_scram::server_factories(server_config()));
     let clients =
-        ClientMechanisms::new().with_all(sasl_scram::client_factories(ScramClientConfig::new()));
+        ClientRegistry::new().with_all(sasl_scram::client_factories(ScramClientConfig::new()));
     let advertised = servers.advertise(&required);
     assert!(advertised.iter().all(|m| m.as_str().ends_with("-PLUS")));
     let client = clients
@@ -373,17 +414,17 @@ fn y_is_a_downgrade_when_any_scram_plus_is_offered() {
     // SCRAM-SHA-1-PLUS offered) is a downgrade too. The typed server's
     // `offering_plus` flag carries that whole-connection view.
     let cb = bound(T::TlsExporter, &[1; 32]);
-    let sha1 = || ScramServer::new(server_config(), ScramHash::Sha1, false, &cb).unwrap();
+    let sha1 =
+        || ScramServer::new(server_config(), ScramVariant::bare(ScramHash::Sha1), &cb).unwrap();
     let sha1_creds = derive(ScramHash::Sha1, "pencil", b"0123456789abcdef", 4096).unwrap();
     let sha1_client = |offers_plus: bool| {
         ScramClient::new(
             ScramClientConfig::new(),
-            ScramHash::Sha1,
-            false,
+            ScramVariant::bare(ScramHash::Sha1),
             ClientCredentials::new("user").with_password("pencil"),
             &cb,
-            offers_plus,
         )
+        .map(|c| c.server_offered_plus(offers_plus))
         .unwrap()
     };
     // Default (binding data present): y refused.
@@ -421,9 +462,9 @@ fn registries_treat_y_as_a_downgrade_when_another_family_offers_plus() {
     // Uneven registration: SCRAM-SHA-256-PLUS and bare SCRAM-SHA-1, nothing else.
     let cb = bound(T::TlsExporter, &[5; 32]);
     let config = std::sync::Arc::new(server_config());
-    let servers = ServerMechanisms::new()
-        .with(ScramServer::factory(config.clone(), ScramHash::Sha256, true).unwrap())
-        .with(ScramServer::factory(config, ScramHash::Sha1, false).unwrap());
+    let servers = ServerRegistry::new()
+        .with(ScramServer::factory(config.clone(), ScramVariant::plus(ScramHash::Sha256)).unwrap())
+        .with(ScramServer::factory(config, ScramVariant::bare(ScramHash::Sha1)).unwrap());
     let advertised = servers.advertise(&cb);
     assert_eq!(advertised.len(), 2);
     let store = |r: sasl_core::Request| match r {
@@ -445,7 +486,7 @@ fn registries_treat_y_as_a_downgrade_when_another_family_offers_plus() {
     assert_eq!(f.reason().kind(), FailureKind::ChannelBindingDowngrade);
     // Our client, made to use SCRAM-SHA-1, must send n (not y) here.
     let clients =
-        ClientMechanisms::new().with_all(sasl_scram::client_factories(ScramClientConfig::new()));
+        ClientRegistry::new().with_all(sasl_scram::client_factories(ScramClientConfig::new()));
     let mut client = clients
         .start(
             "SCRAM-SHA-1",
@@ -457,5 +498,5 @@ fn registries_treat_y_as_a_downgrade_when_another_family_offers_plus() {
     let ClientStep::Respond(first) = client.start().unwrap() else {
         panic!()
     };
-    assert!(first.starts_with(b"n,,"));
+    assert!(first.expose().starts_with(b"n,,"));
 }

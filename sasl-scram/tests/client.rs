@@ -14,15 +14,20 @@ mod helpers;
 
 use helpers::*;
 use sasl_core::{
-    ClientCredentials, ClientMechanism, ClientOutcome, ClientStep, ConnectionInfo, Error,
-    FailureKind, ScramHash, ServerReply,
+    ClientCredentials, ClientMechanism, ClientOutcome, ClientSession, ClientStep, ConnectionInfo,
+    Error, FailureKind, Limits, ScramHash, ServerReply,
 };
-use sasl_scram::{ScramClient, ScramClientConfig, ScramServer, UsernamePrep, derive};
+use sasl_scram::{ScramClient, ScramClientConfig, ScramServer, ScramVariant, UsernamePrep, derive};
 
 const CNONCE: &str = "fyko+d2lbbFgONRv9qkxdawL";
 
 fn client_with(config: ScramClientConfig, creds: ClientCredentials) -> ScramClient {
-    ScramClient::new(config, ScramVariant::bare(ScramHash::Sha1), creds, &ConnectionInfo::tls())
+    ScramClient::new(
+        config,
+        ScramVariant::bare(ScramHash::Sha1),
+        creds,
+        &ConnectionInfo::tls(),
+    )
     .unwrap()
     .with_client_nonce(CNONCE)
     .unwrap()
@@ -156,15 +161,11 @@ fn success_needs_a_valid_server_signature() {
     let mut c = client();
     let _ = c.start().unwrap();
     let _ = c.step(SF.as_bytes()).unwrap();
-    assert_eq!(
-        c.step(V.as_bytes()).unwrap(),
-        ClientStep::Respond(Vec::new())
-    );
-    assert!(
-        c.finish(ServerReply::success())
-            .unwrap()
-            .is_authenticated()
-    );
+    let ClientStep::Respond(ack) = c.step(V.as_bytes()).unwrap() else {
+        panic!("valid v= not acknowledged")
+    };
+    assert!(ack.expose().is_empty());
+    assert!(c.finish(ServerReply::success()).unwrap().is_authenticated());
     // Valid v= but the server then says failure.
     let mut c = client();
     let _ = c.start().unwrap();
@@ -237,11 +238,20 @@ fn server_errors_are_mapped() {
 fn cached_keys_skip_pbkdf2() {
     let creds = derive(ScramHash::Sha256, "pencil", b"0123456789abcdef", 4096).unwrap();
     let new_client = |c: ClientCredentials| {
-        ScramClient::new(ScramClientConfig::new(), ScramVariant::bare(ScramHash::Sha256), c, &ConnectionInfo::tls())
+        ScramClient::new(
+            ScramClientConfig::new(),
+            ScramVariant::bare(ScramHash::Sha256),
+            c,
+            &ConnectionInfo::tls(),
+        )
         .unwrap()
     };
     let server = || {
-        ScramServer::new(server_config(), ScramVariant::bare(ScramHash::Sha256), &ConnectionInfo::tls())
+        ScramServer::new(
+            server_config(),
+            ScramVariant::bare(ScramHash::Sha256),
+            &ConnectionInfo::tls(),
+        )
         .unwrap()
     };
     // First login derives and hands the keys back.
@@ -293,34 +303,86 @@ fn cached_keys_skip_pbkdf2() {
     assert_eq!(f.reason().kind(), FailureKind::InvalidCredentials);
     // Neither password nor keys: cannot start.
     assert!(matches!(
-        ScramClient::new(ScramClientConfig::new(), ScramVariant::bare(ScramHash::Sha256), ClientCredentials::new("u"), &ConnectionInfo::tls()),
+        ScramClient::new(
+            ScramClientConfig::new(),
+            ScramVariant::bare(ScramHash::Sha256),
+            ClientCredentials::new("u"),
+            &ConnectionInfo::tls()
+        ),
         Err(Error::Config(sasl_core::ConfigError::MissingCredentials(_)))
     ));
 }
 
 #[test]
 fn client_first_format_and_misuse() {
-    let mut c = ScramClient::new(ScramClientConfig::new().with_random(std::sync::Arc::new(CountingRandom::default())), ScramVariant::bare(ScramHash::Sha256), ClientCredentials::new("us,er=x")
-            .with_password("p")
-            .with_authzid("ad,min"), &ConnectionInfo::tls())
-    .unwrap();
-    assert_eq!(c.step(b"x").unwrap_err(), Error::Misuse(sasl_core::Misuse::NotStarted));
+    let new_client = || {
+        ScramClient::new(
+            ScramClientConfig::new().with_random(std::sync::Arc::new(CountingRandom::default())),
+            ScramVariant::bare(ScramHash::Sha256),
+            ClientCredentials::new("us,er=x")
+                .with_password("p")
+                .with_authzid("ad,min"),
+            &ConnectionInfo::tls(),
+        )
+        .unwrap()
+    };
+    let mut c = new_client();
+    assert_eq!(
+        c.step(b"x").unwrap_err(),
+        Error::Misuse(sasl_core::Misuse::NotStarted)
+    );
     let ClientStep::Respond(m) = c.start().unwrap() else {
         panic!()
     };
-    let m = String::from_utf8(m).unwrap();
+    let m = String::from_utf8(m.expose().clone()).unwrap();
     assert_eq!(m, "n,a=ad=2Cmin,n=us=2Cer=3Dx,r=AAECAwQFBgcICQoLDA0ODxAR");
-    assert_eq!(c.start().unwrap_err(), Error::Misuse(sasl_core::Misuse::AlreadyStarted));
-    // An empty challenge asks for the client-first again (no initial response), once.
-    assert_eq!(c.step(b"").unwrap(), ClientStep::Respond(m.into_bytes()));
+    assert_eq!(
+        c.start().unwrap_err(),
+        Error::Misuse(sasl_core::Misuse::AlreadyStarted)
+    );
+    // The typed machine takes an empty challenge as a (malformed) server-first: the
+    // resend of the client-first is the session's job (RFC 4422 §5).
     assert!(matches!(c.step(b"").unwrap(), ClientStep::Abort(_)));
-    assert_eq!(c.step(b"x").unwrap_err(), Error::Misuse(sasl_core::Misuse::Finished));
+    assert_eq!(
+        c.step(b"x").unwrap_err(),
+        Error::Misuse(sasl_core::Misuse::Finished)
+    );
+    // Under a session, an empty first challenge asks for the client-first again (no
+    // initial response), once.
+    let mut session = ClientSession::new(
+        ScramVariant::bare(ScramHash::Sha256).name().unwrap(),
+        Box::new(new_client()),
+        Limits::default(),
+    );
+    let ClientStep::Respond(first) = session.start().unwrap() else {
+        panic!()
+    };
+    assert_eq!(first.expose().as_slice(), m.as_bytes());
+    let ClientStep::Respond(again) = session.step(b"").unwrap() else {
+        panic!("empty challenge did not get the client-first again")
+    };
+    assert_eq!(again.expose().as_slice(), m.as_bytes());
+    assert!(matches!(session.step(b"").unwrap(), ClientStep::Abort(_)));
+    assert_eq!(
+        session.step(b"x").unwrap_err(),
+        Error::Misuse(sasl_core::Misuse::Finished)
+    );
     // A user name SASLprep refuses.
-    let mut c = ScramClient::new(ScramClientConfig::new(), ScramVariant::bare(ScramHash::Sha256), ClientCredentials::new("bad\u{7}").with_password("p"), &ConnectionInfo::tls())
+    let mut c = ScramClient::new(
+        ScramClientConfig::new(),
+        ScramVariant::bare(ScramHash::Sha256),
+        ClientCredentials::new("bad\u{7}").with_password("p"),
+        &ConnectionInfo::tls(),
+    )
     .unwrap();
     assert!(matches!(c.start().unwrap(), ClientStep::Abort(_)));
     // A failing random source is a local error.
-    let mut c = ScramClient::new(ScramClientConfig::new().with_random(std::sync::Arc::new(FailingRandom)), ScramVariant::bare(ScramHash::Sha256), ClientCredentials::new("u").with_password("p"), &ConnectionInfo::tls())
+    let mut c = ScramClient::new(
+        ScramClientConfig::new().with_random(std::sync::Arc::new(FailingRandom)),
+        ScramVariant::bare(ScramHash::Sha256),
+        ClientCredentials::new("u").with_password("p"),
+        &ConnectionInfo::tls(),
+    )
     .unwrap();
     assert_eq!(c.start().unwrap_err(), Error::Random);
 }
@@ -328,7 +390,12 @@ fn client_first_format_and_misuse() {
 #[test]
 fn nul_in_names_is_refused_locally() {
     let start = |prep: UsernamePrep, creds: ClientCredentials| {
-        let mut c = ScramClient::new(ScramClientConfig::new().with_username_prep(prep), ScramVariant::bare(ScramHash::Sha256), creds.with_password("p"), &ConnectionInfo::tls())
+        let mut c = ScramClient::new(
+            ScramClientConfig::new().with_username_prep(prep),
+            ScramVariant::bare(ScramHash::Sha256),
+            creds.with_password("p"),
+            &ConnectionInfo::tls(),
+        )
         .unwrap();
         let step = c.start().unwrap();
         // Terminal either way once aborted.
@@ -345,7 +412,10 @@ fn nul_in_names_is_refused_locally() {
             panic!("{prep:?}: {step:?}")
         };
         assert_eq!(f.reason().kind(), FailureKind::InvalidCredentials);
-        assert_eq!(c.step(b"x").unwrap_err(), Error::Misuse(sasl_core::Misuse::Finished));
+        assert_eq!(
+            c.step(b"x").unwrap_err(),
+            Error::Misuse(sasl_core::Misuse::Finished)
+        );
         // NUL in the authzid.
         let (step, _) = start(prep, ClientCredentials::new("user").with_authzid("ad\0min"));
         let ClientStep::Abort(f) = step else {
@@ -362,7 +432,7 @@ fn nul_in_names_is_refused_locally() {
     let ClientStep::Respond(m) = step else {
         panic!("{step:?}")
     };
-    let m = String::from_utf8(m).unwrap();
+    let m = String::from_utf8(m.expose().clone()).unwrap();
     assert!(m.starts_with("n,a==3Dx=2Cy=3D,n=a=3Db=2Cc,r="), "{m}");
 }
 
@@ -373,11 +443,9 @@ fn client_nonce_leaves_room_for_the_server_part() {
     let with_nonce = |config: ScramClientConfig, nonce: &str| {
         ScramClient::new(
             config,
-            ScramHash::Sha256,
-            false,
+            ScramVariant::bare(ScramHash::Sha256),
             ClientCredentials::new("user").with_password("pencil"),
             &ConnectionInfo::tls(),
-            false,
         )
         .unwrap()
         .with_client_nonce(nonce)
@@ -397,17 +465,14 @@ fn client_nonce_leaves_room_for_the_server_part() {
     let server_part = "s".repeat(448);
     let mut c = ScramClient::new(
         ScramClientConfig::new().with_min_server_nonce_len(10_000),
-        ScramHash::Sha256,
-        false,
+        ScramVariant::bare(ScramHash::Sha256),
         ClientCredentials::new("user").with_password("pencil"),
         &ConnectionInfo::tls(),
-        false,
     )
     .unwrap();
     let mut s = ScramServer::new(
         server_config(),
-        ScramHash::Sha256,
-        false,
+        ScramVariant::bare(ScramHash::Sha256),
         &ConnectionInfo::tls(),
     )
     .unwrap()

@@ -19,7 +19,8 @@ use sasl_core::{
     ServerMechanism, ServerReply, ServerStep, Verdict,
 };
 use sasl_scram::{
-    PasswordPrep, ScramClient, ScramClientConfig, ScramServer, derive, derive_client_keys,
+    PasswordPrep, ScramClient, ScramClientConfig, ScramServer, ScramVariant, derive,
+    derive_client_keys,
 };
 
 const SALT: &[u8] = b"0123456789abcdef";
@@ -41,16 +42,25 @@ fn keys() -> sasl_core::ScramKeys {
 }
 
 fn server() -> ScramServer {
-    ScramServer::new(server_config(), ScramVariant::bare(ScramHash::Sha256), &ConnectionInfo::tls())
+    ScramServer::new(
+        server_config(),
+        ScramVariant::bare(ScramHash::Sha256),
+        &ConnectionInfo::tls(),
+    )
     .unwrap()
     .with_server_nonce("servernonce-0123456789")
     .unwrap()
 }
 
 fn client() -> ScramClient {
-    ScramClient::new(ScramClientConfig::new(), ScramVariant::bare(ScramHash::Sha256), ClientCredentials::new("user")
+    ScramClient::new(
+        ScramClientConfig::new(),
+        ScramVariant::bare(ScramHash::Sha256),
+        ClientCredentials::new("user")
             .with_password("pencil")
-            .with_scram_keys(keys()), &ConnectionInfo::tls())
+            .with_scram_keys(keys()),
+        &ConnectionInfo::tls(),
+    )
     .unwrap()
     .with_client_nonce(CNONCE)
     .unwrap()
@@ -97,7 +107,7 @@ fn valid_client_final() -> &'static str {
         let ClientStep::Respond(cf) = c.step(SERVER_FIRST.as_bytes()).unwrap() else {
             panic!()
         };
-        String::from_utf8(cf).unwrap()
+        String::from_utf8(cf.expose().clone()).unwrap()
     })
 }
 

@@ -406,23 +406,20 @@ fn saslprep_or_raw_matches_postgresql_verifiers() {
 #[test]
 fn saslprep_or_raw_client_logs_in_against_a_postgresql_verifier() {
     use sasl_core::{ClientCredentials, ConnectionInfo};
-    use sasl_scram::{ScramClient, ScramClientConfig, ScramServer};
+    use sasl_scram::{ScramClient, ScramClientConfig, ScramServer, ScramVariant};
     let client = |password: &str, prep: PasswordPrep| {
         ScramClient::new(
             ScramClientConfig::new().with_password_prep(prep),
-            ScramHash::Sha256,
-            false,
+            ScramVariant::bare(ScramHash::Sha256),
             ClientCredentials::new("user").with_password(password),
             &ConnectionInfo::tls(),
-            false,
         )
         .unwrap()
     };
     let server = || {
         ScramServer::new(
             server_config(),
-            ScramHash::Sha256,
-            false,
+            ScramVariant::bare(ScramHash::Sha256),
             &ConnectionInfo::tls(),
         )
         .unwrap()

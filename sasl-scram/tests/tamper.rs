@@ -9,8 +9,8 @@
 )]
 
 use sasl_core::{
-    Answer, ChannelBinding, ChannelBindingType, ClientCredentials, ClientRegistry,
-    ConnectionInfo, Request, ScramCredentials, ScramHash, ServerRegistry,
+    Answer, ChannelBinding, ChannelBindingType, ClientCredentials, ClientRegistry, ConnectionInfo,
+    Request, ScramCredentials, ScramHash, ServerRegistry,
 };
 use sasl_scram::{ScramClientConfig, ScramServerConfig, client_factories, server_factories};
 use sasl_test::{Direction, Driver, Transcript, tamper};

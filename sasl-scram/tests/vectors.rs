@@ -20,7 +20,8 @@ use sasl_core::{
     Verdict,
 };
 use sasl_scram::{
-    PasswordPrep, ScramClient, ScramClientConfig, ScramServer, UsernamePrep, derive_with,
+    PasswordPrep, ScramClient, ScramClientConfig, ScramServer, ScramVariant, UsernamePrep,
+    derive_with,
 };
 use serde_json::Value;
 
@@ -79,20 +80,20 @@ fn client_side_byte_for_byte() {
         let ClientStep::Respond(first) = client.start().unwrap() else {
             panic!("{label}")
         };
-        if first != s(m, "client_first").as_bytes() {
+        if first.expose().as_slice() != s(m, "client_first").as_bytes() {
             failures.push(format!(
                 "{label}: client_first {:?}",
-                String::from_utf8_lossy(&first)
+                String::from_utf8_lossy(first.expose())
             ));
             continue;
         }
         let ClientStep::Respond(fin) = client.step(s(m, "server_first").as_bytes()).unwrap() else {
             panic!("{label}: client refused server-first")
         };
-        if fin != s(m, "client_final").as_bytes() {
+        if fin.expose().as_slice() != s(m, "client_final").as_bytes() {
             failures.push(format!(
                 "{label}: client_final {:?}",
-                String::from_utf8_lossy(&fin)
+                String::from_utf8_lossy(fin.expose())
             ));
             continue;
         }
@@ -147,11 +148,14 @@ fn server_side_byte_for_byte() {
         } else {
             connection(&v)
         };
-        let mut server =
-            ScramServer::new(server_config().with_username_prep(up), ScramVariant::new(hash, plus), &conn)
-                .unwrap()
-                .with_server_nonce(s(&v, "server_nonce_part"))
-                .unwrap();
+        let mut server = ScramServer::new(
+            server_config().with_username_prep(up),
+            ScramVariant::new(hash, plus),
+            &conn,
+        )
+        .unwrap()
+        .with_server_nonce(s(&v, "server_nonce_part"))
+        .unwrap();
         let ServerStep::Request(Request::ScramLookup(lookup)) =
             server.start(Some(s(m, "client_first").as_bytes())).unwrap()
         else {
@@ -199,9 +203,13 @@ fn escaped_username_reaches_the_lookup_decoded() {
         .into_iter()
         .find(|v| s(v, "label").starts_with("username needing escaping"))
         .unwrap();
-    let mut server = ScramServer::new(server_config(), ScramVariant::bare(sasl_core::ScramHash::Sha256), &ConnectionInfo::tls())
+    let mut server = ScramServer::new(
+        server_config(),
+        ScramVariant::bare(sasl_core::ScramHash::Sha256),
+        &ConnectionInfo::tls(),
+    )
     .unwrap();
-    let ServerStep::Request(req) = server
+    let ServerStep::Request(Request::ScramLookup(req)) = server
         .start(Some(s(&v["messages"], "client_first").as_bytes()))
         .unwrap()
     else {
@@ -236,12 +244,15 @@ fn negative_bad_proofs_get_invalid_proof() {
             PasswordPrep::SaslPrep,
         )
         .unwrap();
-        let mut server = ScramServer::new(server_config(), ScramVariant::bare(hash), &ConnectionInfo::tls())
-            .unwrap()
-            .with_server_nonce(s(first_vec, "server_nonce_part"))
-            .unwrap();
-        let ServerStep::Request(_) = server.start(Some(steps[0].as_bytes())).unwrap()
-        else {
+        let mut server = ScramServer::new(
+            server_config(),
+            ScramVariant::bare(hash),
+            &ConnectionInfo::tls(),
+        )
+        .unwrap()
+        .with_server_nonce(s(first_vec, "server_nonce_part"))
+        .unwrap();
+        let ServerStep::Request(_) = server.start(Some(steps[0].as_bytes())).unwrap() else {
             panic!()
         };
         let ServerStep::Challenge(sf) = server
@@ -272,9 +283,15 @@ fn negative_unknown_user_fails_with_invalid_proof_not_unknown_user() {
         .find(|v| s(v, "label") == "unknown user")
         .unwrap();
     let first = v["steps"][0].as_str().unwrap();
-    let mut server = ScramServer::new(server_config(), ScramVariant::bare(sasl_core::ScramHash::Sha1), &ConnectionInfo::tls())
+    let mut server = ScramServer::new(
+        server_config(),
+        ScramVariant::bare(sasl_core::ScramHash::Sha1),
+        &ConnectionInfo::tls(),
+    )
     .unwrap();
-    let ServerStep::Request(req) = server.start(Some(first.as_bytes())).unwrap() else {
+    let ServerStep::Request(Request::ScramLookup(req)) =
+        server.start(Some(first.as_bytes())).unwrap()
+    else {
         panic!()
     };
     assert_eq!(req.authcid(), "doesntexist");
@@ -309,7 +326,12 @@ fn negative_bad_server_signature_fails_the_client() {
         .map(|x| x.as_str().unwrap())
         .collect();
     let make = || {
-        ScramClient::new(ScramClientConfig::new(), ScramVariant::bare(sasl_core::ScramHash::Sha1), ClientCredentials::new("user").with_password("pencil"), &ConnectionInfo::tls())
+        ScramClient::new(
+            ScramClientConfig::new(),
+            ScramVariant::bare(sasl_core::ScramHash::Sha1),
+            ClientCredentials::new("user").with_password("pencil"),
+            &ConnectionInfo::tls(),
+        )
         .unwrap()
         .with_client_nonce("fyko+d2lbbFgONRv9qkxdawL")
         .unwrap()
@@ -319,11 +341,11 @@ fn negative_bad_server_signature_fails_the_client() {
     let ClientStep::Respond(first) = client.start().unwrap() else {
         panic!()
     };
-    assert_eq!(first, steps[0].as_bytes());
+    assert_eq!(first.expose().as_slice(), steps[0].as_bytes());
     let ClientStep::Respond(fin) = client.step(steps[1].as_bytes()).unwrap() else {
         panic!()
     };
-    assert_eq!(fin, steps[2].as_bytes());
+    assert_eq!(fin.expose().as_slice(), steps[2].as_bytes());
     let ClientStep::Abort(f) = client.step(steps[3].as_bytes()).unwrap() else {
         panic!("client accepted a bad server signature")
     };

@@ -274,9 +274,10 @@ impl<S: Store> Driver<S> {
                             });
                         }
                         ClientStep::AwaitChallenge => {
-                            return Err(
-                                Misuse::WrongState("client awaits a challenge mid-exchange").into()
-                            );
+                            return Err(Misuse::WrongState(
+                                "client awaits a challenge mid-exchange",
+                            )
+                            .into());
                         }
                         ClientStep::Request(_) => {
                             return Err(Misuse::WrongState("client request left unanswered").into());

@@ -74,8 +74,8 @@
 use crate::{ClientEnd, Direction, Message, ServerEnd};
 use sasl_core::wire::{decode_base64, encode_base64};
 use sasl_core::{
-    ServerSuccess, ChannelBinding, ClientOutcome, ClientSession, ClientStep, ServerFailure, ServerReply,
-    ServerSession, ServerStep, Store,
+    ChannelBinding, ClientOutcome, ClientSession, ClientStep, ServerFailure, ServerReply,
+    ServerSession, ServerStep, ServerSuccess, Store,
 };
 use std::fmt;
 use std::io::{Read, Write};

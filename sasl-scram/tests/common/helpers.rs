@@ -9,9 +9,9 @@
 )]
 
 use sasl_core::{
-    ServerSuccess, ClientFailure, ClientMechanism, ClientOutcome, ClientStep, Error, ServerFailure,
-    FailureKind, RandomSource, Request, ScramCredentials, ScramHash, ScramLookup, ServerMechanism,
-    ServerReply, ServerStep, Verdict,
+    ClientFailure, ClientMechanism, ClientOutcome, ClientStep, Error, FailureKind, RandomSource,
+    Request, ScramCredentials, ScramHash, ScramLookup, ServerFailure, ServerMechanism, ServerReply,
+    ServerStep, ServerSuccess, Verdict,
 };
 use sasl_scram::{ScramClient, ScramServer, ScramServerConfig};
 use serde_json::Value;
@@ -154,9 +154,10 @@ pub fn exchange(
         server: None,
         client: None,
     };
-    let ClientStep::Respond(mut m) = client.start().unwrap() else {
+    let ClientStep::Respond(m) = client.start().unwrap() else {
         panic!("client did not start")
     };
+    let mut m = m.expose().clone();
     tamper(0, &mut m);
     t.messages.push(m.clone());
     let step = server.start(Some(&m)).unwrap();
@@ -178,7 +179,7 @@ pub fn exchange(
     tamper(1, &mut sf);
     t.messages.push(sf.clone());
     let mut cf = match client.step(&sf).unwrap() {
-        ClientStep::Respond(cf) => cf,
+        ClientStep::Respond(cf) => cf.expose().clone(),
         ClientStep::Abort(f) => {
             t.client = Some(Err(f));
             return t;
@@ -195,7 +196,7 @@ pub fn exchange(
             t.server = Some(Ok(auth));
             match client.step(&v).unwrap() {
                 ClientStep::Respond(empty) => {
-                    assert!(empty.is_empty());
+                    assert!(empty.expose().is_empty());
                     t.client = Some(match client.finish(ServerReply::success()).unwrap() {
                         ClientOutcome::Success(s) => Ok(s),
                         ClientOutcome::Failure(f) => Err(f),

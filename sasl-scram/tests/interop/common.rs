@@ -6,7 +6,7 @@
 
 use sasl_core::wire::encode_base64;
 use sasl_core::{
-    ChannelBinding, ChannelBindingType, ClientCredentials, ClientRegistry, ClientOutcome,
+    ChannelBinding, ChannelBindingType, ClientCredentials, ClientOutcome, ClientRegistry,
     ClientSession, ClientSuccess, ConnectionInfo, FailureKind, Request, ScramCredentials,
     ScramHash, ScramKeys, ServerRegistry, ServerSession, Store, SuccessData,
 };
