@@ -27,7 +27,7 @@ pub enum SuccessData {
     AsChallenge,
     /// The protocol carries data with success (XMPP `<success>`, LDAP): the session
     /// reports success at once, and the application sends
-    /// [`Authenticated::additional_data`](crate::ServerSuccess::additional_data) with it.
+    /// [`ServerSuccess::additional_data`](crate::ServerSuccess::additional_data) with it.
     InOutcome,
 }
 

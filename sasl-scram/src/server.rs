@@ -262,7 +262,7 @@ pub struct ScramServer {
     state: State,
     /// `prepared-authcid client-first-message "," server-first-message`: one buffer
     /// for everything the server must remember. At success it becomes the
-    /// [`Authenticated`] authcid (truncated to the name), so the name costs no
+    /// [`ServerSuccess`](sasl_core::ServerSuccess) authcid (truncated to the name), so the name costs no
     /// allocation of its own.
     transcript: Vec<u8>,
     /// The prepared authcid is `transcript[..authcid_len]`; the client-first message

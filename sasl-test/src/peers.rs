@@ -1306,7 +1306,7 @@ fn pump_our_client(
 /// The peer's first message is the initial response. Success data is sent the way our
 /// session chose: with [`SuccessData::AsChallenge`](sasl_core::SuccessData) (the
 /// default) it is one more challenge that the peer answers with an empty line; with
-/// `InOutcome` the harness sends [`Authenticated::additional_data`] as a line and reads
+/// `InOutcome` the harness sends [`ServerSuccess::additional_data`](sasl_core::ServerSuccess::additional_data) as a line and reads
 /// the peer's empty answer. A failure's message (SCRAM `e=`) is sent to the peer. If
 /// the peer stops before the end, our server is cancelled.
 pub fn run_peer_client_against(
