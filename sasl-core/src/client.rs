@@ -16,11 +16,10 @@ use crate::credentials::ClientCredentials;
 use crate::error::{ConfigError, Misuse, ProvideError};
 use crate::failure::FailureKind;
 use crate::limits::Limits;
-use crate::mechanism::MechanismName;
+use crate::mechanism::{MechanismName, is_plus_of_family};
 use crate::mechanism_api::{ClientContext, ClientMechanism, ClientMechanismFactory};
 use crate::secret::Secret;
-use crate::server::family;
-use crate::ticket::{Ticket, Tickets};
+use crate::ticket::{Ticket, Tickets, redeem};
 use std::sync::Arc;
 
 /// What the client application must do next. Each variant is one obligation.
@@ -158,14 +157,9 @@ impl ClientRegistry {
         if !usable(factory.as_ref(), connection) {
             return Err(ConfigError::MechanismNotAvailable(wanted.to_string()).into());
         }
-        let wanted_family = family(wanted.as_str());
-        let server_offers_plus = advertised.iter().any(|a| {
-            let a = a.as_ref();
-            a.len() > 5
-                && a.get(a.len() - 5..)
-                    .is_some_and(|s| s.eq_ignore_ascii_case("-PLUS"))
-                && family(a).eq_ignore_ascii_case(wanted_family)
-        });
+        let server_offers_plus = advertised
+            .iter()
+            .any(|a| is_plus_of_family(a.as_ref(), wanted.as_str()));
         let context = ClientContext::new(credentials, connection.clone(), server_offers_plus);
         let inner = factory.start(&context)?;
         Ok(ClientSession::new(wanted, inner, self.limits))
@@ -315,17 +309,14 @@ impl ClientSession {
         &mut self,
         answer: ClientAnswer,
     ) -> Result<ClientStep, ProvideError<ClientAnswer>> {
-        let State::Pending(expected) = self.state else {
-            let misuse = match self.state {
-                State::Done => Misuse::Finished,
-                State::New => Misuse::NotStarted,
-                _ => Misuse::NoRequestPending,
-            };
-            return Err(ProvideError::new(misuse, answer));
+        let expected = match self.state {
+            State::Pending(ticket) => Ok(ticket),
+            State::New => Err(Misuse::NotStarted),
+            State::Done => Err(Misuse::Finished),
+            State::Running => Err(Misuse::NoRequestPending),
         };
-        if answer.ticket() != expected {
-            return Err(ProvideError::new(Misuse::ForeignAnswer, answer));
-        }
+        let ticket = answer.ticket();
+        let answer = redeem(expected, ticket, answer)?;
         self.state = State::Running;
         let input = answer.into_input();
         if let ClientInput::Declined = input {

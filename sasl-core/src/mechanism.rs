@@ -88,6 +88,25 @@ impl AsRef<str> for MechanismName {
     }
 }
 
+/// Whether `name` is a `-PLUS` mechanism of the same family as `mechanism`, ignoring
+/// case (peers may send lowercase names).
+///
+/// A family is the name up to its first `-` (`SCRAM` for every SCRAM hash): a client
+/// that sends SCRAM's `y` flag while the server offers any SCRAM `-PLUS` had a bound
+/// option whatever the hash, so the downgrade check is per family, not per hash
+/// (RFC 5802 §6; docs/decisions/0005). Both registries decide `offers_plus` with this.
+pub(crate) fn is_plus_of_family(name: &str, mechanism: &str) -> bool {
+    fn family(name: &str) -> &str {
+        name.split_once('-').map_or(name, |(family, _)| family)
+    }
+    let plus = name
+        .len()
+        .checked_sub(5)
+        .and_then(|at| name.get(at..))
+        .is_some_and(|suffix| suffix.eq_ignore_ascii_case("-PLUS"));
+    plus && family(name).eq_ignore_ascii_case(family(mechanism))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -123,5 +142,18 @@ mod tests {
         );
         assert!(MechanismName::from_static("SCRAM-SHA-1-PLUS").is_plus());
         assert!(!MechanismName::from_static("PLAIN").is_plus());
+    }
+
+    #[test]
+    fn plus_of_family_is_per_family_and_case_insensitive() {
+        assert!(is_plus_of_family("SCRAM-SHA-256-PLUS", "SCRAM-SHA-1"));
+        assert!(is_plus_of_family(
+            "scram-sha-512-plus",
+            "SCRAM-SHA-256-PLUS"
+        ));
+        assert!(!is_plus_of_family("SCRAM-SHA-256", "SCRAM-SHA-256"));
+        assert!(!is_plus_of_family("GS2-KRB5-PLUS", "SCRAM-SHA-1"));
+        assert!(!is_plus_of_family("PLUS", "PLAIN"));
+        assert!(!is_plus_of_family("-PLUS", "PLAIN"));
     }
 }

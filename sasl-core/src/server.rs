@@ -9,10 +9,10 @@ use crate::connection::{ConnectionInfo, SuccessData};
 use crate::error::{Misuse, ProvideError};
 use crate::failure::FailureKind;
 use crate::limits::Limits;
-use crate::mechanism::MechanismName;
+use crate::mechanism::{MechanismName, is_plus_of_family};
 use crate::mechanism_api::{ServerContext, ServerMechanism, ServerMechanismFactory};
 use crate::request::{Answer, Request, Store};
-use crate::ticket::{Ticket, Tickets};
+use crate::ticket::{Ticket, Tickets, redeem};
 use crate::time::UnixTime;
 use std::sync::Arc;
 
@@ -113,14 +113,12 @@ impl ServerRegistry {
             .collect()
     }
 
-    /// Whether a `-PLUS` mechanism of `mechanism`'s family (see [`family`]) is offered
+    /// Whether a `-PLUS` mechanism of `mechanism`'s family (see `is_plus_of_family`) is offered
     /// on this connection.
     fn offers_plus(&self, mechanism: &MechanismName, connection: &ConnectionInfo) -> bool {
-        let wanted = family(mechanism.as_str());
         self.factories.iter().any(|f| {
-            let name = f.mechanism();
-            let name = name.as_str();
-            name.ends_with("-PLUS") && family(name) == wanted && usable(f.as_ref(), connection)
+            is_plus_of_family(f.mechanism().as_str(), mechanism.as_str())
+                && usable(f.as_ref(), connection)
         })
     }
 
@@ -175,14 +173,6 @@ impl ServerRegistry {
             connection.success_data(),
         ))
     }
-}
-
-/// A mechanism's family for channel-binding downgrade checks: its name up to the
-/// first `-` (`SCRAM` for every SCRAM hash). A client that sends SCRAM's `y` flag
-/// while the server offers any SCRAM `-PLUS` had a bound option, whatever the hash, so
-/// the check is per family, not per hash (RFC 5802 §6; docs/decisions/0005).
-pub(crate) fn family(name: &str) -> &str {
-    name.split_once('-').map_or(name, |(family, _)| family)
 }
 
 /// Whether a factory may be offered or used on a connection.
@@ -330,17 +320,14 @@ impl ServerSession {
     /// one given when no request is pending) is refused and handed back in the
     /// [`ProvideError`]; the session is unchanged.
     pub fn provide(&mut self, answer: Answer) -> Result<ServerStep, ProvideError<Answer>> {
-        let State::Pending(expected) = self.state else {
-            let misuse = match self.state {
-                State::Done => Misuse::Finished,
-                State::New => Misuse::NotStarted,
-                _ => Misuse::NoRequestPending,
-            };
-            return Err(ProvideError::new(misuse, answer));
+        let expected = match self.state {
+            State::Pending(ticket) => Ok(ticket),
+            State::New => Err(Misuse::NotStarted),
+            State::Done => Err(Misuse::Finished),
+            State::Running | State::AwaitingAck(_) => Err(Misuse::NoRequestPending),
         };
-        if answer.ticket() != expected {
-            return Err(ProvideError::new(Misuse::ForeignAnswer, answer));
-        }
+        let ticket = answer.ticket();
+        let answer = redeem(expected, ticket, answer)?;
         self.state = State::Running;
         let step = self.inner.provide(answer.into_verdict());
         // A mechanism error here is local (its own state or configuration): the

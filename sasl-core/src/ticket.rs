@@ -1,5 +1,6 @@
 //! Tickets: which session and which of its requests an answer belongs to.
 
+use crate::error::{Misuse, ProvideError};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Names one request of one session. Requests are built unstamped by mechanisms;
@@ -43,5 +44,22 @@ impl Tickets {
             session: self.session,
             serial: self.serial,
         }
+    }
+}
+
+/// Accepts an answer carrying `ticket` if it is the one the session waits for.
+///
+/// `expected` is the pending request's ticket, or the misuse that any answer is in the
+/// session's current state (not started, finished, nothing pending). A refused answer
+/// is handed back in the [`ProvideError`]; both sessions' `provide` use this.
+pub(crate) fn redeem<A>(
+    expected: Result<Ticket, Misuse>,
+    ticket: Ticket,
+    answer: A,
+) -> Result<A, ProvideError<A>> {
+    match expected {
+        Ok(expected) if expected == ticket => Ok(answer),
+        Ok(_) => Err(ProvideError::new(Misuse::ForeignAnswer, answer)),
+        Err(misuse) => Err(ProvideError::new(misuse, answer)),
     }
 }

@@ -199,8 +199,6 @@ pub struct ScramClient {
     credentials: ClientCredentials,
     cb: CbChoice,
     can_bind: bool,
-    /// Set when the server-first needed a password that may be asked for.
-    wants_password: bool,
     server_first_message: Vec<u8>,
     fixed_nonce: Option<String>,
     state: State,
@@ -319,7 +317,6 @@ impl ScramClient {
             credentials,
             cb,
             can_bind: connection.can_bind(),
-            wants_password: false,
             server_first_message: Vec::new(),
             fixed_nonce: None,
             state: State::New,
@@ -455,7 +452,7 @@ impl ScramClient {
                 self.state = State::AwaitServerFinal;
                 ClientStep::Respond(Secret::new(reply))
             }
-            Err(_) if self.credentials.password().is_none() && self.wants_password => {
+            Err(Unanswerable::NeedPassword) => {
                 // Only now is it known that no cached key fits: ask for the password.
                 self.state = State::AwaitPassword;
                 self.server_first_message = msg.to_vec();
@@ -464,33 +461,42 @@ impl ScramClient {
                     self.credentials.authcid(),
                 )))
             }
-            Err((kind, detail)) => self.abort(kind, detail),
+            Err(Unanswerable::Fail(kind, detail)) => self.abort(kind, detail),
         }
     }
 
-    fn server_first_inner(&mut self, msg: &[u8]) -> Result<Vec<u8>, (FailureKind, &'static str)> {
+    fn server_first_inner(&mut self, msg: &[u8]) -> Result<Vec<u8>, Unanswerable> {
         const P: FailureKind = FailureKind::Protocol;
-        let parsed = parse_server_first(msg)?;
+        let parsed = parse_server_first(msg).map_err(|(k, d)| Unanswerable::Fail(k, d))?;
         let cnonce = self.client_nonce();
         let Some(extension) = parsed.nonce.strip_prefix(cnonce) else {
-            return Err((P, "server nonce does not start with the client nonce"));
+            return Err(Unanswerable::Fail(
+                P,
+                "server nonce does not start with the client nonce",
+            ));
         };
         if extension.len() < self.config.min_server_nonce_len {
-            return Err((P, "server nonce part is too short"));
+            return Err(Unanswerable::Fail(P, "server nonce part is too short"));
         }
         let max_salt_b64 = self.config.max_salt_len.div_ceil(3) * 4;
         if parsed.salt.len() > max_salt_b64 {
-            return Err((P, "salt is too long"));
+            return Err(Unanswerable::Fail(P, "salt is too long"));
         }
         let salt = STANDARD
             .decode(parsed.salt)
-            .map_err(|_| (P, "salt is not valid base64"))?;
+            .map_err(|_| Unanswerable::Fail(P, "salt is not valid base64"))?;
         if salt.len() < self.config.min_salt_len || salt.len() > self.config.max_salt_len {
-            return Err((P, "salt length is outside the accepted window"));
+            return Err(Unanswerable::Fail(
+                P,
+                "salt length is outside the accepted window",
+            ));
         }
         let iterations = parsed.iterations;
         if iterations < self.config.min_iterations || iterations > self.config.max_iterations {
-            return Err((P, "iteration count is outside the accepted window"));
+            return Err(Unanswerable::Fail(
+                P,
+                "iteration count is outside the accepted window",
+            ));
         }
         let hash = self.alg.hash();
         let (client_key, server_key) =
@@ -502,11 +508,14 @@ impl ScramClient {
                 )
             } else {
                 let Some(password) = self.credentials.password() else {
-                    self.wants_password = self.credentials.has_password_source();
-                    return Err((
-                        FailureKind::InvalidCredentials,
-                        "no password, and no cached keys for the server's salt and iterations",
-                    ));
+                    return Err(if self.credentials.has_password_source() {
+                        Unanswerable::NeedPassword
+                    } else {
+                        Unanswerable::Fail(
+                            FailureKind::InvalidCredentials,
+                            "no password, and no cached keys for the server's salt and iterations",
+                        )
+                    });
                 };
                 let Some(salted) = salted_password(
                     self.alg,
@@ -515,7 +524,7 @@ impl ScramClient {
                     &salt,
                     iterations,
                 ) else {
-                    return Err((
+                    return Err(Unanswerable::Fail(
                         FailureKind::InvalidCredentials,
                         "the password fails normalisation",
                     ));
@@ -624,6 +633,13 @@ fn failure_for_server_error(value: &str) -> ClientFailure {
         E::OtherError => FailureKind::Rejected,
     };
     ClientFailure::new(kind, "server sent a SCRAM error").with_server_error(parsed.as_str())
+}
+
+/// Why a server-first message cannot be answered: a failure, or (only with a password
+/// on demand) the password the credentials did not hold.
+enum Unanswerable {
+    Fail(FailureKind, &'static str),
+    NeedPassword,
 }
 
 impl ClientMechanism for ScramClient {
