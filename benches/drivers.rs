@@ -218,8 +218,45 @@ impl Fixture {
     /// Server work of one exchange through [`sasl_core::ServerSession`] (registry
     /// start, synchronous store, `v=` delivered as a final challenge as in IMAP/SMTP).
     pub fn ours_session_server(&self, client: &ScriptedClient, meter: &impl Meter) -> bool {
+        self.session_server_with(client, meter, self.ours_store())
+    }
+
+    /// As [`ours_session_server`](Self::ours_session_server), with a store that builds
+    /// `ScramCredentials` per lookup from its stored fields (as a database-backed
+    /// server does: a row's salt and keys, then `ScramCredentials::new`, which also
+    /// computes the HMAC key schedules). The lookup is timed as server work, as for
+    /// every driver.
+    pub fn ours_session_server_per_lookup(
+        &self,
+        client: &ScriptedClient,
+        meter: &impl Meter,
+    ) -> bool {
+        let row = &self.ours_credentials;
+        let store = move |request: Request| match request {
+            Request::ScramLookup(lookup) if lookup.authcid() == USER => {
+                match sasl_core::ScramCredentials::new(
+                    ScramHash::Sha256,
+                    row.iterations(),
+                    row.salt().to_vec(),
+                    row.stored_key().to_vec(),
+                    row.server_key().to_vec(),
+                ) {
+                    Ok(credentials) => lookup.found(credentials),
+                    Err(_) => lookup.not_found(),
+                }
+            }
+            other => other.reject(sasl_core::FailureKind::UnknownUser),
+        };
+        self.session_server_with(client, meter, store)
+    }
+
+    fn session_server_with(
+        &self,
+        client: &ScriptedClient,
+        meter: &impl Meter,
+        store: impl Fn(Request) -> sasl_core::Answer,
+    ) -> bool {
         let client_first = client.client_first();
-        let store = self.ours_store();
         // Segment 1: registry start, client-first, the application's lookup,
         // server-first.
         let (mut session, step) = meter.server(|| {

@@ -111,9 +111,13 @@ fn server_exchange(c: &mut Criterion) {
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(4));
     type Driver = fn(&Fixture, &ScriptedClient, &ServerTimer) -> bool;
-    let drivers: [(&str, Driver); 4] = [
+    let drivers: [(&str, Driver); 5] = [
         ("ours_typed", Fixture::ours_typed_server),
         ("ours_session", Fixture::ours_session_server),
+        (
+            "ours_session_per_lookup",
+            Fixture::ours_session_server_per_lookup,
+        ),
         ("rsasl", Fixture::rsasl_server),
         ("scram_crate", Fixture::scram_crate_server),
     ];

@@ -52,8 +52,9 @@ pub enum Request {
     VerifyPassword(VerifyPassword),
     /// Look up stored SCRAM credentials.
     ScramLookup(ScramLookup),
-    /// Validate a bearer token (OAUTHBEARER, XOAUTH2).
-    ValidateToken(ValidateToken),
+    /// Validate a bearer token (OAUTHBEARER, XOAUTH2). Boxed, like the other large
+    /// payloads here, so that every step stays small on the SCRAM and PLAIN paths.
+    ValidateToken(Box<ValidateToken>),
     /// Authorize an identity established outside SASL (EXTERNAL: a TLS client
     /// certificate, a Unix socket peer) to act as a requested authorization identity.
     AuthorizeExternal(AuthorizeExternal),
@@ -168,7 +169,7 @@ pub enum Verdict {
     /// The bearer token is valid.
     TokenValid {
         /// What the token proved.
-        grant: TokenGrant,
+        grant: Box<TokenGrant>,
         /// Whether a requested authzid other than the token's subject is allowed.
         authzid_granted: bool,
     },
@@ -178,12 +179,12 @@ pub enum Verdict {
         /// The local reason.
         kind: FailureKind,
         /// What the client is told.
-        error: TokenError,
+        error: Box<TokenError>,
     },
     /// The external identity may act as the requested authorization identity.
     ExternalGranted,
     /// The passkey account and its credentials were found.
-    PasskeyFound(PasskeyAccount),
+    PasskeyFound(Box<PasskeyAccount>),
     /// The answer to an [`ExtensionRequest`].
     Extension(ExtensionAnswer),
     /// Authentication must fail, for the given local reason (wrong password, unknown

@@ -28,7 +28,7 @@ pub enum ClientRequest {
     /// A bearer token (fetch or refresh one from the identity provider).
     Token(TokenPrompt),
     /// A WebAuthn assertion over the server's challenge, from an authenticator.
-    PasskeyAssertion(AssertionRequest),
+    PasskeyAssertion(Box<AssertionRequest>),
     /// A question of a mechanism from outside this crate family.
     Extension(ClientExtensionRequest),
 }

@@ -49,7 +49,7 @@ impl PasskeyLookup {
 
     /// The account and its credentials.
     pub fn found(self, account: PasskeyAccount) -> Answer {
-        Answer::new(self.ticket, Verdict::PasskeyFound(account))
+        Answer::new(self.ticket, Verdict::PasskeyFound(Box::new(account)))
     }
 
     /// No such user or credential.

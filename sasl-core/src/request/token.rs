@@ -78,7 +78,7 @@ impl ValidateToken {
     /// subject is refused.
     pub fn valid(self, grant: TokenGrant) -> Answer {
         self.answer(Verdict::TokenValid {
-            grant,
+            grant: Box::new(grant),
             authzid_granted: false,
         })
     }
@@ -86,7 +86,7 @@ impl ValidateToken {
     /// The token is valid and the subject may act as the claimed identity.
     pub fn valid_with_authzid(self, grant: TokenGrant) -> Answer {
         self.answer(Verdict::TokenValid {
-            grant,
+            grant: Box::new(grant),
             authzid_granted: true,
         })
     }
@@ -95,7 +95,7 @@ impl ValidateToken {
     pub fn invalid(self, error: TokenError) -> Answer {
         self.answer(Verdict::TokenRejected {
             kind: FailureKind::InvalidCredentials,
-            error,
+            error: Box::new(error),
         })
     }
 
@@ -103,7 +103,7 @@ impl ValidateToken {
     pub fn expired(self) -> Answer {
         self.answer(Verdict::TokenRejected {
             kind: FailureKind::Expired,
-            error: TokenError::invalid_token(),
+            error: Box::new(TokenError::invalid_token()),
         })
     }
 

@@ -18,7 +18,8 @@ pub struct ServerSuccess {
     authzid: Option<String>,
     channel_binding: Option<ChannelBindingType>,
     additional_data: Option<Vec<u8>>,
-    mechanism_data: Option<MechanismData>,
+    // Boxed: rare, and large next to the rest; every step carries this struct.
+    mechanism_data: Option<Box<MechanismData>>,
 }
 
 impl ServerSuccess {
@@ -54,7 +55,7 @@ impl ServerSuccess {
 
     /// Attaches what the mechanism learned that the application must store or act on.
     pub fn with_mechanism_data(mut self, data: MechanismData) -> Self {
-        self.mechanism_data = Some(data);
+        self.mechanism_data = Some(Box::new(data));
         self
     }
 
@@ -102,7 +103,7 @@ impl ServerSuccess {
     /// What the mechanism learned that the application must store or act on (a
     /// passkey's new sign counter, a token's expiry), if anything.
     pub fn mechanism_data(&self) -> Option<&MechanismData> {
-        self.mechanism_data.as_ref()
+        self.mechanism_data.as_deref()
     }
 }
 
@@ -170,7 +171,7 @@ impl fmt::Debug for ExtensionData {
 pub struct ServerFailure {
     reason: FailureReason,
     message: Option<Vec<u8>>,
-    local_error: Option<Error>,
+    local_error: Option<Box<Error>>,
 }
 
 impl ServerFailure {
@@ -189,7 +190,7 @@ impl ServerFailure {
         Self {
             reason: FailureReason::new(FailureKind::Internal, error.to_string()),
             message: None,
-            local_error: Some(error),
+            local_error: Some(Box::new(error)),
         }
     }
 
@@ -207,7 +208,7 @@ impl ServerFailure {
 
     /// The local error behind a [`FailureKind::Internal`] failure, for logs.
     pub fn local_error(&self) -> Option<&Error> {
-        self.local_error.as_ref()
+        self.local_error.as_deref()
     }
 
     /// Mechanism data for the client, if any.
