@@ -21,16 +21,25 @@
 //! exchange.
 //!
 //! ```
-//! use sasl_core::{ConnectionInfo, Request, ServerRegistry, ServerStep};
+//! use sasl_core::{ConnectionInfo, Error, Request, ServerRegistry, ServerStep};
 //! use sasl_plain::PlainServer;
 //!
 //! let mechs = ServerRegistry::new().with(PlainServer::factory());
 //! // A mechanism not offered here would be a `ServerFailure` to reply with.
-//! let Ok(mut session) = mechs.start("PLAIN", &ConnectionInfo::tls()) else { panic!() };
-//! let step = session.start(Some(b"\0tim\0tanstaaftanstaaf"))?;
-//! let ServerStep::Request(Request::VerifyPassword(check)) = step else { panic!() };
-//! let ok = check.password_matches("tanstaaftanstaaf");
-//! let step = session.provide(if ok { check.valid() } else { check.invalid() })?;
+//! let mut session = mechs
+//!     .start("PLAIN", &ConnectionInfo::tls())
+//!     .map_err(|refused| Error::config(refused.reason().to_string()))?;
+//! let mut step = session.start(Some(b"\0tim\0tanstaaftanstaaf"))?;
+//! while let ServerStep::Request(request) = step {
+//!     let answer = match request {
+//!         Request::VerifyPassword(check) if check.password_matches("tanstaaftanstaaf") => {
+//!             check.valid()
+//!         }
+//!         Request::VerifyPassword(check) => check.invalid(),
+//!         other => other.unavailable(),
+//!     };
+//!     step = session.provide(answer)?;
+//! }
 //! assert!(matches!(step, ServerStep::Success(_)));
 //! # Ok::<(), sasl_core::Error>(())
 //! ```

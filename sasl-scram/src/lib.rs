@@ -42,16 +42,18 @@
 //! let credentials = ClientCredentials::new("user").with_password("pencil");
 //! let mut client = ScramClient::new(ScramClientConfig::new(), variant, credentials, &connection)?;
 //!
-//! let ClientStep::Respond(client_first) = client.start()? else { unreachable!() };
+//! // Each step is exactly one thing to do; anything else ends the example with an error.
+//! let unexpected = |what: &str| format!("unexpected step: {what}");
+//! let ClientStep::Respond(client_first) = client.start()? else { return Err(unexpected("client-first").into()) };
 //! let ServerStep::Request(Request::ScramLookup(lookup)) =
-//!     server.start(Some(client_first.expose()))? else { unreachable!() };
+//!     server.start(Some(client_first.expose()))? else { return Err(unexpected("lookup").into()) };
 //! assert_eq!(lookup.authcid(), "user");
 //! // Typed use hands the verdict over directly; under a `ServerSession` you would
 //! // answer with `lookup.found(stored)` and `session.provide(answer)`.
 //! let verdict = Verdict::ScramFound { credentials: stored, authzid_granted: false };
-//! let ServerStep::Challenge(server_first) = server.provide(verdict)? else { unreachable!() };
-//! let ClientStep::Respond(client_final) = client.step(&server_first)? else { unreachable!() };
-//! let ServerStep::Success(auth) = server.step(client_final.expose())? else { unreachable!() };
+//! let ServerStep::Challenge(server_first) = server.provide(verdict)? else { return Err(unexpected("server-first").into()) };
+//! let ClientStep::Respond(client_final) = client.step(&server_first)? else { return Err(unexpected("client-final").into()) };
+//! let ServerStep::Success(auth) = server.step(client_final.expose())? else { return Err(unexpected("success").into()) };
 //! assert_eq!(auth.identity(), "user");
 //!
 //! // The server-final `v=` message proves the server knew the credentials.
