@@ -1,0 +1,143 @@
+//! The request kinds the coming mechanisms ask (OAUTHBEARER/XOAUTH2, EXTERNAL,
+//! PASSKEY): each answer method yields the verdict its mechanism will receive, and
+//! secrets stay out of `Debug`.
+
+#![allow(clippy::unwrap_used, clippy::panic, missing_docs)]
+
+use sasl_core::{
+    AuthorizeExternal, FailureKind, MechanismName, PasskeyAccount, PasskeyCredential,
+    PasskeyLookup, PasskeyLookupKey, Request, Secret, TokenError, TokenGrant, UnixTime,
+    ValidateToken, Verdict,
+};
+
+const OAUTHBEARER: MechanismName = MechanismName::from_static("OAUTHBEARER");
+
+fn token_request() -> ValidateToken {
+    ValidateToken::new(
+        OAUTHBEARER,
+        Secret::new("eyJhbGciOi.secret.token".to_owned()),
+        Some("tim@example.org".into()),
+        Some("imap.example.org".into()),
+        Some(993),
+        Some(UnixTime::from_secs(100)),
+    )
+}
+
+#[test]
+fn token_answers() {
+    let r = token_request();
+    assert_eq!(r.token(), "eyJhbGciOi.secret.token");
+    assert_eq!(
+        (r.host(), r.port(), r.now()),
+        (
+            Some("imap.example.org"),
+            Some(993),
+            Some(UnixTime::from_secs(100))
+        )
+    );
+    assert!(!format!("{r:?}").contains("secret.token"));
+    let grant = TokenGrant::new("tim@example.org")
+        .with_expiry(UnixTime::from_secs(3700))
+        .with_scopes(["mail"])
+        .with_issuer("https://id.example.org");
+    match token_request().valid(grant.clone()).into_verdict() {
+        Verdict::TokenValid {
+            grant: g,
+            authzid_granted,
+        } => {
+            assert_eq!(*g, grant);
+            assert!(!authzid_granted);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(
+        token_request().valid_with_authzid(grant).into_verdict(),
+        Verdict::TokenValid {
+            authzid_granted: true,
+            ..
+        }
+    ));
+    let error = TokenError::insufficient_scope("mail")
+        .with_openid_configuration("https://id.example.org/.well-known/openid-configuration");
+    match token_request().invalid(error.clone()).into_verdict() {
+        Verdict::TokenRejected { kind, error: e } => {
+            assert_eq!(kind, FailureKind::InvalidCredentials);
+            assert_eq!(*e, error);
+            assert_eq!(e.status(), "insufficient_scope");
+            assert_eq!(e.scope(), Some("mail"));
+        }
+        other => panic!("{other:?}"),
+    }
+    match token_request().expired().into_verdict() {
+        Verdict::TokenRejected { kind, error } => {
+            assert_eq!(kind, FailureKind::Expired);
+            assert_eq!(error.status(), "invalid_token");
+        }
+        other => panic!("{other:?}"),
+    }
+    // Whatever the kind, a request can be refused as unavailable.
+    let request = Request::ValidateToken(Box::new(token_request()));
+    assert_eq!(request.mechanism(), &OAUTHBEARER);
+    assert!(matches!(
+        request.unavailable().into_verdict(),
+        Verdict::Rejected(FailureKind::Temporary)
+    ));
+}
+
+#[test]
+fn external_answers() {
+    let external = MechanismName::from_static("EXTERNAL");
+    let ask = || {
+        AuthorizeExternal::new(
+            external.clone(),
+            "device-7".into(),
+            "shared@example.org".into(),
+        )
+    };
+    let r = ask();
+    assert_eq!(
+        (r.identity(), r.authzid()),
+        ("device-7", "shared@example.org")
+    );
+    assert!(matches!(
+        ask().grant().into_verdict(),
+        Verdict::ExternalGranted
+    ));
+    assert!(matches!(
+        ask().deny().into_verdict(),
+        Verdict::Rejected(FailureKind::AuthorizationDenied)
+    ));
+}
+
+#[test]
+fn passkey_answers() {
+    let passkey = MechanismName::from_static("PASSKEY");
+    let by_id = PasskeyLookupKey::Credential {
+        id: vec![1, 2, 3],
+        user_handle: Some(vec![9]),
+    };
+    let r = PasskeyLookup::new(passkey.clone(), by_id.clone());
+    assert_eq!(r.key(), &by_id);
+    let credential = PasskeyCredential::new(vec![1, 2, 3], vec![0xa5], 41).with_backup(true, false);
+    assert_eq!(
+        (
+            credential.sign_count(),
+            credential.backup_eligible(),
+            credential.backup_state()
+        ),
+        (41, true, false)
+    );
+    let account = PasskeyAccount::new("tim", vec![9], vec![credential]);
+    match r.found(account.clone()).into_verdict() {
+        Verdict::PasskeyFound(found) => {
+            assert_eq!(*found, account);
+            assert_eq!(found.credentials().len(), 1);
+        }
+        other => panic!("{other:?}"),
+    }
+    let by_user = PasskeyLookup::new(passkey, PasskeyLookupKey::User("tim".into()));
+    assert!(matches!(
+        by_user.not_found().into_verdict(),
+        Verdict::Rejected(FailureKind::UnknownUser)
+    ));
+}
