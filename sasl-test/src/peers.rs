@@ -1309,13 +1309,35 @@ fn pump_our_client(
 /// `InOutcome` the harness sends [`ServerSuccess::additional_data`](sasl_core::ServerSuccess::additional_data) as a line and reads
 /// the peer's empty answer. A failure's message (SCRAM `e=`) is sent to the peer. If
 /// the peer stops before the end, our server is cancelled.
-pub fn run_peer_client_against(
+pub fn run_peer_client_against(peer: Peer, server: ServerSession, store: &impl Store) -> PeerRun {
+    run_peer_client(peer, server, store, true)
+}
+
+/// As [`run_peer_client_against`], for a protocol without initial responses: our server
+/// is started with none, so it sends its empty challenge first and the peer's first
+/// message answers it (start the peer client with `--no-client-first`).
+pub fn run_peer_client_against_without_initial_response(
+    peer: Peer,
+    server: ServerSession,
+    store: &impl Store,
+) -> PeerRun {
+    run_peer_client(peer, server, store, false)
+}
+
+fn run_peer_client(
     mut peer: Peer,
     mut server: ServerSession,
     store: &impl Store,
+    initial_response: bool,
 ) -> PeerRun {
     let mut recorder = Recorder::new();
-    let pumped = pump_our_server(&mut peer, &mut server, store, &mut recorder);
+    let pumped = pump_our_server(
+        &mut peer,
+        &mut server,
+        store,
+        &mut recorder,
+        initial_response,
+    );
     let (kind, role, command_line) = (peer.kind(), peer.role(), peer.command_line.clone());
     let accepted = matches!(pumped, Ok(ServerEnd::Success(_)));
     let exit = peer.finish_client(accepted);
@@ -1338,12 +1360,17 @@ fn pump_our_server(
     server: &mut ServerSession,
     store: &impl Store,
     recorder: &mut Recorder,
+    initial_response: bool,
 ) -> Result<ServerEnd, PeerError> {
-    let Some(first) = peer.recv()? else {
-        return end_of(server.cancel()?);
+    let mut step = if initial_response {
+        let Some(first) = peer.recv()? else {
+            return end_of(server.cancel()?);
+        };
+        recorder.record(Direction::ClientToServer, &first)?;
+        server.start_with(Some(&first), store)?
+    } else {
+        server.start_with(None, store)?
     };
-    recorder.record(Direction::ClientToServer, &first)?;
-    let mut step = server.start_with(Some(&first), store)?;
     loop {
         match step {
             ServerStep::Challenge(challenge) => {
