@@ -35,7 +35,7 @@ pub enum SuccessData {
 ///
 /// Build one per connection (for example right after the TLS handshake) and pass it
 /// when asking what to advertise and when starting a session.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ConnectionInfo {
     tls: bool,
     bindings: Vec<ChannelBinding>,
@@ -46,6 +46,25 @@ pub struct ConnectionInfo {
     peer_certificates: Vec<Vec<u8>>,
     server_host: Option<String>,
     server_port: Option<u16>,
+}
+
+impl core::fmt::Debug for ConnectionInfo {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        // Certificates are long and binding data is connection-specific: show what
+        // is there, not the bytes.
+        let bindings: Vec<&str> = self.bindings.iter().map(|b| b.kind().name()).collect();
+        f.debug_struct("ConnectionInfo")
+            .field("tls", &self.tls)
+            .field("bindings", &bindings)
+            .field("policy", &self.policy)
+            .field("allow_plaintext_passwords", &self.allow_plaintext_passwords)
+            .field("success_data", &self.success_data)
+            .field("external_identity", &self.external_identity)
+            .field("peer_certificates", &self.peer_certificates.len())
+            .field("server_host", &self.server_host)
+            .field("server_port", &self.server_port)
+            .finish()
+    }
 }
 
 impl ConnectionInfo {

@@ -116,7 +116,8 @@ impl FailureReason {
             | K::ChannelBindingUnsupported
             | K::MechanismTooWeak => (ImapStatus::No, Some(C::AuthenticationFailed)),
             K::EncryptionRequired => (ImapStatus::No, Some(C::PrivacyRequired)),
-            K::Temporary | K::Internal => (ImapStatus::No, Some(C::Unavailable)),
+            K::Temporary => (ImapStatus::No, Some(C::Unavailable)),
+            K::Internal => (ImapStatus::No, Some(C::ServerBug)),
             K::UnknownMechanism => (ImapStatus::No, None),
             K::Malformed | K::Protocol | K::MessageTooLarge | K::TooManyRoundTrips => {
                 (ImapStatus::Bad, None)
@@ -209,6 +210,8 @@ pub enum ImapCode {
     ContactAdmin,
     /// `UNAVAILABLE`
     Unavailable,
+    /// `SERVERBUG`
+    ServerBug,
 }
 
 impl ImapCode {
@@ -221,6 +224,7 @@ impl ImapCode {
             ImapCode::PrivacyRequired => "PRIVACYREQUIRED",
             ImapCode::ContactAdmin => "CONTACTADMIN",
             ImapCode::Unavailable => "UNAVAILABLE",
+            ImapCode::ServerBug => "SERVERBUG",
         }
     }
 }

@@ -252,7 +252,9 @@ fn login(now: Option<UnixTime>, typed: u32) -> (ServerStep, ClientOutcome) {
     let step = s.start_with(Some(message.expose()), &answer).unwrap();
     let reply = match &step {
         ServerStep::Success(_) => ServerReply::success(),
-        ServerStep::Failure(f) => ServerReply::from_imap(&f.imap().line("A1", "failed")).unwrap(),
+        ServerStep::Failure(f) => {
+            ServerReply::from_imap("A1", &f.imap().line("A1", "failed")).unwrap()
+        }
         other => panic!("unexpected {other:?}"),
     };
     (step, c.finish(reply).unwrap())

@@ -410,16 +410,36 @@ fn plain_client_failure(reply: ServerReply) -> sasl_core::ClientFailure {
 }
 
 #[test]
+fn pop3_and_imap_replies_are_strict() {
+    assert_eq!(
+        ServerReply::from_pop3("+OK\r\n"),
+        Some(ServerReply::success())
+    );
+    assert_eq!(
+        ServerReply::from_pop3("+OK welcome"),
+        Some(ServerReply::success())
+    );
+    assert_eq!(ServerReply::from_pop3("+OKAY"), None);
+    assert_eq!(ServerReply::from_pop3("+OK a\rb"), None);
+    // Another command's OK is not the login's.
+    assert_eq!(ServerReply::from_imap("A2", "A1 OK done"), None);
+    assert!(matches!(
+        ServerReply::from_imap("A2", "* BYE shutting down"),
+        Some(ServerReply::Failure(_))
+    ));
+}
+
+#[test]
 fn server_replies_drive_the_client_action() {
     use sasl_core::ClientAction;
     let cases: [(Option<ServerReply>, FailureKind, ClientAction); 4] = [
         (
-            ServerReply::from_imap("A1 NO [UNAVAILABLE] x"),
+            ServerReply::from_imap("A1", "A1 NO [UNAVAILABLE] x"),
             FailureKind::Temporary,
             ClientAction::Retry,
         ),
         (
-            ServerReply::from_imap("A1 NO [AUTHENTICATIONFAILED] x"),
+            ServerReply::from_imap("A1", "A1 NO [AUTHENTICATIONFAILED] x"),
             FailureKind::InvalidCredentials,
             ClientAction::AskUser,
         ),
@@ -448,7 +468,7 @@ fn server_replies_drive_the_client_action() {
     }
     // Success replies parse as success and authenticate a PLAIN client.
     for reply in [
-        ServerReply::from_imap("A1 OK done"),
+        ServerReply::from_imap("A1", "A1 OK done"),
         ServerReply::from_smtp("235 2.7.0 Authentication successful"),
     ] {
         let reply = reply.expect("a parsable reply");

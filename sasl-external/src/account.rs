@@ -91,7 +91,9 @@ impl CertificateLogin {
     /// Checks a login made with any mechanism on this connection: its authentication
     /// identity, and the identity it acts as, must both belong to the certificate's
     /// account. `account_of` maps an identity (a login address) to its account, or
-    /// `None` if it has none.
+    /// `None` if it has none; it must also map the account name itself to the account,
+    /// since that is the identity an EXTERNAL login has (otherwise the check refuses it:
+    /// it fails closed).
     ///
     /// On refusal, answer with the returned failure (IMAP `NO [AUTHORIZATIONFAILED]`,
     /// SMTP `535 5.7.8`) instead of the success.

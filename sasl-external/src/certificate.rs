@@ -21,6 +21,10 @@ const MAX_CERTIFICATE_LEN: usize = 64 * 1024;
 /// risk for signature verification, and nobody issues them).
 const MAX_RSA_BITS: usize = 16384;
 
+/// Most e-mail addresses collected from one certificate. A 64 KiB certificate can name
+/// thousands; no device certificate needs more than a few, and collecting stays cheap.
+const MAX_EMAILS: usize = 32;
+
 const RSA_ENCRYPTION: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
 const EC_PUBLIC_KEY: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
 const SECP256R1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7");
@@ -299,9 +303,12 @@ impl CertificateIdentity {
         let spki_der = raw_spki(cert).map_err(der_error)?;
         let key_type = key_type(tbs.subject_public_key_info())?;
 
+        // At most MAX_EMAILS distinct addresses, so the duplicate check stays bounded
+        // whatever the certificate holds (it is parsed before the client has proven it
+        // holds the key).
         let mut emails: Vec<String> = Vec::new();
         let mut add = |email: &str| {
-            if !emails.iter().any(|e| e == email) {
+            if emails.len() < MAX_EMAILS && !emails.iter().any(|e| e == email) {
                 emails.push(email.to_owned());
             }
         };
@@ -358,7 +365,7 @@ impl CertificateIdentity {
 
     /// The email addresses the certificate names: the rfc822Name entries of its
     /// subjectAltName extension, then the PKCS #9 emailAddress attributes of its
-    /// subject, in that order, without exact duplicates. They are as the certificate
+    /// subject, in that order, without exact duplicates, at most 32. They are as the certificate
     /// spells them (not normalized); whether one may be trusted is the
     /// application's policy (a self-signed certificate can name anyone).
     pub fn email_addresses(&self) -> &[String] {

@@ -19,7 +19,9 @@ use crate::certificate::{CertificateIdentity, KeyPolicy};
 /// account up by, and to
 /// [`ConnectionInfo::with_peer_certificates`](sasl_core::ConnectionInfo::with_peer_certificates).
 /// After TLS session resumption rustls reports the certificate of the original
-/// handshake, so the lookup can simply be rerun (as mox does).
+/// handshake without running the verifier again, so rerun the lookup (as mox does)
+/// and [`CertificateIdentity::check_key`] too: a policy tightened since the original
+/// handshake applies only then.
 pub fn client_certificate(conn: &rustls::ServerConnection) -> Option<&[u8]> {
     if conn.is_handshaking() {
         return None;
@@ -40,6 +42,11 @@ pub fn client_certificate(conn: &rustls::ServerConnection) -> Option<&[u8]> {
 /// Weak keys (RSA below the policy's minimum, unknown key types) fail the handshake
 /// with [`rustls::CertificateError::Other`] wrapping a [`WeakKey`](crate::WeakKey);
 /// unparsable certificates with [`rustls::CertificateError::BadEncoding`].
+///
+/// The policy accepts Ed448 and P-521 keys, but a handshake with one completes only if
+/// the crypto provider verifies those signatures (ring does not; aws-lc-rs does
+/// P-521): otherwise it fails closed at the signature check. So do X.509 v1
+/// certificates, which rustls's signature check refuses.
 ///
 /// ```
 /// # use std::sync::Arc;

@@ -186,6 +186,28 @@ fn email_addresses_are_deduplicated() {
 }
 
 #[test]
+fn email_collection_is_bounded() {
+    // A certificate is parsed before its sender proves it holds the key: thousands of
+    // names must not cost more than a few (the first 32 distinct ones are kept).
+    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+    let mut params = rcgen::CertificateParams::default();
+    params.subject_alt_names = (0..3000)
+        .map(|i| rcgen::SanType::Rfc822Name(format!("u{i}@x").try_into().unwrap()))
+        .collect();
+    let cert = params.self_signed(&key).unwrap();
+    let id = CertificateIdentity::from_der(cert.der()).unwrap();
+    assert_eq!(id.email_addresses().len(), 32);
+    assert_eq!(
+        id.email_addresses().first().map(String::as_str),
+        Some("u0@x")
+    );
+    assert_eq!(
+        id.email_addresses().last().map(String::as_str),
+        Some("u31@x")
+    );
+}
+
+#[test]
 fn fingerprint_is_base64url_without_padding_of_the_spki_hash() {
     use base64::Engine as _;
     for row in expected() {

@@ -824,7 +824,7 @@ fn client_failure_follows_the_servers_reply() {
             let _ = c.step(b"Username:").unwrap();
             let _ = c.step(b"Password:").unwrap();
         }
-        let reply = ServerReply::from_imap(line).unwrap();
+        let reply = ServerReply::from_imap("A1", line).unwrap();
         let sasl_core::ClientOutcome::Failure(f) = c.finish(reply).unwrap() else {
             panic!("{mech} {line}")
         };

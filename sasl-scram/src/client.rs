@@ -246,9 +246,9 @@ impl ScramClient {
         )
     }
 
-    /// Says whether the server advertised the `-PLUS` variant of this mechanism (the
-    /// registry does this from the server's list). A bare client that can bind sends
-    /// `y` when it was not offered (the default) and `n` when it was.
+    /// Says whether the server advertised any SCRAM `-PLUS` mechanism, of this hash or
+    /// another (the registry does this from the server's list). A bare client that can
+    /// bind sends `y` when none was offered (the default) and `n` when one was.
     pub fn server_offered_plus(mut self, offered: bool) -> Self {
         if let CbChoice::Unused | CbChoice::None = self.cb {
             self.cb = if self.can_bind && !offered {

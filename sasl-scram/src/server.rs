@@ -370,11 +370,9 @@ impl ScramServer {
     /// -PLUS suffixed SCRAM mechanism name(s)"): a server offering
     /// SCRAM-SHA-256-PLUS must refuse `y` on SCRAM-SHA-1 even without
     /// SCRAM-SHA-1-PLUS. The default assumes `-PLUS` is offered whenever the
-    /// connection has binding data (the safe choice). The session registry
-    /// currently sets it from [`ServerContext::offers_plus`](sasl_core::ServerContext),
-    /// which covers this mechanism's own family only: register `-PLUS` for every
-    /// hash you offer bare (as [`server_factories`](crate::server_factories) does)
-    /// and the two views agree.
+    /// connection has binding data (the safe choice). The session registry sets it
+    /// from [`ServerContext::offers_plus`](sasl_core::ServerContext), which is this
+    /// whole-SCRAM view.
     pub fn offering_plus(mut self, offered: bool) -> Self {
         self.plus_offered = offered;
         self

@@ -299,7 +299,8 @@ impl<S: Store> Driver<S> {
                 ServerStep::Failure(f) => {
                     // What the client sees is the server's IMAP reply, parsed back.
                     let line = f.imap().line("A1", "authentication failed");
-                    let reply = ServerReply::from_imap(&line).unwrap_or_else(ServerReply::failure);
+                    let reply =
+                        ServerReply::from_imap("A1", &line).unwrap_or_else(ServerReply::failure);
                     let client = self.client.finish(reply)?;
                     return Ok(Transcript {
                         messages,

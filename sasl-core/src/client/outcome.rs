@@ -42,20 +42,26 @@ impl ServerReply {
         ServerReply::Failure(FailureReply::new(FailureKind::Rejected, ""))
     }
 
-    /// The tagged IMAP line that ended `AUTHENTICATE` (CRLF optional): `OK` is
-    /// success, `NO`/`BAD` (and an untagged `BYE`) failure with the RFC 5530 code's
-    /// meaning. `None` if the line is no tagged status reply.
+    /// The IMAP line that ended the `AUTHENTICATE` command tagged `tag` (CRLF
+    /// optional): `OK` is success, `NO`/`BAD` (and an untagged `BYE`) failure with the
+    /// RFC 5530 code's meaning. `None` if the line is no status reply for that tag: a
+    /// pipelining client must not take an earlier command's `OK` for the login's.
     ///
     /// ```
     /// use sasl_core::{ClientAction, ClientFailure, FailureKind, ServerReply};
-    /// let Some(ServerReply::Failure(reply)) =
-    ///     ServerReply::from_imap("a1 NO [UNAVAILABLE] Temporary authentication failure.\r\n")
-    /// else { return };
+    /// let line = "a1 NO [UNAVAILABLE] Temporary authentication failure.\r\n";
+    /// let Some(ServerReply::Failure(reply)) = ServerReply::from_imap("a1", line) else { return };
     /// assert_eq!(reply.kind(), FailureKind::Temporary);
     /// assert_eq!(ClientFailure::from_reply(&reply).action(), ClientAction::Retry);
+    /// assert_eq!(ServerReply::from_imap("a2", "a1 OK done"), None);
     /// ```
-    pub fn from_imap(line: &str) -> Option<Self> {
+    pub fn from_imap(tag: &str, line: &str) -> Option<Self> {
         let parsed = parse_imap_tagged(line)?;
+        let ours =
+            parsed.tag == tag || (parsed.status == ImapReplyStatus::Bye && parsed.tag == "*");
+        if !ours {
+            return None;
+        }
         Some(match parsed.status {
             ImapReplyStatus::Ok => Self::success(),
             status => ServerReply::Failure(FailureReply::new(
@@ -85,11 +91,18 @@ impl ServerReply {
     /// the RFC 3206 code's meaning (`[AUTH]`, `[SYS/TEMP]`, `[IN-USE]`, ...). `None`
     /// otherwise.
     pub fn from_pop3(line: &str) -> Option<Self> {
-        let trimmed = line.trim_end_matches(['\r', '\n']);
-        if trimmed
+        let trimmed = line
+            .strip_suffix("\r\n")
+            .or_else(|| line.strip_suffix('\n'))
+            .unwrap_or(line);
+        if trimmed.contains(['\r', '\n', '\0']) {
+            return None;
+        }
+        let ok = trimmed
             .get(..3)
             .is_some_and(|p| p.eq_ignore_ascii_case("+OK"))
-        {
+            && matches!(trimmed.as_bytes().get(3), None | Some(b' '));
+        if ok {
             return Some(Self::success());
         }
         let parsed = parse_pop3_err(line)?;

@@ -152,7 +152,8 @@ fn parse_imap_resp_text(rest: &str) -> Option<(Option<&str>, &str)> {
 /// | `NO`/`BYE` | `EXPIRED` | `Expired` |
 /// | `NO`/`BYE` | `PRIVACYREQUIRED` | `EncryptionRequired` |
 /// | `NO`/`BYE` | `CONTACTADMIN` | `AccountDisabled` |
-/// | `NO`/`BYE` | `UNAVAILABLE`, `LIMIT`, `SERVERBUG`, `INUSE` | `Temporary` |
+/// | `NO`/`BYE` | `UNAVAILABLE`, `LIMIT`, `INUSE` | `Temporary` |
+/// | `NO`/`BYE` | `SERVERBUG` | `Internal` (give up: the server's own fault) |
 /// | `NO`/`BYE` | `CLIENTBUG` | `Protocol` |
 /// | `NO`/`BYE` | any other code (`CANNOT`, `ALREADYEXISTS`, `NOPERM`, `ALERT`, ...) or none | `Rejected` |
 /// | `BAD` | any | `Protocol` |
@@ -183,8 +184,11 @@ pub(crate) fn imap_failure_kind(status: ImapReplyStatus, code: Option<&str>) -> 
         K::EncryptionRequired
     } else if is("CONTACTADMIN") {
         K::AccountDisabled
-    } else if is("UNAVAILABLE") || is("LIMIT") || is("SERVERBUG") || is("INUSE") {
+    } else if is("UNAVAILABLE") || is("LIMIT") || is("INUSE") {
         K::Temporary
+    } else if is("SERVERBUG") {
+        // The server says it is broken: retrying will not help until it is fixed.
+        K::Internal
     } else if is("CLIENTBUG") {
         K::Protocol
     } else {
@@ -336,7 +340,8 @@ fn parse_1_3_digits(s: &str) -> Option<u16> {
 /// | `538` | `EncryptionRequired` | RFC 4954 §6 |
 /// | other `4xx` (e.g. `454 4.7.0`) | `Temporary` | RFC 5321 §4.2.1, RFC 4954 §6 |
 /// | `504` (e.g. `504 5.5.4`) | `UnknownMechanism` | RFC 4954 §4 (unrecognized authentication type) |
-/// | other `5xx` (`530 5.7.0`, `554 5.7.0`, `550 5.7.0`, ...) | `Rejected` | RFC 5321 §4.2.1, RFC 4954 §4 and §6 |
+/// | `530` (e.g. `530 5.7.0`, RFC 3207 "Must issue a STARTTLS command first") | `EncryptionRequired` | RFC 3207 §4 |
+/// | other `5xx` (`554 5.7.0`, `550 5.7.0`, ...) | `Rejected` | RFC 5321 §4.2.1, RFC 4954 §4 and §6 |
 /// | `2xx`, `3xx` | `Other` | not a failure |
 pub(crate) fn smtp_failure_kind(code: u16, enhanced: Option<(u8, u16, u16)>) -> FailureKind {
     use FailureKind as K;
@@ -363,6 +368,8 @@ pub(crate) fn smtp_failure_kind(code: u16, enhanced: Option<(u8, u16, u16)>) -> 
         432 => K::Expired,
         500 if enhanced.is_none() => K::MessageTooLarge,
         504 => K::UnknownMechanism,
+        // RFC 3207: "530 5.7.0 Must issue a STARTTLS command first".
+        530 => K::EncryptionRequired,
         501 => K::Protocol,
         525 => K::AccountDisabled,
         534 => K::MechanismTooWeak,
@@ -562,7 +569,7 @@ mod tests {
         );
         assert_eq!(imap_kind("A1 NO [CONTACTADMIN] locked"), K::AccountDisabled);
         assert_eq!(imap_kind("A1 NO [LIMIT] slow down"), K::Temporary);
-        assert_eq!(imap_kind("A1 NO [SERVERBUG] oops"), K::Temporary);
+        assert_eq!(imap_kind("A1 NO [SERVERBUG] oops"), K::Internal);
         assert_eq!(imap_kind("A1 NO [INUSE] busy"), K::Temporary);
         assert_eq!(imap_kind("A1 NO [CLIENTBUG] no"), K::Protocol);
         assert_eq!(imap_kind("A1 NO [CANNOT] no"), K::Rejected);
@@ -724,7 +731,7 @@ mod tests {
         assert_eq!(smtp_failure_kind(454, e(4, 7, 0)), K::Temporary);
         assert_eq!(smtp_failure_kind(432, e(4, 7, 12)), K::Expired);
         assert_eq!(smtp_failure_kind(432, None), K::Expired);
-        assert_eq!(smtp_failure_kind(530, e(5, 7, 0)), K::Rejected);
+        assert_eq!(smtp_failure_kind(530, e(5, 7, 0)), K::EncryptionRequired);
         assert_eq!(smtp_failure_kind(500, e(5, 5, 6)), K::MessageTooLarge);
         assert_eq!(smtp_failure_kind(500, None), K::MessageTooLarge);
         assert_eq!(smtp_failure_kind(500, e(5, 5, 1)), K::Rejected);
@@ -904,8 +911,8 @@ mod tests {
                 | K::Expired
                 | K::AccountDisabled
                 | K::EncryptionRequired
-                | K::Temporary => kind,
-                K::Internal => K::Temporary,
+                | K::Temporary
+                | K::Internal => kind,
                 K::UnknownMechanism => K::Rejected,
                 K::Malformed
                 | K::Protocol

@@ -14,6 +14,11 @@ use crate::ticket::Ticket;
 /// [`password_matches`](Self::password_matches) for plaintext test stores. Then answer
 /// with [`valid`](Self::valid), [`valid_with_authzid`](Self::valid_with_authzid) or
 /// [`invalid`](Self::invalid).
+///
+/// Answer an unknown user only after the same work as a known one (check the password
+/// against a dummy verifier of the same cost): the replies are identical on the wire,
+/// but an immediate `unknown_user()` next to a PBKDF2 for known users tells a
+/// timing attacker which names exist.
 #[derive(Debug)]
 pub struct VerifyPassword {
     pub(super) ticket: Ticket,

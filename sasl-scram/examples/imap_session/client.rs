@@ -114,7 +114,7 @@ pub(crate) fn login(
             return ClientOutcome::Failure(failure);
         } else if line.starts_with(tag) {
             // The tagged reply, read back into a failure kind the client can act on.
-            let reply = ServerReply::from_imap(&line).unwrap_or_else(ServerReply::failure);
+            let reply = ServerReply::from_imap(tag, &line).unwrap_or_else(ServerReply::failure);
             return session
                 .finish(reply)
                 .expect("the exchange is waiting for its outcome");
