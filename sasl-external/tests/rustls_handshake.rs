@@ -28,6 +28,7 @@ use sasl_core::{ConnectionInfo, ServerRegistry, ServerStep};
 use sasl_external::{
     AcceptAnyKey, CertificateIdentity, ExternalServer, KeyPolicy, WeakKey, client_certificate,
 };
+use sasl_test::tls::{HandshakeFailure, complete_handshake};
 
 fn read(name: &str) -> Vec<u8> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -110,57 +111,17 @@ fn client_with_cert(
     Arc::new(config)
 }
 
-/// Which side's `process_new_packets` failed, with its error.
-#[derive(Debug)]
-#[allow(
-    dead_code,
-    reason = "the errors are read through Debug in assertion messages"
-)]
-enum Failed {
-    Client(rustls::Error),
-    Server(rustls::Error),
-}
-
-fn transfer(from: &mut impl WriteTls, to: &mut impl ReadTls) -> bool {
-    let mut buf = Vec::new();
-    while from.wants_write() {
-        from.write(&mut buf);
-    }
-    let mut rest = &buf[..];
-    while !rest.is_empty() {
-        to.read(&mut rest);
-    }
-    !buf.is_empty()
-}
-
-trait WriteTls {
-    fn wants_write(&self) -> bool;
-    fn write(&mut self, buf: &mut Vec<u8>);
-}
-trait ReadTls {
-    fn read(&mut self, buf: &mut &[u8]);
-}
-impl<T: std::ops::DerefMut<Target = rustls::ConnectionCommon<D>>, D> WriteTls for T {
-    fn wants_write(&self) -> bool {
-        (**self).wants_write()
-    }
-    fn write(&mut self, buf: &mut Vec<u8>) {
-        self.write_tls(buf).unwrap();
-    }
-}
-impl<T: std::ops::DerefMut<Target = rustls::ConnectionCommon<D>>, D> ReadTls for T {
-    fn read(&mut self, buf: &mut &[u8]) {
-        self.read_tls(buf).unwrap();
-    }
-}
-
 /// Runs the handshake to completion (both sides done, nothing left to send) or to
 /// the first error.
 fn handshake(
     pki: &ServerPki,
     version: &'static SupportedProtocolVersion,
     client_config: Arc<ClientConfig>,
-) -> (ClientConnection, ServerConnection, Result<(), Failed>) {
+) -> (
+    ClientConnection,
+    ServerConnection,
+    Result<(), HandshakeFailure>,
+) {
     let name = ServerName::try_from("localhost").unwrap();
     let mut client = ClientConnection::new(client_config, name).unwrap();
     let mut server = ServerConnection::new(server_config(pki, version)).unwrap();
@@ -169,26 +130,8 @@ fn handshake(
         None,
         "nothing before the handshake"
     );
-    for _ in 0..16 {
-        if transfer(&mut client, &mut server) {
-            if let Err(e) = server.process_new_packets() {
-                return (client, server, Err(Failed::Server(e)));
-            }
-        }
-        if transfer(&mut server, &mut client) {
-            if let Err(e) = client.process_new_packets() {
-                return (client, server, Err(Failed::Client(e)));
-            }
-        }
-        if !client.is_handshaking()
-            && !server.is_handshaking()
-            && !client.wants_write()
-            && !server.wants_write()
-        {
-            return (client, server, Ok(()));
-        }
-    }
-    panic!("the handshake did not finish");
+    let result = complete_handshake(&mut client, &mut server);
+    (client, server, result)
 }
 
 /// A handshake that must succeed; returns the leaf the server saw.
@@ -329,7 +272,7 @@ fn rsa_1024_is_refused_with_a_weak_key_error() {
         };
         let config = client_with_fake_key(&pki, version, &cert, key);
         let (_client, server, result) = handshake(&pki, version, config);
-        let Err(Failed::Server(err)) = result else {
+        let Err(HandshakeFailure::Server(err)) = result else {
             panic!("the server accepted an RSA-1024 client key: {result:?}");
         };
         // rustls shows the inner error with `Debug`: "invalid peer certificate:
@@ -366,7 +309,7 @@ fn a_certificate_without_its_private_key_is_refused() {
         };
         let config = client_with_fake_key(&pki, version, &cert, key);
         let (_client, server, result) = handshake(&pki, version, config);
-        let Err(Failed::Server(err)) = result else {
+        let Err(HandshakeFailure::Server(err)) = result else {
             panic!("a forged handshake signature was accepted: {result:?}");
         };
         assert!(!err.to_string().contains("weak"), "{err}");
@@ -388,7 +331,7 @@ fn unparsable_client_certificate_is_a_bad_encoding() {
     assert!(
         matches!(
             result,
-            Err(Failed::Server(rustls::Error::InvalidCertificate(
+            Err(HandshakeFailure::Server(rustls::Error::InvalidCertificate(
                 rustls::CertificateError::BadEncoding
             )))
         ),

@@ -16,6 +16,8 @@ use std::sync::Mutex;
 
 pub mod peers;
 pub mod tamper;
+#[cfg(feature = "rustls")]
+pub mod tls;
 
 /// Which way a message travelled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
