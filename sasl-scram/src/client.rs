@@ -1,7 +1,7 @@
 //! The SCRAM client: bounded against a hostile server, and mutual authentication is
 //! mandatory.
 
-use crate::hash::{Alg, Digest, MAX_OUT};
+use crate::hash::{Alg, Digest, MAX_OUT, StoredMac, schedules_mac};
 use crate::messages::{
     MAX_MESSAGE_LEN, MAX_NONCE_LEN, ServerErrorValue, ServerFinal, checked_fixed_nonce,
     escape_saslname, parse_server_final, parse_server_first,
@@ -499,50 +499,53 @@ impl ScramClient {
             ));
         }
         let hash = self.alg.hash();
-        let (client_key, server_key) =
-            if let Some(keys) = self.credentials.scram_keys_for(hash, &salt, iterations) {
-                // Cached keys for exactly this (hash, salt, iterations): skip PBKDF2.
-                (
-                    Digest::from_slice(keys.client_key()),
-                    Digest::from_slice(keys.server_key()),
-                )
-            } else {
-                let Some(password) = self.credentials.password() else {
-                    return Err(if self.credentials.has_password_source() {
-                        Unanswerable::NeedPassword
-                    } else {
-                        Unanswerable::Fail(
-                            FailureKind::InvalidCredentials,
-                            "no password, and no cached keys for the server's salt and iterations",
-                        )
-                    });
-                };
-                let Some(salted) = salted_password(
-                    self.alg,
-                    self.config.password_prep,
-                    password,
-                    &salt,
-                    iterations,
-                ) else {
-                    return Err(Unanswerable::Fail(
+        // The keys with StoredKey and the HMAC key schedules computed once when they
+        // were made: cached keys (shared, not copied), or keys derived now (and handed
+        // back at success for the application to cache).
+        let keys = if let Some(keys) = self.credentials.scram_keys_for(hash, &salt, iterations) {
+            // Cached keys for exactly this (hash, salt, iterations): skip PBKDF2.
+            keys.clone()
+        } else {
+            let Some(password) = self.credentials.password() else {
+                return Err(if self.credentials.has_password_source() {
+                    Unanswerable::NeedPassword
+                } else {
+                    Unanswerable::Fail(
                         FailureKind::InvalidCredentials,
-                        "the password fails normalisation",
-                    ));
-                };
-                let key = self.alg.mac_key(salted.as_slice());
-                let ck = key.mac(&[b"Client Key"]);
-                let sk = key.mac(&[b"Server Key"]);
-                self.new_keys = ScramKeys::new(
-                    hash,
-                    iterations,
-                    salt.clone(),
-                    ck.as_slice().to_vec(),
-                    sk.as_slice().to_vec(),
-                )
-                .ok();
-                (ck, sk)
+                        "no password, and no cached keys for the server's salt and iterations",
+                    )
+                });
             };
-        let stored_key = self.alg.digest(&[client_key.as_slice()]);
+            let Some(salted) = salted_password(
+                self.alg,
+                self.config.password_prep,
+                password,
+                &salt,
+                iterations,
+            ) else {
+                return Err(Unanswerable::Fail(
+                    FailureKind::InvalidCredentials,
+                    "the password fails normalisation",
+                ));
+            };
+            let key = self.alg.mac_key(salted.as_slice());
+            let ck = key.mac(&[b"Client Key"]);
+            let sk = key.mac(&[b"Server Key"]);
+            let Ok(keys) = ScramKeys::new(
+                hash,
+                iterations,
+                salt.clone(),
+                ck.as_slice().to_vec(),
+                sk.as_slice().to_vec(),
+            ) else {
+                return Err(Unanswerable::Fail(
+                    FailureKind::Internal,
+                    "derived keys do not fit the hash",
+                ));
+            };
+            self.new_keys = Some(keys.clone());
+            keys
+        };
 
         // client-final-message-without-proof = "c=" base64(gs2-header [cb-data]) ",r=" nonce
         let gs2 = self.client_first.get(..self.gs2_len).unwrap_or_default();
@@ -558,9 +561,10 @@ impl ScramClient {
         reply.push_str(parsed.nonce);
 
         let auth_message: [&[u8]; 5] = [self.bare().as_bytes(), b",", msg, b",", reply.as_bytes()];
-        let mut proof = self.alg.hmac(stored_key.as_slice(), &auth_message);
-        proof.xor_with(client_key.as_slice());
-        self.server_signature = self.alg.hmac(server_key.as_slice(), &auth_message);
+        let schedules = keys.hmac_schedules();
+        let mut proof = schedules_mac(schedules, StoredMac::StoredKey, &auth_message);
+        proof.xor_with(keys.client_key());
+        self.server_signature = schedules_mac(schedules, StoredMac::ServerKey, &auth_message);
         reply.push_str(",p=");
         STANDARD.encode_string(proof.as_slice(), &mut reply);
         Ok(reply.into_bytes())

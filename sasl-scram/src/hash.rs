@@ -77,7 +77,9 @@ impl Alg {
         }
     }
 
-    /// `HMAC(key, parts...)`.
+    /// `HMAC(key, parts...)` (the exchanges use precomputed key schedules; this is
+    /// for the tests).
+    #[cfg(test)]
     pub(crate) fn hmac(self, key: &[u8], parts: &[&[u8]]) -> Digest {
         self.mac_key(key).mac(parts)
     }
@@ -106,13 +108,6 @@ impl Digest {
             buf: [0; MAX_OUT],
             len: 0,
         }
-    }
-
-    /// Copies up to [`MAX_OUT`] bytes.
-    pub(crate) fn from_slice(bytes: &[u8]) -> Self {
-        let mut d = Self::empty();
-        d.len = copy_prefix(&mut d.buf, bytes);
-        d
     }
 
     pub(crate) fn as_slice(&self) -> &[u8] {
@@ -537,13 +532,24 @@ pub(crate) fn credentials_mac(
     which: StoredMac,
     parts: &[&[u8]],
 ) -> Digest {
+    schedules_mac(credentials.hmac_schedules(), which, parts)
+}
+
+/// `HMAC(StoredKey or ServerKey, parts...)` from precomputed key schedules (of stored
+/// credentials on the server, of cached [`ScramKeys`](sasl_core::ScramKeys) on the
+/// client).
+pub(crate) fn schedules_mac(
+    schedules: &HmacSchedules,
+    which: StoredMac,
+    parts: &[&[u8]],
+) -> Digest {
     fn pick<T>(which: StoredMac, stored: T, server: T) -> T {
         match which {
             StoredMac::StoredKey => stored,
             StoredMac::ServerKey => server,
         }
     }
-    match credentials.hmac_schedules() {
+    match schedules {
         HmacSchedules::Sha1 { stored, server } => {
             finish_mac::<Sha1Core>(pick(which, stored, server), parts)
         }
