@@ -161,7 +161,7 @@ impl ClientRegistry {
             .iter()
             .any(|a| is_plus_of_family(a.as_ref(), wanted.as_str()));
         let context = ClientContext::new(credentials, connection.clone(), server_offers_plus);
-        let inner = factory.start(&context)?;
+        let inner = factory.start(context)?;
         Ok(ClientSession::new(wanted, inner, self.limits))
     }
 }

@@ -193,6 +193,7 @@ pub trait ClientMechanismFactory: Send + Sync {
         true
     }
 
-    /// Starts one exchange.
-    fn start(&self, context: &ClientContext) -> Result<Box<dyn ClientMechanism>, Error>;
+    /// Starts one exchange. The context is the factory's to keep: the mechanism can
+    /// take the credentials (and the secrets in them) without copying them.
+    fn start(&self, context: ClientContext) -> Result<Box<dyn ClientMechanism>, Error>;
 }
