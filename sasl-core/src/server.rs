@@ -408,40 +408,49 @@ impl ServerSession {
         Some(ServerStep::Failure(failure))
     }
 
+    /// Updates the state from the mechanism's step. The step is inspected in place
+    /// and returned as it came (no re-wrapping moves of the 120-byte value), except
+    /// success data going out as a final challenge.
     #[inline]
-    fn after(&mut self, step: Result<ServerStep, Error>) -> Result<ServerStep, Error> {
-        let step = match step {
-            Ok(step) => step,
-            Err(e) => {
+    fn after(&mut self, mut step: Result<ServerStep, Error>) -> Result<ServerStep, Error> {
+        let data = match &mut step {
+            Err(_) => {
                 self.state = State::Done;
-                return Err(e);
+                None
             }
-        };
-        Ok(match step {
-            ServerStep::Challenge(c) => {
+            Ok(ServerStep::Challenge(_)) => {
                 self.state = State::Running;
-                ServerStep::Challenge(c)
+                None
             }
-            ServerStep::Request(mut request) => {
+            Ok(ServerStep::Request(request)) => {
                 let ticket = self.tickets.issue();
                 request.stamp(ticket);
                 self.state = State::Pending(ticket);
-                ServerStep::Request(request)
+                None
             }
-            ServerStep::Success(mut auth) => {
-                if self.success_data == SuccessData::AsChallenge {
-                    if let Some(data) = auth.take_additional_data() {
-                        self.state = State::AwaitingAck(auth);
-                        return Ok(ServerStep::Challenge(data));
-                    }
+            Ok(ServerStep::Success(auth)) => {
+                let data = if self.success_data == SuccessData::AsChallenge {
+                    auth.take_additional_data()
+                } else {
+                    None
+                };
+                if data.is_none() {
+                    self.state = State::Done;
                 }
-                self.state = State::Done;
-                ServerStep::Success(auth)
+                data
             }
-            ServerStep::Failure(f) => {
+            Ok(ServerStep::Failure(_)) => {
                 self.state = State::Done;
-                ServerStep::Failure(f)
+                None
             }
-        })
+        };
+        if let Some(data) = data {
+            if let Ok(ServerStep::Success(auth)) =
+                core::mem::replace(&mut step, Ok(ServerStep::Challenge(data)))
+            {
+                self.state = State::AwaitingAck(auth);
+            }
+        }
+        step
     }
 }
