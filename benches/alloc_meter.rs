@@ -69,6 +69,40 @@ pub const DRIVERS: [(&str, Driver); 4] = [
     ("scram_crate", Fixture::scram_crate_server),
 ];
 
+/// One client driver of [`Fixture`] (cached keys, server unmeasured).
+pub type ClientDriver = fn(&Fixture, &AllocMeter) -> bool;
+
+/// The client drivers, by report name.
+pub const CLIENT_DRIVERS: [(&str, ClientDriver); 3] = [
+    ("ours_typed", Fixture::ours_typed_client),
+    ("ours_session", Fixture::ours_session_client),
+    ("rsasl", Fixture::rsasl_client),
+];
+
+/// Client allocations of one exchange (after `warm_up` exchanges); checks that every
+/// measured exchange costs the same.
+pub fn client_per_exchange(
+    fixture: &Fixture,
+    driver: ClientDriver,
+    warm_up: usize,
+    runs: usize,
+) -> Counts {
+    for _ in 0..warm_up {
+        assert!(driver(fixture, &AllocMeter::default()));
+    }
+    let mut first: Option<Counts> = None;
+    for _ in 0..runs {
+        let meter = AllocMeter::default();
+        assert!(driver(fixture, &meter));
+        let counts = meter.counts();
+        match &first {
+            None => first = Some(counts),
+            Some(f) => assert_eq!(f.library, counts.library, "unstable count"),
+        }
+    }
+    first.expect("at least one run")
+}
+
 /// Allocations of one exchange, after `warm_up` exchanges (lazy one-time
 /// initialisation such as thread-local RNGs is not per-exchange cost). Also checks
 /// that every measured exchange costs the same.

@@ -13,7 +13,8 @@
 use sasl_benches::{ITERATIONS, Keys, PASSWORD, SALT, ScriptedClient, USER};
 use sasl_core::{
     ClientCredentials, ClientMechanism, ClientRegistry, ClientStep, ConnectionInfo, Request,
-    ScramCredentials, ScramHash, ServerMechanism, ServerRegistry, ServerReply, ServerStep, Verdict,
+    ScramCredentials, ScramHash, ScramKeys, ServerMechanism, ServerRegistry, ServerReply,
+    ServerStep, Verdict,
 };
 use std::sync::Arc;
 
@@ -24,6 +25,11 @@ pub trait Meter {
     /// The application's credential lookup, always inside a [`Meter::server`]
     /// segment (counted apart by the allocation meter; not timed apart).
     fn lookup<R>(&self, work: impl FnOnce() -> R) -> R;
+    /// Client-side work, in the client benches (whose server runs unmeasured):
+    /// measured exactly like [`Meter::server`] work.
+    fn client<R>(&self, work: impl FnOnce() -> R) -> R {
+        self.server(work)
+    }
 }
 
 /// Measures nothing: for the full-exchange benchmarks, timed as a whole.
@@ -51,6 +57,11 @@ pub struct Fixture {
     // rsasl.
     pub rsasl_server_config: Arc<rsasl::prelude::SASLConfig>,
     pub rsasl_client_config: Arc<rsasl::prelude::SASLConfig>,
+    /// Ours: the client's cached keys (what a successful login hands back).
+    pub ours_client_keys: ScramKeys,
+    /// rsasl: a client configuration whose callback serves the cached keys
+    /// (`ScramCachedPassword`).
+    pub rsasl_cached_client_config: Arc<rsasl::prelude::SASLConfig>,
     // scram 0.6.
     pub scram_server: scram::ScramServer<ScramCrateStore>,
 }
@@ -95,6 +106,21 @@ impl Fixture {
         )
         .expect("rsasl client config");
 
+        let ours_client_keys = sasl_scram::derive_client_keys(
+            ScramHash::Sha256,
+            PASSWORD,
+            SALT,
+            ITERATIONS,
+            sasl_scram::PasswordPrep::SaslPrep,
+        )
+        .expect("derive client keys");
+        assert_eq!(ours_client_keys.client_key(), keys.client_key);
+        assert_eq!(ours_client_keys.server_key(), keys.server_key);
+        let rsasl_cached_client_config = rsasl::prelude::SASLConfig::builder()
+            .with_default_mechanisms()
+            .with_callback(RsaslCachedKeys { keys })
+            .expect("rsasl cached-keys client config");
+
         let scram_server = scram::ScramServer::new(ScramCrateStore {
             salted_password: keys.salted_password.to_vec(),
         });
@@ -109,6 +135,8 @@ impl Fixture {
             ours_advertised,
             rsasl_server_config,
             rsasl_client_config,
+            ours_client_keys,
+            rsasl_cached_client_config,
             scram_server,
         }
     }
@@ -400,6 +428,138 @@ impl Fixture {
         ok && server.validation().as_deref() == Some(USER)
     }
 
+    // ----- Client work with cached keys (no PBKDF2) -------------------------------------
+
+    /// The unmeasured server of the client benches: our typed server with the stored
+    /// credentials. Its work runs outside every [`Meter`] segment.
+    fn untimed_server(&self) -> UntimedServer {
+        UntimedServer(
+            sasl_scram::ScramServer::new(
+                Arc::clone(&self.ours_server_config),
+                sasl_scram::ScramVariant::bare(ScramHash::Sha256),
+                &self.connection,
+            )
+            .expect("start server"),
+            self.ours_credentials.clone(),
+        )
+    }
+
+    /// Client work of one exchange with [`sasl_scram::ScramClient`] driven directly,
+    /// from cached keys (`ClientCredentials::with_scram_keys`, built per exchange as an
+    /// application would): client-first, client-final, and the check of `v=` delivered
+    /// with the success (three measured segments).
+    pub fn ours_typed_client(&self, meter: &impl Meter) -> bool {
+        let mut server = self.untimed_server();
+        let (mut client, first) = meter.client(|| {
+            let credentials =
+                ClientCredentials::new(USER).with_scram_keys(self.ours_client_keys.clone());
+            let mut client = sasl_scram::ScramClient::new(
+                Arc::clone(&self.ours_client_config),
+                sasl_scram::ScramVariant::bare(ScramHash::Sha256),
+                credentials,
+                &self.connection,
+            )
+            .expect("start client");
+            let first = client.start();
+            (client, first)
+        });
+        let Ok(ClientStep::Respond(first)) = first else {
+            return false;
+        };
+        let Some(server_first) = server.first(first.expose()) else {
+            return false;
+        };
+        let last = meter.client(|| client.step(&server_first));
+        let Ok(ClientStep::Respond(last)) = last else {
+            return false;
+        };
+        let Some(server_final) = server.last(last.expose()) else {
+            return false;
+        };
+        let reply = ServerReply::Success {
+            additional_data: Some(server_final),
+        };
+        let outcome = meter.client(|| client.finish(reply));
+        matches!(outcome, Ok(o) if o.is_authenticated())
+    }
+
+    /// Client work of one exchange through [`sasl_core::ClientSession`]
+    /// (`ClientRegistry::start_best` over the server's list, cached keys built per
+    /// exchange, `v=` as a final challenge answered with an empty response, then the
+    /// server's OK, as in IMAP/SMTP).
+    pub fn ours_session_client(&self, meter: &impl Meter) -> bool {
+        let mut server = self.untimed_server();
+        let (mut session, first) = meter.client(|| {
+            let credentials =
+                ClientCredentials::new(USER).with_scram_keys(self.ours_client_keys.clone());
+            let mut session = self
+                .ours_client_mechs
+                .start_best(&self.ours_advertised, credentials, &self.connection)
+                .expect("start client session");
+            let first = session.start();
+            (session, first)
+        });
+        let Ok(ClientStep::Respond(first)) = first else {
+            return false;
+        };
+        let Some(server_first) = server.first(first.expose()) else {
+            return false;
+        };
+        let last = meter.client(|| session.step(&server_first));
+        let Ok(ClientStep::Respond(last)) = last else {
+            return false;
+        };
+        let Some(server_final) = server.last(last.expose()) else {
+            return false;
+        };
+        meter.client(|| match session.step(&server_final) {
+            Ok(ClientStep::Respond(ack)) if ack.expose().is_empty() => {
+                matches!(session.finish(ServerReply::success()), Ok(o) if o.is_authenticated())
+            }
+            _ => false,
+        })
+    }
+
+    /// Client work of one exchange with rsasl's `SASLClient`, its callback serving
+    /// the cached `SaltedPassword` (and the user name): see [`RsaslCachedKeys`] for
+    /// why not `ScramCachedPassword`.
+    pub fn rsasl_client(&self, meter: &impl Meter) -> bool {
+        use rsasl::prelude::SASLClient;
+        let mut server = self.untimed_server();
+        let (mut session, first) = meter.client(|| {
+            let mut session = SASLClient::new(Arc::clone(&self.rsasl_cached_client_config))
+                .start_suggested(&[Self::rsasl_mechanism()])
+                .expect("start rsasl client");
+            let mut first = Vec::new();
+            let state = session.step(None, &mut first);
+            (session, state.ok().map(|_| first))
+        });
+        let Some(first) = first else {
+            return false;
+        };
+        let Some(server_first) = server.first(&first) else {
+            return false;
+        };
+        let last = meter.client(|| {
+            let mut last = Vec::new();
+            let state = session.step(Some(&server_first), &mut last);
+            state.ok().map(|_| last)
+        });
+        let Some(last) = last else {
+            return false;
+        };
+        let Some(server_final) = server.last(&last) else {
+            return false;
+        };
+        meter.client(|| {
+            let mut nothing = Vec::new();
+            matches!(
+                session.step(Some(&server_final), &mut nothing),
+                Ok(state) if state.is_finished()
+            )
+        })
+    }
+
     // ----- scram 0.6 -------------------------------------------------------------------
 
     /// Server work of one exchange with the `scram` crate's typed server (its provider
@@ -448,6 +608,73 @@ impl Fixture {
         let (status, server_final) = server.server_final();
         status == scram::AuthenticationStatus::Authenticated
             && client.handle_server_final(&server_final).is_ok()
+    }
+}
+
+/// The server side of the client benches (ours typed, stored credentials), run
+/// outside the measured segments.
+struct UntimedServer(sasl_scram::ScramServer, ScramCredentials);
+
+impl UntimedServer {
+    /// Client-first in, server-first out.
+    fn first(&mut self, client_first: &[u8]) -> Option<Vec<u8>> {
+        let Ok(ServerStep::Request(Request::ScramLookup(lookup))) =
+            self.0.start(Some(client_first))
+        else {
+            return None;
+        };
+        if lookup.authcid() != USER {
+            return None;
+        }
+        match self.0.provide(Verdict::ScramFound {
+            credentials: self.1.clone(),
+            authzid_granted: false,
+        }) {
+            Ok(ServerStep::Challenge(server_first)) => Some(server_first),
+            _ => None,
+        }
+    }
+
+    /// Client-final in, server-final (`v=`) out; `None` unless authenticated.
+    fn last(&mut self, client_final: &[u8]) -> Option<Vec<u8>> {
+        match self.0.step(client_final) {
+            Ok(ServerStep::Success(auth)) if auth.identity() == USER => {
+                auth.additional_data().map(<[u8]>::to_vec)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// rsasl's client callback for cached keys: the user name, and the cached
+/// `SaltedPassword` when the server's salt and iteration count are the ones it was
+/// derived for (as ours checks before using cached keys).
+///
+/// rsasl 2.3.1 asks first for `ScramCachedPassword { client_key, server_key }`, but
+/// that struct is `#[non_exhaustive]` without a constructor, so no application can
+/// build one to satisfy the request; its next choice, `SaltedPassword`, is the
+/// cheapest cache an rsasl client can use. From it rsasl computes ClientKey and
+/// ServerKey (`tools::derive_keys`, two HMACs) per exchange; the bench group times
+/// that step alone too (`rsasl_derive_keys_alone`), so that it can be subtracted.
+pub struct RsaslCachedKeys {
+    keys: Keys,
+}
+
+impl rsasl::callback::SessionCallback for RsaslCachedKeys {
+    fn callback(
+        &self,
+        _session: &rsasl::callback::SessionData,
+        context: &rsasl::callback::Context<'_>,
+        request: &mut rsasl::callback::Request<'_>,
+    ) -> Result<(), rsasl::prelude::SessionError> {
+        use rsasl::mechanisms::scram::properties::{Iterations, Salt, SaltedPassword};
+        request.satisfy::<rsasl::property::AuthId>(USER)?;
+        if context.get_ref::<Salt>() == Some(SALT)
+            && context.get_ref::<Iterations>() == Some(&ITERATIONS)
+        {
+            request.satisfy::<SaltedPassword>(&self.keys.salted_password)?;
+        }
+        Ok(())
     }
 }
 

@@ -13,6 +13,10 @@
 //!   user (both end in `e=invalid-proof`). The names have the same length, since the
 //!   fake salt's cost depends on it (the client chooses the name, so that tells it
 //!   nothing).
+//! - `client_cached`: the client's work of one exchange with cached keys (no PBKDF2):
+//!   ours typed, ours through `ClientSession`, rsasl with a cached `SaltedPassword`
+//!   (its `ScramCachedPassword` cannot be constructed outside rsasl) and rsasl's
+//!   per-exchange key derivation from it alone; the server (ours typed) runs untimed.
 //! - `client_key_4096`, `client_key_600000`: client key derivation, with the floors
 //!   (the `pbkdf2` crate and a two-compressions-per-iteration loop).
 //!
@@ -75,6 +79,9 @@ fn check_all(fixture: &Fixture, client: &ScriptedClient) {
     assert!(fixture.ours_session_full(), "ours session full");
     assert!(fixture.rsasl_full(), "rsasl full");
     assert!(fixture.scram_crate_full(), "scram crate full");
+    assert!(fixture.ours_typed_client(&NoMeter), "ours typed client");
+    assert!(fixture.ours_session_client(&NoMeter), "ours session client");
+    assert!(fixture.rsasl_client(&NoMeter), "rsasl client");
 }
 
 fn full_exchange(c: &mut Criterion) {
@@ -168,6 +175,46 @@ fn server_exchange(c: &mut Criterion) {
                 let timer = ServerTimer(Cell::new(Duration::ZERO));
                 for _ in 0..iters {
                     assert!(driver(&fixture, &client, &timer));
+                }
+                timer.0.get()
+            })
+        });
+    }
+    group.finish();
+}
+
+/// The client's work of one exchange with cached keys (three timed segments: up to
+/// client-first, server-first to client-final, server-final to the outcome); the
+/// server side (ours typed) runs untimed.
+fn client_cached(c: &mut Criterion) {
+    let fixture = Fixture::new();
+    let mut group = c.benchmark_group("client_cached");
+    group
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(4));
+    type Driver = fn(&Fixture, &ServerTimer) -> bool;
+    let drivers: [(&str, Driver); 3] = [
+        ("ours_typed", Fixture::ours_typed_client),
+        ("ours_session", Fixture::ours_session_client),
+        ("rsasl", Fixture::rsasl_client),
+    ];
+    // rsasl 2.3 cannot be given ClientKey/ServerKey (its `ScramCachedPassword` has no
+    // public constructor), only the salted password, from which it derives the keys
+    // per exchange: this is that derivation alone, to subtract from `rsasl`.
+    let salted = Keys::fixture().salted_password;
+    group.bench_function("rsasl_derive_keys_alone", |b| {
+        b.iter(|| rsasl::mechanisms::scram::tools::derive_keys::<sha2::Sha256>(black_box(&salted)))
+    });
+    for (name, driver) in drivers {
+        assert!(
+            driver(&fixture, &ServerTimer(Cell::new(Duration::ZERO))),
+            "{name}"
+        );
+        group.bench_function(name, |b| {
+            b.iter_custom(|iters| {
+                let timer = ServerTimer(Cell::new(Duration::ZERO));
+                for _ in 0..iters {
+                    assert!(driver(&fixture, &timer));
                 }
                 timer.0.get()
             })
@@ -398,6 +445,7 @@ criterion_group!(
     benches,
     full_exchange,
     server_exchange,
+    client_cached,
     unknown_user,
     client_keys
 );

@@ -60,4 +60,10 @@ fn every_driver_authenticates() {
     assert!(fixture.ours_session_full());
     assert!(fixture.rsasl_full());
     assert!(fixture.scram_crate_full());
+    for (name, driver) in alloc_meter::CLIENT_DRIVERS {
+        assert!(
+            driver(&fixture, &alloc_meter::AllocMeter::default()),
+            "client {name}"
+        );
+    }
 }

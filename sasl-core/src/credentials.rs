@@ -147,13 +147,39 @@ impl ScramCredentials {
 /// A successful SCRAM login hands these back (see
 /// [`ClientSuccess::scram_keys`](crate::ClientSuccess::scram_keys)); pass them in
 /// [`ClientCredentials::with_scram_keys`] next time. Treat them like the password.
+///
+/// Like [`ScramCredentials`], cloning is cheap and does not allocate (the fields live
+/// once behind an [`Arc`], zeroized when the last clone drops), and construction
+/// computes, once, what every exchange with these keys needs besides the keys:
+/// `StoredKey = H(ClientKey)` and the HMAC key schedules of StoredKey and ServerKey
+/// (five hash compressions for SHA-256), so that a login from cached keys starts its
+/// HMACs from them.
 #[derive(Clone, Debug)]
 pub struct ScramKeys {
+    inner: Arc<ScramKeysInner>,
+}
+
+/// The shared content of [`ScramKeys`]; keys are [`Secret`]s, the schedules zeroize
+/// themselves.
+#[derive(Debug)]
+struct ScramKeysInner {
     hash: ScramHash,
     iterations: u32,
     salt: Vec<u8>,
     client_key: Secret<Vec<u8>>,
     server_key: Secret<Vec<u8>>,
+    stored_key: Secret<Vec<u8>>,
+    schedules: HmacSchedules,
+}
+
+/// `H(data)` for a SCRAM hash (empty for a hash this crate does not know).
+fn scram_digest(hash: ScramHash, data: &[u8]) -> Secret<Vec<u8>> {
+    use sha2::Digest as _;
+    Secret::new(match hash {
+        ScramHash::Sha1 => sha1::Sha1::digest(data).to_vec(),
+        ScramHash::Sha256 => sha2::Sha256::digest(data).to_vec(),
+        ScramHash::Sha512 => sha2::Sha512::digest(data).to_vec(),
+    })
 }
 
 impl ScramKeys {
@@ -172,43 +198,63 @@ impl ScramKeys {
         {
             return Err(Error::config("SCRAM key length does not fit the hash"));
         }
+        let stored_key = scram_digest(hash, client_key.expose());
+        let schedules = HmacSchedules::new(hash, stored_key.expose(), server_key.expose());
         Ok(Self {
-            hash,
-            iterations,
-            salt,
-            client_key,
-            server_key,
+            inner: Arc::new(ScramKeysInner {
+                hash,
+                iterations,
+                salt,
+                client_key,
+                server_key,
+                stored_key,
+                schedules,
+            }),
         })
     }
 
     /// Whether these keys were derived for exactly these parameters.
     pub fn matches(&self, hash: ScramHash, salt: &[u8], iterations: u32) -> bool {
-        self.hash == hash && self.iterations == iterations && self.salt == salt
+        self.inner.hash == hash && self.inner.iterations == iterations && self.inner.salt == salt
     }
 
     /// The hash.
     pub fn hash(&self) -> ScramHash {
-        self.hash
+        self.inner.hash
     }
 
     /// The iteration count.
     pub fn iterations(&self) -> u32 {
-        self.iterations
+        self.inner.iterations
     }
 
     /// The salt.
     pub fn salt(&self) -> &[u8] {
-        &self.salt
+        &self.inner.salt
     }
 
     /// `ClientKey = HMAC(SaltedPassword, "Client Key")`.
     pub fn client_key(&self) -> &[u8] {
-        self.client_key.expose()
+        self.inner.client_key.expose()
     }
 
     /// `ServerKey = HMAC(SaltedPassword, "Server Key")`.
     pub fn server_key(&self) -> &[u8] {
-        self.server_key.expose()
+        self.inner.server_key.expose()
+    }
+
+    /// `StoredKey = H(ClientKey)`, computed once in [`new`](Self::new).
+    pub fn stored_key(&self) -> &[u8] {
+        self.inner.stored_key.expose()
+    }
+
+    /// The HMAC key schedules of StoredKey and ServerKey (see
+    /// [`ScramCredentials::hmac_schedules`]), computed once in [`new`](Self::new):
+    /// the client's `ClientSignature` and expected `ServerSignature` start from them.
+    /// Shared by `sasl-scram`; not semver API.
+    #[doc(hidden)]
+    pub fn hmac_schedules(&self) -> &HmacSchedules {
+        &self.inner.schedules
     }
 }
 
@@ -296,6 +342,6 @@ impl ClientCredentials {
 
     /// Whether any SCRAM keys for this hash are cached.
     pub fn has_scram_keys(&self, hash: ScramHash) -> bool {
-        self.scram_keys.iter().any(|k| k.hash == hash)
+        self.scram_keys.iter().any(|k| k.hash() == hash)
     }
 }

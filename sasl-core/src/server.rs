@@ -50,8 +50,19 @@ pub enum ServerStep {
 /// ```
 #[derive(Clone, Default)]
 pub struct ServerRegistry {
-    factories: Vec<Arc<dyn ServerMechanismFactory>>,
+    factories: Vec<Entry>,
     limits: Limits,
+}
+
+/// One registered factory, with what every session start would otherwise ask it
+/// again: its name (registration already relies on it being fixed: same-named
+/// factories replace each other), and whether the registry holds any `-PLUS`
+/// mechanism of its family (if not, `offers_plus` is false without a scan).
+#[derive(Clone)]
+struct Entry {
+    factory: Arc<dyn ServerMechanismFactory>,
+    name: MechanismName,
+    plus_in_family: bool,
 }
 
 impl core::fmt::Debug for ServerRegistry {
@@ -59,11 +70,7 @@ impl core::fmt::Debug for ServerRegistry {
         f.debug_struct("ServerRegistry")
             .field(
                 "mechanisms",
-                &self
-                    .factories
-                    .iter()
-                    .map(|m| m.mechanism())
-                    .collect::<Vec<_>>(),
+                &self.factories.iter().map(|e| &e.name).collect::<Vec<_>>(),
             )
             .field("limits", &self.limits)
             .finish()
@@ -89,8 +96,18 @@ impl ServerRegistry {
     ) -> Self {
         for factory in factories {
             let name = factory.mechanism();
-            self.factories.retain(|f| f.mechanism() != name);
-            self.factories.push(factory);
+            self.factories.retain(|e| e.name != name);
+            self.factories.push(Entry {
+                factory,
+                name,
+                plus_in_family: false,
+            });
+        }
+        let names: Vec<MechanismName> = self.factories.iter().map(|e| e.name.clone()).collect();
+        for entry in &mut self.factories {
+            entry.plus_in_family = names
+                .iter()
+                .any(|n| is_plus_of_family(n.as_str(), entry.name.as_str()));
         }
         self
     }
@@ -108,17 +125,17 @@ impl ServerRegistry {
     pub fn advertise(&self, connection: &ConnectionInfo) -> Vec<MechanismName> {
         self.factories
             .iter()
-            .filter(|f| usable(f.as_ref(), connection))
-            .map(|f| f.mechanism())
+            .filter(|e| usable(e.factory.as_ref(), connection))
+            .map(|e| e.name.clone())
             .collect()
     }
 
     /// Whether a `-PLUS` mechanism of `mechanism`'s family (see `is_plus_of_family`) is offered
     /// on this connection.
     fn offers_plus(&self, mechanism: &MechanismName, connection: &ConnectionInfo) -> bool {
-        self.factories.iter().any(|f| {
-            is_plus_of_family(f.mechanism().as_str(), mechanism.as_str())
-                && usable(f.as_ref(), connection)
+        self.factories.iter().any(|e| {
+            is_plus_of_family(e.name.as_str(), mechanism.as_str())
+                && usable(e.factory.as_ref(), connection)
         })
     }
 
@@ -137,18 +154,19 @@ impl ServerRegistry {
     ) -> Result<ServerSession, ServerFailure> {
         // Matching case-insensitively against the registered (valid) names needs no
         // allocation, which matters on a server's per-login path.
-        let Some(factory) = self
+        let Some(entry) = self
             .factories
             .iter()
-            .find(|f| f.mechanism().as_str().eq_ignore_ascii_case(name))
+            .find(|e| e.name.as_str().eq_ignore_ascii_case(name))
         else {
             return Err(ServerFailure::new(
                 FailureKind::UnknownMechanism,
                 "the client named a mechanism that is not registered",
             ));
         };
-        let wanted = factory.mechanism();
-        if !usable(factory.as_ref(), connection) {
+        let factory = entry.factory.as_ref();
+        let wanted = entry.name.clone();
+        if !usable(factory, connection) {
             let properties = factory.properties();
             return Err(if properties.plaintext_password && !connection.is_tls() {
                 ServerFailure::new(
@@ -162,7 +180,7 @@ impl ServerRegistry {
                 )
             });
         }
-        let offers_plus = self.offers_plus(&wanted, connection);
+        let offers_plus = entry.plus_in_family && self.offers_plus(&wanted, connection);
         let mechanism = factory
             .start(&ServerContext::new(connection, offers_plus))
             .map_err(ServerFailure::local)?;
@@ -390,39 +408,49 @@ impl ServerSession {
         Some(ServerStep::Failure(failure))
     }
 
-    fn after(&mut self, step: Result<ServerStep, Error>) -> Result<ServerStep, Error> {
-        let step = match step {
-            Ok(step) => step,
-            Err(e) => {
+    /// Updates the state from the mechanism's step. The step is inspected in place
+    /// and returned as it came (no re-wrapping moves of the 120-byte value), except
+    /// success data going out as a final challenge.
+    #[inline]
+    fn after(&mut self, mut step: Result<ServerStep, Error>) -> Result<ServerStep, Error> {
+        let data = match &mut step {
+            Err(_) => {
                 self.state = State::Done;
-                return Err(e);
+                None
             }
-        };
-        Ok(match step {
-            ServerStep::Challenge(c) => {
+            Ok(ServerStep::Challenge(_)) => {
                 self.state = State::Running;
-                ServerStep::Challenge(c)
+                None
             }
-            ServerStep::Request(mut request) => {
+            Ok(ServerStep::Request(request)) => {
                 let ticket = self.tickets.issue();
                 request.stamp(ticket);
                 self.state = State::Pending(ticket);
-                ServerStep::Request(request)
+                None
             }
-            ServerStep::Success(mut auth) => {
-                if self.success_data == SuccessData::AsChallenge {
-                    if let Some(data) = auth.take_additional_data() {
-                        self.state = State::AwaitingAck(auth);
-                        return Ok(ServerStep::Challenge(data));
-                    }
+            Ok(ServerStep::Success(auth)) => {
+                let data = if self.success_data == SuccessData::AsChallenge {
+                    auth.take_additional_data()
+                } else {
+                    None
+                };
+                if data.is_none() {
+                    self.state = State::Done;
                 }
-                self.state = State::Done;
-                ServerStep::Success(auth)
+                data
             }
-            ServerStep::Failure(f) => {
+            Ok(ServerStep::Failure(_)) => {
                 self.state = State::Done;
-                ServerStep::Failure(f)
+                None
             }
-        })
+        };
+        if let Some(data) = data {
+            if let Ok(ServerStep::Success(auth)) =
+                core::mem::replace(&mut step, Ok(ServerStep::Challenge(data)))
+            {
+                self.state = State::AwaitingAck(auth);
+            }
+        }
+        step
     }
 }

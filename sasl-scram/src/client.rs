@@ -1,15 +1,16 @@
 //! The SCRAM client: bounded against a hostile server, and mutual authentication is
 //! mandatory.
 
-use crate::hash::{Alg, Digest, MAX_OUT};
+use crate::hash::{Alg, Digest, MAX_OUT, StoredMac, schedules_mac};
 use crate::messages::{
-    MAX_MESSAGE_LEN, MAX_NONCE_LEN, ServerErrorValue, ServerFinal, checked_fixed_nonce,
-    escape_saslname, parse_server_final, parse_server_first,
+    MAX_MESSAGE_LEN, MAX_NONCE_LEN, ServerErrorValue, ServerFinal, append_base64,
+    checked_fixed_nonce, decode_canonical_base64, escape_saslname, parse_server_final,
+    parse_server_first,
 };
 use crate::prep::{PasswordPrep, UsernamePrep, salted_password};
 use crate::session::{ScramClientFactory, ScramVariant, mechanism_for};
 use base64::Engine as _;
-use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
+use base64::engine::general_purpose::STANDARD;
 use sasl_core::{
     ChannelBinding, ChannelBindingPolicy, ChannelBindingType, ClientContext, ClientCredentials,
     ClientFailure, ClientInput, ClientMechanism, ClientOutcome, ClientRequest, ClientStep,
@@ -204,6 +205,8 @@ pub struct ScramClient {
     state: State,
     client_first: String,
     gs2_len: usize,
+    /// Where the client nonce starts in `client_first` (it runs to the end).
+    nonce_at: usize,
     server_signature: Digest,
     new_keys: Option<ScramKeys>,
 }
@@ -322,6 +325,7 @@ impl ScramClient {
             state: State::New,
             client_first: String::new(),
             gs2_len: 0,
+            nonce_at: 0,
             server_signature: Digest::empty(),
             new_keys: None,
         })
@@ -406,6 +410,7 @@ impl ScramClient {
         m.push_str("n=");
         escape_saslname(&user, &mut m);
         m.push_str(",r=");
+        self.nonce_at = m.len();
         match &self.fixed_nonce {
             Some(n) => m.push_str(n),
             None => {
@@ -415,7 +420,11 @@ impl ScramClient {
                     self.state = State::Done;
                     return Err(e);
                 }
-                STANDARD_NO_PAD.encode_string(&*raw, &mut m);
+                // Unpadded base64 (ASCII, never a ','), with the small encoder the
+                // server uses rather than the general engine.
+                let mut bytes = m.into_bytes();
+                append_base64(&mut bytes, raw, false);
+                m = String::from_utf8(bytes).unwrap_or_default();
             }
         }
         self.client_first = m;
@@ -431,10 +440,7 @@ impl ScramClient {
 
     fn client_nonce(&self) -> &str {
         // The bare message ends with "r=<nonce>" (the client sends no extensions).
-        self.bare()
-            .rsplit_once(",r=")
-            .map(|(_, n)| n)
-            .unwrap_or_default()
+        self.client_first.get(self.nonce_at..).unwrap_or_default()
     }
 
     fn server_first(&mut self, msg: &[u8]) -> ClientStep {
@@ -482,9 +488,25 @@ impl ScramClient {
         if parsed.salt.len() > max_salt_b64 {
             return Err(Unanswerable::Fail(P, "salt is too long"));
         }
-        let salt = STANDARD
-            .decode(parsed.salt)
-            .map_err(|_| Unanswerable::Fail(P, "salt is not valid base64"))?;
+        // Decoded on the stack when it fits (salts are 16 to 64 bytes in practice),
+        // with the canonical decoder, which accepts exactly what the strict engine
+        // does except the empty string (an empty salt fails the length window below).
+        let mut salt_buf = [0u8; 96];
+        let heap_salt;
+        let salt: &[u8] = if parsed.salt.is_empty() {
+            &[]
+        } else {
+            match decode_canonical_base64(parsed.salt, &mut salt_buf) {
+                Some(n) if n <= salt_buf.len() => salt_buf.get(..n).unwrap_or_default(),
+                Some(_) => {
+                    heap_salt = STANDARD
+                        .decode(parsed.salt)
+                        .map_err(|_| Unanswerable::Fail(P, "salt is not valid base64"))?;
+                    &heap_salt
+                }
+                None => return Err(Unanswerable::Fail(P, "salt is not valid base64")),
+            }
+        };
         if salt.len() < self.config.min_salt_len || salt.len() > self.config.max_salt_len {
             return Err(Unanswerable::Fail(
                 P,
@@ -499,71 +521,83 @@ impl ScramClient {
             ));
         }
         let hash = self.alg.hash();
-        let (client_key, server_key) =
-            if let Some(keys) = self.credentials.scram_keys_for(hash, &salt, iterations) {
-                // Cached keys for exactly this (hash, salt, iterations): skip PBKDF2.
-                (
-                    Digest::from_slice(keys.client_key()),
-                    Digest::from_slice(keys.server_key()),
-                )
-            } else {
-                let Some(password) = self.credentials.password() else {
-                    return Err(if self.credentials.has_password_source() {
-                        Unanswerable::NeedPassword
-                    } else {
-                        Unanswerable::Fail(
-                            FailureKind::InvalidCredentials,
-                            "no password, and no cached keys for the server's salt and iterations",
-                        )
-                    });
-                };
-                let Some(salted) = salted_password(
-                    self.alg,
-                    self.config.password_prep,
-                    password,
-                    &salt,
-                    iterations,
-                ) else {
-                    return Err(Unanswerable::Fail(
+        // The keys with StoredKey and the HMAC key schedules computed once when they
+        // were made: cached keys (shared, not copied), or keys derived now (and handed
+        // back at success for the application to cache).
+        let keys = if let Some(keys) = self.credentials.scram_keys_for(hash, salt, iterations) {
+            // Cached keys for exactly this (hash, salt, iterations): skip PBKDF2.
+            keys.clone()
+        } else {
+            let Some(password) = self.credentials.password() else {
+                return Err(if self.credentials.has_password_source() {
+                    Unanswerable::NeedPassword
+                } else {
+                    Unanswerable::Fail(
                         FailureKind::InvalidCredentials,
-                        "the password fails normalisation",
-                    ));
-                };
-                let key = self.alg.mac_key(salted.as_slice());
-                let ck = key.mac(&[b"Client Key"]);
-                let sk = key.mac(&[b"Server Key"]);
-                self.new_keys = ScramKeys::new(
-                    hash,
-                    iterations,
-                    salt.clone(),
-                    ck.as_slice().to_vec(),
-                    sk.as_slice().to_vec(),
-                )
-                .ok();
-                (ck, sk)
+                        "no password, and no cached keys for the server's salt and iterations",
+                    )
+                });
             };
-        let stored_key = self.alg.digest(&[client_key.as_slice()]);
+            let Some(salted) = salted_password(
+                self.alg,
+                self.config.password_prep,
+                password,
+                salt,
+                iterations,
+            ) else {
+                return Err(Unanswerable::Fail(
+                    FailureKind::InvalidCredentials,
+                    "the password fails normalisation",
+                ));
+            };
+            let key = self.alg.mac_key(salted.as_slice());
+            let ck = key.mac(&[b"Client Key"]);
+            let sk = key.mac(&[b"Server Key"]);
+            let Ok(keys) = ScramKeys::new(
+                hash,
+                iterations,
+                salt.to_vec(),
+                ck.as_slice().to_vec(),
+                sk.as_slice().to_vec(),
+            ) else {
+                return Err(Unanswerable::Fail(
+                    FailureKind::Internal,
+                    "derived keys do not fit the hash",
+                ));
+            };
+            self.new_keys = Some(keys.clone());
+            keys
+        };
 
         // client-final-message-without-proof = "c=" base64(gs2-header [cb-data]) ",r=" nonce
         let gs2 = self.client_first.get(..self.gs2_len).unwrap_or_default();
-        let mut cbind = Vec::with_capacity(gs2.len() + 64);
-        cbind.extend_from_slice(gs2.as_bytes());
-        if let CbChoice::Bound(b) = &self.cb {
-            cbind.extend_from_slice(b.data());
+        let cb_data = match &self.cb {
+            CbChoice::Bound(b) => b.data(),
+            _ => &[],
+        };
+        let mut reply = Vec::with_capacity(
+            parsed.nonce.len() + (gs2.len() + cb_data.len()) * 2 + 2 * MAX_OUT + 16,
+        );
+        reply.extend_from_slice(b"c=");
+        if cb_data.is_empty() {
+            append_base64(&mut reply, gs2.as_bytes(), true);
+        } else {
+            let mut cbind = Vec::with_capacity(gs2.len() + cb_data.len());
+            cbind.extend_from_slice(gs2.as_bytes());
+            cbind.extend_from_slice(cb_data);
+            append_base64(&mut reply, &cbind, true);
         }
-        let mut reply = String::with_capacity(msg.len() + cbind.len() * 2 + 2 * MAX_OUT + 16);
-        reply.push_str("c=");
-        STANDARD.encode_string(&cbind, &mut reply);
-        reply.push_str(",r=");
-        reply.push_str(parsed.nonce);
+        reply.extend_from_slice(b",r=");
+        reply.extend_from_slice(parsed.nonce.as_bytes());
 
-        let auth_message: [&[u8]; 5] = [self.bare().as_bytes(), b",", msg, b",", reply.as_bytes()];
-        let mut proof = self.alg.hmac(stored_key.as_slice(), &auth_message);
-        proof.xor_with(client_key.as_slice());
-        self.server_signature = self.alg.hmac(server_key.as_slice(), &auth_message);
-        reply.push_str(",p=");
-        STANDARD.encode_string(proof.as_slice(), &mut reply);
-        Ok(reply.into_bytes())
+        let auth_message: [&[u8]; 5] = [self.bare().as_bytes(), b",", msg, b",", &reply];
+        let schedules = keys.hmac_schedules();
+        let mut proof = schedules_mac(schedules, StoredMac::StoredKey, &auth_message);
+        proof.xor_with(keys.client_key());
+        self.server_signature = schedules_mac(schedules, StoredMac::ServerKey, &auth_message);
+        reply.extend_from_slice(b",p=");
+        append_base64(&mut reply, proof.as_slice(), true);
+        Ok(reply)
     }
 
     /// Checks a server-final message; `Ok` only for a `v=` that matches.
@@ -573,7 +607,8 @@ impl ScramClient {
             Ok(ServerFinal::Error(value)) => Err(failure_for_server_error(value)),
             Ok(ServerFinal::Verifier(v)) => {
                 let mut buf = [0u8; MAX_OUT + 3];
-                let n = STANDARD.decode_slice(v, &mut buf).unwrap_or(0);
+                // Not canonical base64, or longer than any digest: nothing matches.
+                let n = decode_canonical_base64(v, &mut buf).unwrap_or(0);
                 let got = buf.get(..n).unwrap_or_default();
                 let expected = self.server_signature.as_slice();
                 let ok = !expected.is_empty()
@@ -695,6 +730,17 @@ impl ClientMechanism for ScramClient {
         let server_first = core::mem::take(&mut self.server_first_message);
         self.state = State::AwaitServerFirst;
         Ok(self.server_first(&server_first))
+    }
+
+    fn keeps_initial_response(&self) -> bool {
+        true
+    }
+
+    fn initial_response_again(&self) -> Option<Secret<Vec<u8>>> {
+        // The client-first message is kept for the AuthMessage anyway; it can only be
+        // asked for before the server-first arrived.
+        (self.state == State::AwaitServerFirst)
+            .then(|| Secret::new(self.client_first.as_bytes().to_vec()))
     }
 
     fn finish(&mut self, outcome: ServerReply) -> Result<ClientOutcome, Error> {

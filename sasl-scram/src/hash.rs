@@ -77,7 +77,9 @@ impl Alg {
         }
     }
 
-    /// `HMAC(key, parts...)`.
+    /// `HMAC(key, parts...)` (the exchanges use precomputed key schedules; this is
+    /// for the tests).
+    #[cfg(test)]
     pub(crate) fn hmac(self, key: &[u8], parts: &[&[u8]]) -> Digest {
         self.mac_key(key).mac(parts)
     }
@@ -106,13 +108,6 @@ impl Digest {
             buf: [0; MAX_OUT],
             len: 0,
         }
-    }
-
-    /// Copies up to [`MAX_OUT`] bytes.
-    pub(crate) fn from_slice(bytes: &[u8]) -> Self {
-        let mut d = Self::empty();
-        d.len = copy_prefix(&mut d.buf, bytes);
-        d
     }
 
     pub(crate) fn as_slice(&self) -> &[u8] {
@@ -206,6 +201,8 @@ pub(crate) trait Core {
     const LEN_BYTES: usize;
     const IV: Self::State;
     fn compress(state: &mut Self::State, block: &Self::Block);
+    /// Compresses one block given as a slice of exactly `BLOCK` bytes.
+    fn compress_slice(state: &mut Self::State, block: &[u8]);
     /// The HMAC key schedule (pad states) of `key`: computed by `sasl-core`, which
     /// also computes the schedules of every `ScramCredentials`, so that there is one
     /// implementation of it.
@@ -247,6 +244,14 @@ impl Core for Sha1Core {
     fn compress(state: &mut Self::State, block: &Self::Block) {
         sha1::compress(state, core::slice::from_ref(block));
     }
+    #[inline(always)]
+    fn compress_slice(state: &mut Self::State, block: &[u8]) {
+        // `from_slice` only panics on a length mismatch; callers pass exact chunks.
+        sha1::compress(
+            state,
+            core::slice::from_ref(GenericArray::from_slice(block)),
+        );
+    }
     fn pads(key: &[u8]) -> HmacPads<Self::State> {
         sasl_core::hmac::hmac_pads_sha1(key)
     }
@@ -264,6 +269,13 @@ impl Core for Sha256Core {
     fn compress(state: &mut Self::State, block: &Self::Block) {
         sha2::compress256(state, core::slice::from_ref(block));
     }
+    #[inline(always)]
+    fn compress_slice(state: &mut Self::State, block: &[u8]) {
+        sha2::compress256(
+            state,
+            core::slice::from_ref(GenericArray::from_slice(block)),
+        );
+    }
     fn pads(key: &[u8]) -> HmacPads<Self::State> {
         sasl_core::hmac::hmac_pads_sha256(key)
     }
@@ -280,6 +292,13 @@ impl Core for Sha512Core {
     #[inline(always)]
     fn compress(state: &mut Self::State, block: &Self::Block) {
         sha2::compress512(state, core::slice::from_ref(block));
+    }
+    #[inline(always)]
+    fn compress_slice(state: &mut Self::State, block: &[u8]) {
+        sha2::compress512(
+            state,
+            core::slice::from_ref(GenericArray::from_slice(block)),
+        );
     }
     fn pads(key: &[u8]) -> HmacPads<Self::State> {
         sasl_core::hmac::hmac_pads_sha512(key)
@@ -317,6 +336,17 @@ impl<C: Core> Stream<C> {
     fn update(&mut self, mut data: &[u8]) {
         self.total = self.total.wrapping_add(data.len() as u64);
         while !data.is_empty() {
+            // Whole blocks at a block boundary are compressed where they lie (most of
+            // AuthMessage), without copying them into `block` first.
+            if self.fill == 0 && data.len() >= C::BLOCK {
+                let whole = data.len() / C::BLOCK * C::BLOCK;
+                let (blocks, rest) = data.split_at(whole);
+                for block in blocks.chunks_exact(C::BLOCK) {
+                    C::compress_slice(&mut self.state, block);
+                }
+                data = rest;
+                continue;
+            }
             let space = self.block.as_mut().get_mut(self.fill..).unwrap_or_default();
             let n = space.len().min(data.len());
             let (head, rest) = data.split_at(n);
@@ -468,6 +498,39 @@ fn mac_state<C: Core>(key: &HmacKey<C>, parts: &[&[u8]]) -> C::State {
     outer
 }
 
+/// HMAC of a message that fits in one block with its padding (the PRF's inputs for
+/// user names of up to ~18 bytes): the inner block is built in place, without the
+/// streaming machinery; `None` if the message is longer. Same result as
+/// [`mac_state`]; the message is public, the states are zeroized.
+#[inline]
+fn short_mac_state<C: Core>(key: &HmacKey<C>, parts: &[&[u8]]) -> Option<C::State> {
+    let total: usize = parts.iter().map(|p| p.len()).sum();
+    if total + 1 + C::LEN_BYTES > C::BLOCK {
+        return None;
+    }
+    let mut block = C::Block::default();
+    let bytes = block.as_mut();
+    let mut at = 0;
+    for p in parts {
+        at += copy_prefix(bytes.get_mut(at..).unwrap_or_default(), p);
+    }
+    if let Some(b) = bytes.get_mut(at) {
+        *b = 0x80;
+    }
+    write_padding::<C>(bytes, at + 1, ((C::BLOCK + at) as u128) * 8);
+    let mut inner = key.inner;
+    C::compress(&mut inner, &block);
+    let mut outer_block = padded_digest_block::<C>();
+    C::write(&inner, outer_block.as_mut());
+    inner.zeroize();
+    let mut outer = key.outer;
+    C::compress(&mut outer, &outer_block);
+    if let Some(digest) = outer_block.as_mut().get_mut(..C::OUT) {
+        digest.zeroize();
+    }
+    Some(outer)
+}
+
 /// A precomputed HMAC key for one of the three hashes.
 pub(crate) enum MacKey {
     Sha1(HmacKey<Sha1Core>),
@@ -506,10 +569,9 @@ impl Prf {
         let mut counter = 0u32;
         for chunk in out.chunks_mut(Sha256Core::OUT) {
             counter = counter.wrapping_add(1);
-            let mut st = mac_state::<Sha256Core>(
-                &self.0,
-                &[label, &[0], context, &[0], name, &counter.to_be_bytes()],
-            );
+            let parts: [&[u8]; 6] = [label, &[0], context, &[0], name, &counter.to_be_bytes()];
+            let mut st = short_mac_state::<Sha256Core>(&self.0, &parts)
+                .unwrap_or_else(|| mac_state::<Sha256Core>(&self.0, &parts));
             let mut block = [0u8; Sha256Core::OUT];
             Sha256Core::write(&st, &mut block);
             copy_prefix(chunk, &block);
@@ -537,13 +599,24 @@ pub(crate) fn credentials_mac(
     which: StoredMac,
     parts: &[&[u8]],
 ) -> Digest {
+    schedules_mac(credentials.hmac_schedules(), which, parts)
+}
+
+/// `HMAC(StoredKey or ServerKey, parts...)` from precomputed key schedules (of stored
+/// credentials on the server, of cached [`ScramKeys`](sasl_core::ScramKeys) on the
+/// client).
+pub(crate) fn schedules_mac(
+    schedules: &HmacSchedules,
+    which: StoredMac,
+    parts: &[&[u8]],
+) -> Digest {
     fn pick<T>(which: StoredMac, stored: T, server: T) -> T {
         match which {
             StoredMac::StoredKey => stored,
             StoredMac::ServerKey => server,
         }
     }
-    match credentials.hmac_schedules() {
+    match schedules {
         HmacSchedules::Sha1 { stored, server } => {
             finish_mac::<Sha1Core>(pick(which, stored, server), parts)
         }
@@ -654,6 +727,20 @@ mod tests {
                     Alg::Sha1.hmac(&key, &[a, b]).as_slice(),
                     m.finalize().into_bytes().as_slice()
                 );
+            }
+        }
+    }
+
+    #[test]
+    fn short_mac_matches_streaming_mac() {
+        let key = Sha256Core::pads(b"some key");
+        for len in 0..80usize {
+            let msg: Vec<u8> = (0..len).map(|i| (i * 3 + 1) as u8).collect();
+            let (a, b) = msg.split_at(len / 2);
+            let short = short_mac_state::<Sha256Core>(&key, &[a, b]);
+            assert_eq!(short.is_some(), len <= 55, "{len}");
+            if let Some(st) = short {
+                assert_eq!(st, mac_state::<Sha256Core>(&key, &[a, b]), "{len}");
             }
         }
     }
