@@ -204,10 +204,8 @@ enum State {
 /// When the protocol (or the server: IMAP without `SASL-IR`) cannot carry the initial
 /// response that [`start`](Self::start) returned, send the command without it. The
 /// server then sends an empty challenge; pass it to [`step`](Self::step) and the
-/// session answers with the initial response, for every mechanism. Until the first
-/// challenge the session keeps a copy of the initial response (zeroized), or, for a
-/// mechanism that keeps its message anyway (SCRAM), asks the mechanism for it again
-/// ([`ClientMechanism::keeps_initial_response`]).
+/// session answers with the initial response, for every mechanism. The session keeps
+/// the initial response (zeroized) only until the first challenge.
 pub struct ClientSession {
     tickets: Tickets,
     mechanism: MechanismName,
@@ -216,10 +214,8 @@ pub struct ClientSession {
     state: State,
     received: u32,
     /// The initial response, kept for a server that asks for it with an empty
-    /// challenge (no SASL-IR), unless the mechanism keeps it itself.
+    /// challenge (no SASL-IR).
     initial: Option<Secret<Vec<u8>>>,
-    /// The mechanism sent an initial response and keeps it (no copy in `initial`).
-    initial_in_mechanism: bool,
 }
 
 impl core::fmt::Debug for ClientSession {
@@ -242,7 +238,6 @@ impl ClientSession {
             state: State::New,
             received: 0,
             initial: None,
-            initial_in_mechanism: false,
         }
     }
 
@@ -280,15 +275,9 @@ impl ClientSession {
         // RFC 4422 §5: a server that got no initial response asks for it with an
         // empty challenge.
         let held = self.initial.take();
-        let in_mechanism = core::mem::replace(&mut self.initial_in_mechanism, false);
         if first && challenge.is_empty() {
             if let Some(initial) = held {
                 return Ok(ClientStep::Respond(initial));
-            }
-            if in_mechanism {
-                if let Some(initial) = self.inner.initial_response_again() {
-                    return Ok(ClientStep::Respond(initial));
-                }
             }
         }
         let failure = if challenge.len() > self.limits.max_message_len {
@@ -359,7 +348,6 @@ impl ClientSession {
         }
         self.state = State::Done;
         self.initial = None;
-        self.initial_in_mechanism = false;
         if let ServerReply::Success {
             additional_data: Some(data),
         } = &reply
@@ -379,7 +367,6 @@ impl ClientSession {
             Ok(ClientStep::Abort(f)) => {
                 self.state = State::Done;
                 self.initial = None;
-                self.initial_in_mechanism = false;
                 Ok(ClientStep::Abort(f))
             }
             Ok(ClientStep::Request(mut request)) => {
@@ -390,11 +377,7 @@ impl ClientSession {
             }
             Ok(ClientStep::Respond(data)) => {
                 if self.received == 0 {
-                    if self.inner.keeps_initial_response() {
-                        self.initial_in_mechanism = true;
-                    } else {
-                        self.initial = Some(data.clone());
-                    }
+                    self.initial = Some(data.clone());
                 }
                 Ok(ClientStep::Respond(data))
             }

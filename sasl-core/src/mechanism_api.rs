@@ -10,7 +10,6 @@ use crate::credentials::ClientCredentials;
 use crate::error::{Error, Misuse};
 use crate::mechanism::MechanismName;
 use crate::request::Verdict;
-use crate::secret::Secret;
 use crate::server::ServerStep;
 use crate::time::UnixTime;
 
@@ -140,23 +139,6 @@ pub trait ClientMechanism: Send {
     fn provide(&mut self, input: ClientInput) -> Result<ClientStep, Error> {
         let _ = input;
         Err(Misuse::NoRequestPending.into())
-    }
-
-    /// Whether the mechanism keeps its initial response and can give it again
-    /// ([`initial_response_again`](Self::initial_response_again)) when a server that
-    /// received none asks for it with an empty first challenge (RFC 4422 §5). The
-    /// default `false` makes [`ClientSession`](crate::ClientSession) keep a copy of
-    /// every initial response instead, so the rule holds for every mechanism; a
-    /// mechanism that keeps the message anyway (SCRAM) saves that copy.
-    fn keeps_initial_response(&self) -> bool {
-        false
-    }
-
-    /// The initial response again, byte for byte; asked only if
-    /// [`keeps_initial_response`](Self::keeps_initial_response) said so, and only for
-    /// an empty first challenge.
-    fn initial_response_again(&self) -> Option<Secret<Vec<u8>>> {
-        None
     }
 }
 

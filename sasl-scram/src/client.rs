@@ -732,17 +732,6 @@ impl ClientMechanism for ScramClient {
         Ok(self.server_first(&server_first))
     }
 
-    fn keeps_initial_response(&self) -> bool {
-        true
-    }
-
-    fn initial_response_again(&self) -> Option<Secret<Vec<u8>>> {
-        // The client-first message is kept for the AuthMessage anyway; it can only be
-        // asked for before the server-first arrived.
-        (self.state == State::AwaitServerFirst)
-            .then(|| Secret::new(self.client_first.as_bytes().to_vec()))
-    }
-
     fn finish(&mut self, outcome: ServerReply) -> Result<ClientOutcome, Error> {
         let state = self.state;
         if state == State::Done {
