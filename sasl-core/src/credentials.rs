@@ -250,9 +250,8 @@ impl ScramKeys {
 
     /// The HMAC key schedules of StoredKey and ServerKey (see
     /// [`ScramCredentials::hmac_schedules`]), computed once in [`new`](Self::new):
-    /// the client's `ClientSignature` and expected `ServerSignature` start from them.
-    /// Shared by `sasl-scram`; not semver API.
-    #[doc(hidden)]
+    /// the client's `ClientSignature` and expected `ServerSignature` start from them
+    /// (see the [`hmac`](crate::hmac) module). Treat the result like the keys.
     pub fn hmac_schedules(&self) -> &HmacSchedules {
         &self.inner.schedules
     }
