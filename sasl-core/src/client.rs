@@ -105,15 +105,21 @@ impl ClientRegistry {
         credentials: &ClientCredentials,
         connection: &ConnectionInfo,
     ) -> Option<MechanismName> {
-        self.factories
-            .iter()
-            .find(|f| {
-                let name = f.mechanism();
-                offered(advertised, name.as_str())
-                    && usable(f.as_ref(), connection)
-                    && f.can_use(credentials)
-            })
+        self.best(advertised, credentials, connection)
             .map(|f| f.mechanism())
+    }
+
+    fn best<S: AsRef<str>>(
+        &self,
+        advertised: &[S],
+        credentials: &ClientCredentials,
+        connection: &ConnectionInfo,
+    ) -> Option<&dyn ClientMechanismFactory> {
+        self.factories.iter().map(|f| f.as_ref()).find(|f| {
+            offered(advertised, f.mechanism().as_str())
+                && usable(*f, connection)
+                && f.can_use(credentials)
+        })
     }
 
     /// Selects as [`select`](Self::select) does and starts a session;
@@ -124,10 +130,11 @@ impl ClientRegistry {
         credentials: ClientCredentials,
         connection: &ConnectionInfo,
     ) -> Result<ClientSession, Error> {
-        let name = self
-            .select(advertised, &credentials, connection)
+        let factory = self
+            .best(advertised, &credentials, connection)
             .ok_or(ConfigError::NoCommonMechanism)?;
-        self.start(name.as_str(), advertised, credentials, connection)
+        // `best` has checked everything `start` would.
+        self.start_factory(factory, advertised, credentials, connection)
     }
 
     /// Starts a session for a named mechanism, checked as [`select`](Self::select)
@@ -157,10 +164,21 @@ impl ClientRegistry {
         if !usable(factory.as_ref(), connection) {
             return Err(ConfigError::MechanismNotAvailable(wanted.to_string()).into());
         }
+        self.start_factory(factory.as_ref(), advertised, credentials, connection)
+    }
+
+    fn start_factory<S: AsRef<str>>(
+        &self,
+        factory: &dyn ClientMechanismFactory,
+        advertised: &[S],
+        credentials: ClientCredentials,
+        connection: &ConnectionInfo,
+    ) -> Result<ClientSession, Error> {
+        let wanted = factory.mechanism();
         let server_offers_plus = advertised
             .iter()
             .any(|a| is_plus_of_family(a.as_ref(), wanted.as_str()));
-        let context = ClientContext::new(credentials, connection.clone(), server_offers_plus);
+        let context = ClientContext::new(credentials, connection, server_offers_plus);
         let inner = factory.start(context)?;
         Ok(ClientSession::new(wanted, inner, self.limits))
     }

@@ -142,14 +142,16 @@ pub trait ClientMechanism: Send {
     }
 }
 
-/// What a client factory gets when starting an exchange.
+/// What a client factory gets when starting an exchange: the credentials to take, and
+/// the connection (borrowed, as in [`ServerContext`]: a mechanism copies only what it
+/// keeps, such as its channel binding).
 #[derive(Debug, Clone)]
 #[non_exhaustive]
-pub struct ClientContext {
+pub struct ClientContext<'a> {
     /// Who the client authenticates as and with what.
     pub credentials: ClientCredentials,
     /// The connection facts (TLS, channel binding).
-    pub connection: ConnectionInfo,
+    pub connection: &'a ConnectionInfo,
     /// Whether the server advertised a `-PLUS` mechanism of this mechanism's family
     /// (the name up to its first `-`)
     /// (SCRAM clients send `y` rather than `n` when they could bind but the server
@@ -157,11 +159,11 @@ pub struct ClientContext {
     pub server_offers_plus: bool,
 }
 
-impl ClientContext {
+impl<'a> ClientContext<'a> {
     /// Builds a context.
     pub fn new(
         credentials: ClientCredentials,
-        connection: ConnectionInfo,
+        connection: &'a ConnectionInfo,
         server_offers_plus: bool,
     ) -> Self {
         Self {
@@ -195,5 +197,5 @@ pub trait ClientMechanismFactory: Send + Sync {
 
     /// Starts one exchange. The context is the factory's to keep: the mechanism can
     /// take the credentials (and the secrets in them) without copying them.
-    fn start(&self, context: ClientContext) -> Result<Box<dyn ClientMechanism>, Error>;
+    fn start(&self, context: ClientContext<'_>) -> Result<Box<dyn ClientMechanism>, Error>;
 }

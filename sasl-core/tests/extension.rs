@@ -201,7 +201,7 @@ impl ClientMechanismFactory for CodeClientFactory {
     fn can_use(&self, _credentials: &ClientCredentials) -> bool {
         true
     }
-    fn start(&self, context: ClientContext) -> Result<Box<dyn ClientMechanism>, Error> {
+    fn start(&self, context: ClientContext<'_>) -> Result<Box<dyn ClientMechanism>, Error> {
         Ok(Box::new(CodeClient {
             user: context.credentials.authcid().to_owned(),
             sent: false,

@@ -103,7 +103,7 @@ impl ClientMechanismFactory for Factory {
     fn can_use(&self, _c: &ClientCredentials) -> bool {
         true
     }
-    fn start(&self, _c: ClientContext) -> Result<Box<dyn ClientMechanism>, Error> {
+    fn start(&self, _c: ClientContext<'_>) -> Result<Box<dyn ClientMechanism>, Error> {
         Ok(Box::new(EchoClient { verified: false }))
     }
 }

@@ -105,7 +105,7 @@ impl ClientMechanismFactory for ExternalClientFactory {
         connection.external_identity().is_some()
     }
 
-    fn start(&self, context: ClientContext) -> Result<Box<dyn ClientMechanism>, Error> {
+    fn start(&self, context: ClientContext<'_>) -> Result<Box<dyn ClientMechanism>, Error> {
         Ok(Box::new(ExternalClient::new(&context.credentials)?))
     }
 }

@@ -197,7 +197,7 @@ impl ClientMechanismFactory for PlainClientFactory {
         credentials.has_password_source()
     }
 
-    fn start(&self, context: ClientContext) -> Result<Box<dyn ClientMechanism>, Error> {
+    fn start(&self, context: ClientContext<'_>) -> Result<Box<dyn ClientMechanism>, Error> {
         Ok(Box::new(PlainClient::new(&context.credentials)?))
     }
 }
@@ -314,7 +314,7 @@ impl ClientMechanismFactory for LoginClientFactory {
                 .is_none_or(|z| z == credentials.authcid())
     }
 
-    fn start(&self, context: ClientContext) -> Result<Box<dyn ClientMechanism>, Error> {
+    fn start(&self, context: ClientContext<'_>) -> Result<Box<dyn ClientMechanism>, Error> {
         Ok(Box::new(LoginClient::new(&context.credentials)?))
     }
 }

@@ -267,13 +267,13 @@ impl ScramClient {
     pub fn from_context(
         config: impl Into<Arc<ScramClientConfig>>,
         variant: ScramVariant,
-        context: &ClientContext,
+        context: &ClientContext<'_>,
     ) -> Result<Self, Error> {
         Self::new(
             config,
             variant,
             context.credentials.clone(),
-            &context.connection,
+            context.connection,
         )
         .map(|c| c.server_offered_plus(context.server_offers_plus))
     }

@@ -173,13 +173,13 @@ impl ClientMechanismFactory for ScramClientFactory {
         credentials.has_password_source() || credentials.has_scram_keys(self.alg.hash())
     }
 
-    fn start(&self, context: ClientContext) -> Result<Box<dyn ClientMechanism>, Error> {
+    fn start(&self, context: ClientContext<'_>) -> Result<Box<dyn ClientMechanism>, Error> {
         Ok(Box::new(ScramClient::with_alg(
             Arc::clone(&self.config),
             self.alg,
             self.plus,
             context.credentials,
-            &context.connection,
+            context.connection,
             context.server_offers_plus,
         )?))
     }

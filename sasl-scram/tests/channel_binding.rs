@@ -322,7 +322,7 @@ fn bare_client_refuses_a_connection_that_requires_binding() {
         ScramVariant::bare(ScramHash::Sha256),
     )
     .unwrap();
-    let r = factory.start(ClientContext::new(creds(), required.clone(), true));
+    let r = factory.start(ClientContext::new(creds(), &required, true));
     assert!(matches!(r, Err(Error::Config(_))));
     // Through sasl_core::ClientRegistry: naming the bare mechanism fails, and
     // choosing picks -PLUS.
