@@ -265,6 +265,8 @@ pub struct ClientCredentials {
     authzid: Option<String>,
     password: Option<Secret<String>>,
     password_on_demand: bool,
+    bearer_token: Option<Secret<String>>,
+    token_on_demand: bool,
     scram_keys: Vec<ScramKeys>,
 }
 
@@ -296,6 +298,32 @@ impl ClientCredentials {
     /// Whether a password-based mechanism can get a password: given, or on demand.
     pub fn has_password_source(&self) -> bool {
         self.password.is_some() || self.password_on_demand
+    }
+
+    /// Adds an OAuth 2.0 bearer token (OAUTHBEARER, XOAUTH2). The authcid is then the
+    /// user the token is for (XOAUTH2's `user=`, OAUTHBEARER's authzid when no other
+    /// is asked for).
+    pub fn with_bearer_token(mut self, token: impl Into<String>) -> Self {
+        self.bearer_token = Some(Secret::new(token.into()));
+        self
+    }
+
+    /// Gives no token now: OAUTHBEARER and XOAUTH2 ask for one with a
+    /// [`ClientRequest::Token`](crate::ClientRequest::Token) when they start, so a
+    /// client fetches or refreshes its access token only for a mechanism that uses it.
+    pub fn with_token_on_demand(mut self) -> Self {
+        self.token_on_demand = true;
+        self
+    }
+
+    /// Whether a token-based mechanism can get a bearer token: given, or on demand.
+    pub fn has_token_source(&self) -> bool {
+        self.bearer_token.is_some() || self.token_on_demand
+    }
+
+    /// The bearer token, if given.
+    pub fn bearer_token(&self) -> Option<&str> {
+        self.bearer_token.as_ref().map(|t| t.expose().as_str())
     }
 
     /// Asks to act as another identity (authzid). An empty string means none.

@@ -140,6 +140,7 @@ mod connection;
 mod credentials;
 mod error;
 mod failure;
+pub mod gs2;
 pub mod hmac;
 mod limits;
 mod mechanism;

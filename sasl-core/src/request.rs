@@ -40,7 +40,7 @@ pub use scram::ScramLookup;
 pub use token::{TokenError, TokenGrant, ValidateToken};
 
 use crate::credentials::ScramCredentials;
-use crate::failure::FailureKind;
+use crate::failure::{FailureKind, FailureReason};
 use crate::mechanism::MechanismName;
 use crate::ticket::Ticket;
 
@@ -176,8 +176,8 @@ pub enum Verdict {
     /// The token is not valid; `error` is what the mechanism reports to the client
     /// (the OAUTHBEARER error JSON).
     TokenRejected {
-        /// The local reason.
-        kind: FailureKind,
+        /// The local reason (kind and a log detail such as "token expired").
+        reason: FailureReason,
         /// What the client is told.
         error: Box<TokenError>,
     },

@@ -60,8 +60,8 @@ fn token_answers() {
     let error = TokenError::insufficient_scope("mail")
         .with_openid_configuration("https://id.example.org/.well-known/openid-configuration");
     match token_request().invalid(error.clone()).into_verdict() {
-        Verdict::TokenRejected { kind, error: e } => {
-            assert_eq!(kind, FailureKind::InvalidCredentials);
+        Verdict::TokenRejected { reason, error: e } => {
+            assert_eq!(reason.kind(), FailureKind::InvalidCredentials);
             assert_eq!(*e, error);
             assert_eq!(e.status(), "insufficient_scope");
             assert_eq!(e.scope(), Some("mail"));
@@ -69,8 +69,9 @@ fn token_answers() {
         other => panic!("{other:?}"),
     }
     match token_request().expired().into_verdict() {
-        Verdict::TokenRejected { kind, error } => {
-            assert_eq!(kind, FailureKind::Expired);
+        Verdict::TokenRejected { reason, error } => {
+            assert_eq!(reason.kind(), FailureKind::Expired);
+            assert_eq!(reason.detail(), "token expired");
             assert_eq!(error.status(), "invalid_token");
         }
         other => panic!("{other:?}"),

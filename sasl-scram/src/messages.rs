@@ -7,12 +7,11 @@
 //! messages as received).
 
 use sasl_core::FailureKind;
+use sasl_core::gs2::{Gs2Flag, Gs2Header};
 use std::borrow::Cow;
 
 /// Longest SCRAM message accepted, whatever the session limits say.
 pub(crate) const MAX_MESSAGE_LEN: usize = 8192;
-/// Longest `n=`/`a=` value, escaped, in bytes.
-pub(crate) const MAX_NAME_LEN: usize = 1024;
 /// Longest nonce in bytes, applied to the combined nonce (client part + server part)
 /// that the server-first and client-final carry. The client part is held to less:
 /// the server refuses a client nonce that leaves no room for the server part it
@@ -20,8 +19,6 @@ pub(crate) const MAX_NAME_LEN: usize = 1024;
 /// part it requires (so a nonce accepted in the first message is never refused in
 /// the last one).
 pub(crate) const MAX_NONCE_LEN: usize = 512;
-/// Longest channel-binding type name.
-pub(crate) const MAX_CB_NAME_LEN: usize = 64;
 
 /// The `e=` values of RFC 5802 §7 (`server-error-value`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -354,57 +351,7 @@ pub(crate) fn is_printable(b: &[u8]) -> bool {
             .fold(true, |ok, c| ok & (0x21..=0x7e).contains(c) & (*c != b','))
 }
 
-/// Decodes a `saslname` (`=2C` → `,`, `=3D` → `=`); any other `=` is an error.
-pub(crate) fn decode_saslname(raw: &[u8]) -> Result<Cow<'_, str>, &'static str> {
-    if raw.is_empty() {
-        return Err("empty name");
-    }
-    if raw.len() > MAX_NAME_LEN {
-        return Err("name too long");
-    }
-    if raw.contains(&0) {
-        return Err("NUL in name");
-    }
-    let s = core::str::from_utf8(raw).map_err(|_| "name is not valid UTF-8")?;
-    if !s.contains('=') {
-        return Ok(Cow::Borrowed(s));
-    }
-    let mut out = String::with_capacity(s.len());
-    let mut rest = s;
-    while let Some((head, tail)) = rest.split_once('=') {
-        out.push_str(head);
-        if let Some(t) = tail.strip_prefix("2C") {
-            out.push(',');
-            rest = t;
-        } else if let Some(t) = tail.strip_prefix("3D") {
-            out.push('=');
-            rest = t;
-        } else {
-            return Err("invalid '=' escape in name");
-        }
-    }
-    out.push_str(rest);
-    Ok(Cow::Owned(out))
-}
-
-/// Appends `name` with `,` → `=2C` and `=` → `=3D`.
-pub(crate) fn escape_saslname(name: &str, out: &mut String) {
-    for c in name.chars() {
-        match c {
-            ',' => out.push_str("=2C"),
-            '=' => out.push_str("=3D"),
-            c => out.push(c),
-        }
-    }
-}
-
-fn is_cb_name(name: &[u8]) -> bool {
-    !name.is_empty()
-        && name.len() <= MAX_CB_NAME_LEN
-        && name
-            .iter()
-            .all(|c| c.is_ascii_alphanumeric() || *c == b'.' || *c == b'-')
-}
+pub(crate) use sasl_core::gs2::{decode_saslname, escape_saslname};
 
 /// Parses a client-first message (server side).
 pub(crate) fn parse_client_first(msg: &[u8]) -> Result<ClientFirst<'_>, Reject> {
@@ -418,40 +365,14 @@ pub(crate) fn parse_client_first(msg: &[u8]) -> Result<ClientFirst<'_>, Reject> 
             "client-first message too long",
         ));
     }
-    let mut parts = fields(msg);
-    let flag_field = parts.next().unwrap_or_default();
-    let (Some(authz_field), Some(bare)) = (parts.next(), parts.rest) else {
-        return Err(Reject::malformed("GS2 header is missing a comma"));
+    let (header, bare) = Gs2Header::parse(msg).map_err(Reject::malformed)?;
+    let flag = match header.flag() {
+        Gs2Flag::No => Flag::N,
+        Gs2Flag::Yes => Flag::Y,
+        Gs2Flag::Binding(name) => Flag::P(name),
     };
-    let flag = match flag_field {
-        b"n" => Flag::N,
-        b"y" => Flag::Y,
-        [b'p', b'=', name @ ..] => {
-            if !is_cb_name(name) {
-                return Err(Reject::malformed("invalid channel-binding type name"));
-            }
-            // is_cb_name admits ASCII only, so this cannot fail.
-            Flag::P(core::str::from_utf8(name).map_err(|_| Reject::malformed("cb-name"))?)
-        }
-        b"F" => {
-            return Err(Reject::malformed(
-                "GS2 non-standard flag F is not valid for SCRAM",
-            ));
-        }
-        _ => {
-            return Err(Reject::malformed("GS2 header must start with n, y or p="));
-        }
-    };
-    let authzid = if authz_field.is_empty() {
-        None
-    } else if let Some(raw) = attr(authz_field, b'a') {
-        Some(decode_saslname(raw).map_err(|_| Reject::malformed("invalid authzid"))?)
-    } else {
-        return Err(Reject::malformed(
-            "GS2 header: expected a= or an empty authzid",
-        ));
-    };
-    let gs2_len = flag_field.len() + authz_field.len() + 2;
+    let gs2_len = header.len();
+    let authzid = header.into_authzid();
 
     let mut fields = fields(bare);
     let first = fields.next().unwrap_or_default();
@@ -896,16 +817,6 @@ mod tests {
                 }
             }
         }
-    }
-
-    #[test]
-    fn saslname_escapes() {
-        assert_eq!(decode_saslname(b"us=2Cer=3Dx").unwrap(), "us,er=x");
-        assert!(decode_saslname(b"a=2c").is_err());
-        assert!(decode_saslname(b"a=").is_err());
-        let mut s = String::new();
-        escape_saslname("us,er=x", &mut s);
-        assert_eq!(s, "us=2Cer=3Dx");
     }
 
     #[test]

@@ -8,6 +8,7 @@ use crate::failure::{
     parse_imap_tagged, parse_pop3_err, parse_smtp_reply, pop3_failure_kind, smtp_failure_kind,
 };
 use crate::mechanism::MechanismName;
+use crate::request::TokenError;
 use std::borrow::Cow;
 
 /// What the server finally said, for [`ClientSession::finish`](crate::ClientSession::finish).
@@ -224,6 +225,7 @@ impl ClientSuccess {
 pub struct ClientFailure {
     reason: FailureReason,
     server_error: Option<String>,
+    token_error: Option<Box<TokenError>>,
 }
 
 impl ClientFailure {
@@ -232,6 +234,7 @@ impl ClientFailure {
         Self {
             reason: FailureReason::new(kind, detail),
             server_error: None,
+            token_error: None,
         }
     }
 
@@ -255,6 +258,19 @@ impl ClientFailure {
     /// What the server said, if anything: its mechanism error or its reply text.
     pub fn server_error(&self) -> Option<&str> {
         self.server_error.as_deref()
+    }
+
+    /// Records the error an OAUTHBEARER or XOAUTH2 server sent in its error challenge.
+    pub fn with_token_error(mut self, error: TokenError) -> Self {
+        self.token_error = Some(Box::new(error));
+        self
+    }
+
+    /// The OAuth error the server sent before failing (OAUTHBEARER's `status`,
+    /// `scope` and `openid-configuration`; XOAUTH2's `status` and `scope`), if any.
+    /// `sasl_oauthbearer::TokenFailure` turns it and the final reply into what to do.
+    pub fn token_error(&self) -> Option<&TokenError> {
+        self.token_error.as_deref()
     }
 
     /// What to do next: retry, refresh credentials, ask the user, or give up.

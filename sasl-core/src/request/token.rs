@@ -1,11 +1,12 @@
 //! OAUTHBEARER and XOAUTH2: validate a bearer token.
 
 use super::{Answer, Verdict};
-use crate::failure::FailureKind;
+use crate::failure::{FailureKind, FailureReason};
 use crate::mechanism::MechanismName;
 use crate::secret::Secret;
 use crate::ticket::Ticket;
 use crate::time::UnixTime;
+use std::borrow::Cow;
 
 /// A request to validate a bearer token (OAUTHBEARER, XOAUTH2).
 ///
@@ -93,17 +94,33 @@ impl ValidateToken {
 
     /// The token is not valid; the client is told `error`.
     pub fn invalid(self, error: TokenError) -> Answer {
-        self.answer(Verdict::TokenRejected {
-            kind: FailureKind::InvalidCredentials,
-            error: Box::new(error),
-        })
+        self.reject_token(
+            FailureKind::InvalidCredentials,
+            "token rejected by the application",
+            error,
+        )
     }
 
     /// The token has expired; the client is told `invalid_token` and should refresh it.
     pub fn expired(self) -> Answer {
+        self.reject_token(
+            FailureKind::Expired,
+            "token expired",
+            TokenError::invalid_token(),
+        )
+    }
+
+    /// The token is not valid for a precise local reason (`kind` and a log `detail`
+    /// such as "bad signature"; never the token itself); the client is told `error`.
+    pub fn reject_token(
+        self,
+        kind: FailureKind,
+        detail: impl Into<Cow<'static, str>>,
+        error: TokenError,
+    ) -> Answer {
         self.answer(Verdict::TokenRejected {
-            kind: FailureKind::Expired,
-            error: Box::new(TokenError::invalid_token()),
+            reason: FailureReason::new(kind, detail),
+            error: Box::new(error),
         })
     }
 
