@@ -10,7 +10,7 @@ use crate::credentials::ClientCredentials;
 use crate::error::{Error, Misuse};
 use crate::mechanism::MechanismName;
 use crate::request::Verdict;
-use crate::server::ServerStep;
+use crate::server::{ServerFailure, ServerStep};
 use crate::time::UnixTime;
 
 /// How a mechanism relates to channel binding.
@@ -73,6 +73,14 @@ pub trait ServerMechanism: Send {
     /// check time keep it; the default ignores it.
     fn set_now(&mut self, now: UnixTime) {
         let _ = now;
+    }
+
+    /// The client cancelled (`*`). A mechanism that has already decided the exchange
+    /// fails and is only waiting for the client's acknowledgement (OAUTHBEARER's error
+    /// challenge) returns that failure; the default `None` makes it a
+    /// [`FailureKind::Cancelled`](crate::FailureKind::Cancelled) failure.
+    fn cancelled(&mut self) -> Option<ServerFailure> {
+        None
     }
 }
 

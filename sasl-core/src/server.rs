@@ -357,16 +357,18 @@ impl ServerSession {
     }
 
     /// The client cancelled (`*`). Ends the exchange with a
-    /// [`FailureKind::Cancelled`] failure.
+    /// [`FailureKind::Cancelled`] failure, or with the failure the mechanism had
+    /// already decided on (an OAUTHBEARER client may answer the error challenge with
+    /// `*`: the failure is then the token's, say "token expired").
     pub fn cancel(&mut self) -> Result<ServerStep, Error> {
         if matches!(self.state, State::Done) {
             return Err(Misuse::Finished.into());
         }
         self.state = State::Done;
-        Ok(ServerStep::Failure(ServerFailure::new(
-            FailureKind::Cancelled,
-            "client cancelled",
-        )))
+        let decided = self.inner.cancelled();
+        Ok(ServerStep::Failure(decided.unwrap_or_else(|| {
+            ServerFailure::new(FailureKind::Cancelled, "client cancelled")
+        })))
     }
 
     /// [`start`](Self::start), answering any requests synchronously from `store`.

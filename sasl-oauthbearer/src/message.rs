@@ -1,0 +1,499 @@
+//! The client's message of both mechanisms: parsing (server side) and building
+//! (client side). Decoding only; the state machines are in `server.rs` and
+//! `client.rs`.
+//!
+//! OAUTHBEARER (RFC 7628 §3.1):
+//!
+//! ```text
+//! client-resp = (gs2-header kvsep *kvpair kvsep) / kvsep
+//! kvpair      = key "=" value kvsep      ; kvsep = %x01
+//! key         = 1*(ALPHA)
+//! value       = *(VCHAR / SP / HTAB / CR / LF )
+//! ```
+//!
+//! XOAUTH2 (Google's protocol document): `user=<user>^Aauth=Bearer <token>^A^A`, no
+//! GS2 header and no escaping.
+
+use sasl_core::gs2::{Gs2Flag, Gs2Header, write_gs2_header};
+use std::borrow::Cow;
+
+/// Longest client message accepted, in bytes. Access tokens are a few hundred bytes
+/// to a few kilobytes (JWTs with many claims reach 8 KiB); this leaves room for the
+/// other key/value pairs.
+pub const MAX_MESSAGE_LEN: usize = 20 * 1024;
+
+/// Longest bearer token accepted or sent, in bytes.
+pub const MAX_TOKEN_LEN: usize = 16 * 1024;
+
+/// Most key/value pairs accepted in one message (`auth`, `host`, `port` and the
+/// reserved `mthd`, `path`, `post`, `qs` make seven; unknown keys are ignored up to
+/// this bound).
+pub const MAX_PAIRS: usize = 32;
+
+/// Longest XOAUTH2 `user=` value, in bytes.
+pub const MAX_USER_LEN: usize = 1024;
+
+/// Longest `host=` value: a DNS name is at most 253 octets; 255 leaves room for an
+/// IPv6 literal in brackets.
+const MAX_HOST_LEN: usize = 255;
+
+const KVSEP: u8 = 0x01;
+
+/// Why a client message was refused. `status` is the OAuth error the server reports
+/// (`invalid_request` for syntax, `invalid_token` for a missing or malformed token);
+/// `detail` is the local log line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct MessageError {
+    pub(crate) status: &'static str,
+    pub(crate) detail: &'static str,
+}
+
+impl MessageError {
+    const fn request(detail: &'static str) -> Self {
+        Self {
+            status: "invalid_request",
+            detail,
+        }
+    }
+
+    const fn token(detail: &'static str) -> Self {
+        Self {
+            status: "invalid_token",
+            detail,
+        }
+    }
+}
+
+/// A parsed client message (either mechanism).
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct ClientMessage<'a> {
+    /// OAUTHBEARER's GS2 authzid, XOAUTH2's `user=`.
+    pub(crate) authzid: Option<Cow<'a, str>>,
+    /// The bearer token (syntax checked).
+    pub(crate) token: &'a str,
+    /// OAUTHBEARER `host=`.
+    pub(crate) host: Option<&'a str>,
+    /// OAUTHBEARER `port=`.
+    pub(crate) port: Option<u16>,
+}
+
+/// Splits `body` (the bytes after the GS2 header's `\x01`, or all of an XOAUTH2
+/// message) into key/value pairs, checking the grammar and the final empty pair.
+fn pairs(body: &[u8]) -> Result<Vec<(&str, &[u8])>, MessageError> {
+    let mut out = Vec::new();
+    let mut rest = body;
+    loop {
+        if rest == [KVSEP] {
+            return Ok(out);
+        }
+        let Some(end) = rest.iter().position(|b| *b == KVSEP) else {
+            return Err(MessageError::request(
+                "message does not end with an empty key/value pair",
+            ));
+        };
+        let (pair, tail) = rest.split_at(end);
+        rest = tail.get(1..).unwrap_or_default();
+        if pair.is_empty() {
+            return Err(MessageError::request(
+                "empty key/value pair before the end of the message",
+            ));
+        }
+        let Some(eq) = pair.iter().position(|b| *b == b'=') else {
+            return Err(MessageError::request("key/value pair without '='"));
+        };
+        let (key, value) = pair.split_at(eq);
+        let value = value.get(1..).unwrap_or_default();
+        if key.is_empty() || !key.iter().all(u8::is_ascii_alphabetic) {
+            return Err(MessageError::request("key is not 1*ALPHA"));
+        }
+        if !value
+            .iter()
+            .all(|b| matches!(b, 0x21..=0x7e | b' ' | b'\t' | b'\r' | b'\n'))
+        {
+            return Err(MessageError::request(
+                "value holds a byte outside VCHAR / SP / HTAB / CR / LF",
+            ));
+        }
+        if out.len() == MAX_PAIRS {
+            return Err(MessageError::request("too many key/value pairs"));
+        }
+        // Keys are ASCII letters: this cannot fail.
+        let key = core::str::from_utf8(key).map_err(|_| MessageError::request("key"))?;
+        if out.iter().any(|(k, _)| *k == key) {
+            return Err(MessageError::request("key/value pair repeated"));
+        }
+        out.push((key, value));
+    }
+}
+
+/// RFC 6750 §2.1 `b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`.
+pub fn is_b64token(token: &str) -> bool {
+    let body = token.trim_end_matches('=');
+    !body.is_empty()
+        && token.len() <= MAX_TOKEN_LEN
+        && body.bytes().all(|b| {
+            b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/')
+        })
+}
+
+/// The token of an `auth=` value: `Bearer` (any case), one or more spaces, a b64token.
+fn bearer_token(auth: &[u8]) -> Result<&str, MessageError> {
+    let auth = core::str::from_utf8(auth).map_err(|_| MessageError::token("auth= is not text"))?;
+    if auth.is_empty() {
+        // RFC 7628 §4.3: an empty auth= asks the server which scope it needs.
+        return Err(MessageError::token("no token (empty auth=)"));
+    }
+    let scheme_ok = auth
+        .get(..6)
+        .is_some_and(|s| s.eq_ignore_ascii_case("bearer"));
+    let rest = auth.get(6..).unwrap_or_default();
+    if !scheme_ok || !rest.starts_with(' ') {
+        return Err(MessageError::token("auth= scheme is not Bearer"));
+    }
+    let token = rest.trim_start_matches(' ');
+    if token.len() > MAX_TOKEN_LEN {
+        return Err(MessageError::token("token too long"));
+    }
+    if !is_b64token(token) {
+        return Err(MessageError::token("token is not an RFC 6750 b64token"));
+    }
+    Ok(token)
+}
+
+/// `port=`: a decimal positive integer without leading zeros.
+fn port(value: &[u8]) -> Result<u16, MessageError> {
+    let bad = MessageError::request("port= is not a port number");
+    if value.is_empty() || value.first() == Some(&b'0') || value.len() > 5 {
+        return Err(bad);
+    }
+    if !value.iter().all(u8::is_ascii_digit) {
+        return Err(bad);
+    }
+    let n: u32 = value
+        .iter()
+        .fold(0, |n, d| n * 10 + u32::from(d.wrapping_sub(b'0')));
+    u16::try_from(n).map_err(|_| bad)
+}
+
+fn host(value: &[u8]) -> Result<&str, MessageError> {
+    let bad = MessageError::request("host= is not a host name");
+    if value.is_empty() || value.len() > MAX_HOST_LEN || !value.iter().all(|b| b.is_ascii_graphic())
+    {
+        return Err(bad);
+    }
+    core::str::from_utf8(value).map_err(|_| bad)
+}
+
+/// Parses an OAUTHBEARER client response (server side).
+pub(crate) fn parse_oauthbearer(msg: &[u8]) -> Result<ClientMessage<'_>, MessageError> {
+    if msg.is_empty() {
+        return Err(MessageError::request("empty message"));
+    }
+    if msg.len() > MAX_MESSAGE_LEN {
+        return Err(MessageError::request("message too long"));
+    }
+    if msg == [KVSEP] {
+        return Err(MessageError::request(
+            "a lone 0x01 is only valid after an error challenge",
+        ));
+    }
+    let (header, rest) = Gs2Header::parse(msg).map_err(MessageError::request)?;
+    if let Gs2Flag::Binding(_) = header.flag() {
+        return Err(MessageError::request(
+            "OAUTHBEARER has no channel binding (p= in the GS2 header)",
+        ));
+    }
+    let Some(body) = rest.strip_prefix(&[KVSEP]) else {
+        return Err(MessageError::request("GS2 header not followed by 0x01"));
+    };
+    let mut message = ClientMessage {
+        authzid: header.into_authzid(),
+        token: "",
+        host: None,
+        port: None,
+    };
+    let mut auth = None;
+    for (key, value) in pairs(body)? {
+        match key {
+            "auth" => auth = Some(value),
+            "host" => message.host = Some(host(value)?),
+            "port" => message.port = Some(port(value)?),
+            // RFC 7628 §3.1: unknown keys (and the reserved mthd, path, post, qs) are
+            // ignored.
+            _ => {}
+        }
+    }
+    let Some(auth) = auth else {
+        return Err(MessageError::request("no auth= in the message"));
+    };
+    message.token = bearer_token(auth)?;
+    Ok(message)
+}
+
+/// Parses an XOAUTH2 client response (server side).
+pub(crate) fn parse_xoauth2(msg: &[u8]) -> Result<ClientMessage<'_>, MessageError> {
+    if msg.is_empty() {
+        return Err(MessageError::request("empty message"));
+    }
+    if msg.len() > MAX_MESSAGE_LEN {
+        return Err(MessageError::request("message too long"));
+    }
+    let mut user = None;
+    let mut auth = None;
+    for (key, value) in pairs(msg)? {
+        match key {
+            "user" => user = Some(value),
+            "auth" => auth = Some(value),
+            // Unknown fields are ignored, as Google's and Dovecot's servers do.
+            _ => {}
+        }
+    }
+    let Some(user) = user else {
+        return Err(MessageError::request("no user= in the message"));
+    };
+    if user.is_empty() || user.len() > MAX_USER_LEN {
+        return Err(MessageError::request("user= is empty or too long"));
+    }
+    let user =
+        core::str::from_utf8(user).map_err(|_| MessageError::request("user= is not UTF-8"))?;
+    let Some(auth) = auth else {
+        return Err(MessageError::request("no auth= in the message"));
+    };
+    Ok(ClientMessage {
+        authzid: Some(Cow::Borrowed(user)),
+        token: bearer_token(auth)?,
+        host: None,
+        port: None,
+    })
+}
+
+/// Builds an OAUTHBEARER client response: GS2 header (`n`, the authzid), `host`,
+/// `port`, any `extra` pairs, `auth=Bearer <token>`.
+pub(crate) fn build_oauthbearer(
+    authzid: Option<&str>,
+    host: Option<&str>,
+    port: Option<u16>,
+    extra: &[(String, String)],
+    token: &str,
+) -> Vec<u8> {
+    let mut m = String::with_capacity(64 + token.len());
+    write_gs2_header(Gs2Flag::No, authzid, &mut m);
+    m.push('\x01');
+    if let Some(host) = host {
+        m.push_str("host=");
+        m.push_str(host);
+        m.push('\x01');
+    }
+    if let Some(port) = port {
+        m.push_str("port=");
+        m.push_str(&port.to_string());
+        m.push('\x01');
+    }
+    for (k, v) in extra {
+        m.push_str(k);
+        m.push('=');
+        m.push_str(v);
+        m.push('\x01');
+    }
+    m.push_str("auth=Bearer ");
+    m.push_str(token);
+    m.push_str("\x01\x01");
+    m.into_bytes()
+}
+
+/// Builds an XOAUTH2 client response.
+pub(crate) fn build_xoauth2(user: &str, token: &str) -> Vec<u8> {
+    format!("user={user}\x01auth=Bearer {token}\x01\x01").into_bytes()
+}
+
+/// Whether `key`/`value` can be sent as an extra OAUTHBEARER pair.
+pub(crate) fn is_valid_pair(key: &str, value: &str) -> bool {
+    !key.is_empty()
+        && key.bytes().all(|b| b.is_ascii_alphabetic())
+        && !matches!(key, "auth" | "host" | "port")
+        && value
+            .bytes()
+            .all(|b| matches!(b, 0x21..=0x7e | b' ' | b'\t' | b'\r' | b'\n'))
+}
+
+/// Whether `host` can be sent as `host=`.
+pub(crate) fn is_valid_host(value: &str) -> bool {
+    host(value.as_bytes()).is_ok()
+}
+
+/// Whether `user` can be sent as XOAUTH2's `user=` (which has no escaping).
+pub(crate) fn is_valid_user(user: &str) -> bool {
+    !user.is_empty()
+        && user.len() <= MAX_USER_LEN
+        && user
+            .bytes()
+            .all(|b| matches!(b, 0x21..=0x7e | b' ' | b'\t') || b >= 0x80)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RFC_IMAP: &[u8] = b"n,a=user@example.com,\x01host=server.example.com\x01port=143\x01auth=Bearer vF9dft4qmTc2Nvb3RlckBhbHRhdmlzdGEuY29tCg==\x01\x01";
+
+    #[test]
+    fn rfc7628_example_parses_and_rebuilds() {
+        let m = parse_oauthbearer(RFC_IMAP).expect("RFC example");
+        assert_eq!(m.authzid.as_deref(), Some("user@example.com"));
+        assert_eq!(m.host, Some("server.example.com"));
+        assert_eq!(m.port, Some(143));
+        assert_eq!(m.token, "vF9dft4qmTc2Nvb3RlckBhbHRhdmlzdGEuY29tCg==");
+        let rebuilt = build_oauthbearer(
+            Some("user@example.com"),
+            Some("server.example.com"),
+            Some(143),
+            &[],
+            m.token,
+        );
+        assert_eq!(rebuilt, RFC_IMAP);
+    }
+
+    #[test]
+    fn grammar_is_strict() {
+        let cases: &[(&[u8], &str)] = &[
+            (b"", "empty message"),
+            (
+                b"\x01",
+                "a lone 0x01 is only valid after an error challenge",
+            ),
+            (
+                b"n,,auth=Bearer x\x01\x01",
+                "GS2 header not followed by 0x01",
+            ),
+            (
+                b"n,,\x01auth=Bearer x\x01",
+                "message does not end with an empty key/value pair",
+            ),
+            (
+                b"n,,\x01auth=Bearer x\x01\x01\x01",
+                "empty key/value pair before the end of the message",
+            ),
+            (
+                b"n,,\x01auth=Bearer x\x01\x01x",
+                "empty key/value pair before the end of the message",
+            ),
+            (b"n,,\x01au th=Bearer x\x01\x01", "key is not 1*ALPHA"),
+            (b"n,,\x01=x\x01auth=Bearer x\x01\x01", "key is not 1*ALPHA"),
+            (b"n,,\x01auth\x01\x01", "key/value pair without '='"),
+            (
+                b"n,,\x01x=\x00\x01auth=Bearer x\x01\x01",
+                "value holds a byte outside VCHAR / SP / HTAB / CR / LF",
+            ),
+            (
+                b"n,,\x01auth=Bearer x\x01auth=Bearer y\x01\x01",
+                "key/value pair repeated",
+            ),
+            (b"n,,\x01host=a\x01\x01", "no auth= in the message"),
+            (
+                b"p=tls-exporter,,\x01auth=Bearer x\x01\x01",
+                "OAUTHBEARER has no channel binding (p= in the GS2 header)",
+            ),
+            (
+                b"n,user=x,\x01auth=Bearer x\x01\x01",
+                "GS2 header: expected a= or an empty authzid",
+            ),
+            (
+                b"n,,\x01port=0143\x01auth=Bearer x\x01\x01",
+                "port= is not a port number",
+            ),
+            (
+                b"n,,\x01port=65536\x01auth=Bearer x\x01\x01",
+                "port= is not a port number",
+            ),
+            (
+                b"n,,\x01port=\x01auth=Bearer x\x01\x01",
+                "port= is not a port number",
+            ),
+            (
+                b"n,,\x01host=\x01auth=Bearer x\x01\x01",
+                "host= is not a host name",
+            ),
+            (
+                b"n,,\x01host=a b\x01auth=Bearer x\x01\x01",
+                "host= is not a host name",
+            ),
+        ];
+        for (msg, detail) in cases {
+            let err = parse_oauthbearer(msg).expect_err("must be refused");
+            assert_eq!(err.detail, *detail, "{msg:?}");
+            assert_eq!(err.status, "invalid_request", "{msg:?}");
+        }
+    }
+
+    #[test]
+    fn token_syntax() {
+        let cases: &[(&[u8], &str)] = &[
+            (b"n,,\x01auth=\x01\x01", "no token (empty auth=)"),
+            (
+                b"n,,\x01auth=Basic dXNlcjpwdw==\x01\x01",
+                "auth= scheme is not Bearer",
+            ),
+            (b"n,,\x01auth=Bearer\x01\x01", "auth= scheme is not Bearer"),
+            (b"n,,\x01auth=Bearerx\x01\x01", "auth= scheme is not Bearer"),
+            (
+                b"n,,\x01auth=Bearer \x01\x01",
+                "token is not an RFC 6750 b64token",
+            ),
+            (
+                b"n,,\x01auth=Bearer a=b\x01\x01",
+                "token is not an RFC 6750 b64token",
+            ),
+            (
+                b"n,,\x01auth=Bearer a b\x01\x01",
+                "token is not an RFC 6750 b64token",
+            ),
+            (
+                b"n,,\x01auth=Bearer ===\x01\x01",
+                "token is not an RFC 6750 b64token",
+            ),
+        ];
+        for (msg, detail) in cases {
+            let err = parse_oauthbearer(msg).expect_err("must be refused");
+            assert_eq!(
+                (err.status, err.detail),
+                ("invalid_token", *detail),
+                "{msg:?}"
+            );
+        }
+        for ok in ["bEaReR  abc-._~+/==", "BEARER x"] {
+            let msg = format!("y,,\x01auth={ok}\x01mthd=POST\x01qs=\x01\x01");
+            assert!(parse_oauthbearer(msg.as_bytes()).is_ok(), "{ok}");
+        }
+        let long = format!(
+            "n,,\x01auth=Bearer {}\x01\x01",
+            "a".repeat(MAX_TOKEN_LEN + 1)
+        );
+        assert_eq!(
+            parse_oauthbearer(long.as_bytes()).map_err(|e| e.detail),
+            Err("token too long")
+        );
+    }
+
+    #[test]
+    fn xoauth2_google_example() {
+        let msg = b"user=someuser@example.com\x01auth=Bearer ya29.vF9dft4qmTc2Nvb3RlckBhdHRhdmlzdGEuY29tCg\x01\x01";
+        let m = parse_xoauth2(msg).expect("Google's example");
+        assert_eq!(m.authzid.as_deref(), Some("someuser@example.com"));
+        assert_eq!(m.token, "ya29.vF9dft4qmTc2Nvb3RlckBhdHRhdmlzdGEuY29tCg");
+        assert_eq!(build_xoauth2("someuser@example.com", m.token), msg);
+        for (bad, detail) in [
+            (&b"auth=Bearer x\x01\x01"[..], "no user= in the message"),
+            (b"user=a\x01\x01", "no auth= in the message"),
+            (
+                b"user=\x01auth=Bearer x\x01\x01",
+                "user= is empty or too long",
+            ),
+            (
+                b"user=a\x01auth=Bearer x\x01",
+                "message does not end with an empty key/value pair",
+            ),
+        ] {
+            assert_eq!(parse_xoauth2(bad).map_err(|e| e.detail), Err(detail));
+        }
+    }
+}
