@@ -329,6 +329,7 @@ fn parse_1_3_digits(s: &str) -> Option<u16> {
 /// | `5xx 5.7.10`, `5xx 5.7.11` | `EncryptionRequired` | RFC 5248 (Encryption Needed), RFC 4954 §6 |
 /// | `4xx 4.7.12`, `5xx 5.7.12` | `Expired` | RFC 4954 §6 (password transition needed) |
 /// | `5xx 5.7.13` | `AccountDisabled` | RFC 5248 (User Account Disabled) |
+/// | `535 5.7.1` | `InvalidCredentials` | RFC 7628 §4.4's example ("Username and Password not accepted"): 535 is RFC 4954's bad-credentials code |
 /// | `5xx 5.7.1` | `AuthorizationDenied` | RFC 3463 §3.8 (delivery not authorized) |
 /// | `5xx 5.5.6` | `MessageTooLarge` | RFC 4954 §6 (exchange line too long) |
 /// | `432` | `Expired` | RFC 4954 §6 |
@@ -351,7 +352,7 @@ pub(crate) fn smtp_failure_kind(code: u16, enhanced: Option<(u8, u16, u16)>) -> 
         let kind = match (code, c, subject, detail) {
             (535, _, 7, 139) => Some(K::MechanismTooWeak),
             (501, _, 7, 0) => Some(K::Cancelled),
-            (_, 5, 7, 8) => Some(K::InvalidCredentials),
+            (_, 5, 7, 8) | (535, 5, 7, 1) => Some(K::InvalidCredentials),
             (_, 5, 7, 9) => Some(K::MechanismTooWeak),
             (_, 5, 7, 10 | 11) => Some(K::EncryptionRequired),
             (_, 4 | 5, 7, 12) => Some(K::Expired),
@@ -726,6 +727,8 @@ mod tests {
     fn smtp_mapping_table() {
         let e = |c, s, d| Some((c, s, d));
         assert_eq!(smtp_failure_kind(535, e(5, 7, 8)), K::InvalidCredentials);
+        assert_eq!(smtp_failure_kind(535, e(5, 7, 1)), K::InvalidCredentials);
+        assert_eq!(smtp_failure_kind(550, e(5, 7, 1)), K::AuthorizationDenied);
         assert_eq!(smtp_failure_kind(534, e(5, 7, 9)), K::MechanismTooWeak);
         assert_eq!(smtp_failure_kind(538, e(5, 7, 11)), K::EncryptionRequired);
         assert_eq!(smtp_failure_kind(454, e(4, 7, 0)), K::Temporary);
@@ -742,7 +745,6 @@ mod tests {
         assert_eq!(smtp_failure_kind(535, e(5, 7, 3)), K::InvalidCredentials);
         assert_eq!(smtp_failure_kind(535, e(5, 7, 139)), K::MechanismTooWeak);
         assert_eq!(smtp_failure_kind(550, e(5, 7, 1)), K::AuthorizationDenied);
-        assert_eq!(smtp_failure_kind(535, e(5, 7, 1)), K::AuthorizationDenied);
         assert_eq!(smtp_failure_kind(550, e(5, 7, 0)), K::Rejected);
         assert_eq!(smtp_failure_kind(550, e(5, 7, 13)), K::AccountDisabled);
         assert_eq!(smtp_failure_kind(525, None), K::AccountDisabled);
