@@ -90,9 +90,15 @@ fn imap_and_smtp_success_client() {
         let ClientStep::Respond(first) = session.start().expect("start") else {
             panic!("client-first");
         };
-        assert_eq!(encode_base64(first.expose()), ir, "verbatim initial response");
+        assert_eq!(
+            encode_base64(first.expose()),
+            ir,
+            "verbatim initial response"
+        );
         let outcome = session
-            .finish(ServerReply::from_imap("t1", "t1 OK SASL authentication succeeded").expect("ok"))
+            .finish(
+                ServerReply::from_imap("t1", "t1 OK SASL authentication succeeded").expect("ok"),
+            )
             .expect("finish");
         let ClientOutcome::Success(ok) = outcome else {
             panic!("{outcome:?}")
@@ -196,13 +202,22 @@ fn smtp_failure_server_refuses_the_erratum_header() {
 fn smtp_failure_client() {
     let creds = ClientCredentials::new("someuser@example.com").with_bearer_token(TOKEN);
     let mut session = clients()
-        .start("OAUTHBEARER", &["OAUTHBEARER"], creds, &ConnectionInfo::tls())
+        .start(
+            "OAUTHBEARER",
+            &["OAUTHBEARER"],
+            creds,
+            &ConnectionInfo::tls(),
+        )
         .expect("usable");
     let ClientStep::Respond(first) = session.start().expect("start") else {
         panic!()
     };
     // We never emit the erratum header: ours is `n,a=...,` without host/port.
-    assert!(first.expose().starts_with(b"n,a=someuser@example.com,\x01auth=Bearer "));
+    assert!(
+        first
+            .expose()
+            .starts_with(b"n,a=someuser@example.com,\x01auth=Bearer ")
+    );
     let ClientStep::Respond(dummy) = session.step(&b64(SMTP_FAILED_CHALLENGE)).expect("step")
     else {
         panic!()
@@ -278,15 +293,15 @@ fn xoauth2_error_styles() {
         let step = server
             .start_with(Some(b"user=a@b.c\x01auth=Bearer old\x01\x01"), &answer)
             .expect("no misuse");
-        assert!(matches!(&step, ServerStep::Challenge(c) if c == expected), "{step:?}");
+        assert!(
+            matches!(&step, ServerStep::Challenge(c) if c == expected),
+            "{step:?}"
+        );
         // XOAUTH2 clients answer with an empty line.
         let ServerStep::Failure(failure) = server.step(b"").expect("dummy") else {
             panic!()
         };
         assert_eq!(failure.reason().kind(), FailureKind::Expired);
-        assert_eq!(
-            failure.imap().line("a", "failed"),
-            "a NO [EXPIRED] failed"
-        );
+        assert_eq!(failure.imap().line("a", "failed"), "a NO [EXPIRED] failed");
     }
 }
