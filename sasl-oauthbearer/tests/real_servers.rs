@@ -1,6 +1,8 @@
 //! The failure shapes real servers send, replayed against the client: each must end
 //! in a typed result the application can act on.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
 use sasl_core::{
     ClientCredentials, ClientOutcome, ClientRegistry, ClientStep, ConnectionInfo, FailureKind,
     ServerReply,

@@ -1,6 +1,8 @@
 //! RFC 7628 §4's examples verbatim (IMAP and SMTP, success and failure), both roles,
 //! and Google's XOAUTH2 example.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
 use sasl_core::wire::{decode_base64, encode_base64};
 use sasl_core::{
     ClientCredentials, ClientOutcome, ClientRegistry, ClientStep, ConnectionInfo, FailureKind,
