@@ -424,8 +424,10 @@ proptest! {
                 _ => break,
             }
         }
-        if let Ok(outcome) = session.finish(sasl_core::ServerReply::success()) {
-            if challenged { prop_assert!(!outcome.is_authenticated()); }
+        if let Ok(outcome) = session.finish(sasl_core::ServerReply::success())
+            && challenged
+        {
+            prop_assert!(!outcome.is_authenticated());
         }
     }
 }
