@@ -3,8 +3,13 @@
 //!
 //! Nothing here fetches anything. The functions say which URLs to fetch, the mail
 //! client does the HTTP itself (over TLS, **without following redirects** for
-//! metadata, as the mailmaint OAuth profile asks) and hands the response bodies back
-//! for parsing and verification.
+//! metadata, as the mailmaint OAuth profile is reported to ask) and hands the
+//! response bodies back for parsing and verification.
+//!
+//! The rules come from RFC 8414, RFC 7628 §3.2.2 and OpenID Connect Discovery; the
+//! extra issuer rules of draft-ietf-mailmaint-oauth-public (no dot segments, no
+//! percent-encoded unreserved characters) are taken from secondary summaries of the
+//! draft, not from its text.
 //!
 //! There are three sources of information, each in its own part of the module:
 //!

@@ -12,8 +12,9 @@ use super::{DiscoveryError, Issuer, Trust, document_text};
 /// Authorization-server metadata whose `issuer` was checked against the issuer the
 /// client asked for.
 ///
-/// Only [`AuthorizationServerMetadata::parse`] (or [`DiscoveryTarget::verify`]
-/// (super::DiscoveryTarget::verify)) makes one, and it refuses a document
+/// Only [`AuthorizationServerMetadata::parse`] (or
+/// [`DiscoveryTarget::verify`](super::DiscoveryTarget::verify)) makes one, and it
+/// refuses a document
 ///
 /// - larger than [`MAX_DOCUMENT_SIZE`](super::MAX_DOCUMENT_SIZE), not UTF-8, not a
 ///   JSON object, or with a member twice;
