@@ -160,4 +160,16 @@ impl TokenFailure {
     pub fn openid_configuration(&self) -> Option<&str> {
         self.openid_configuration.as_deref()
     }
+
+    /// Where to fetch the identity provider's metadata, and the issuer it must name,
+    /// from the server's `openid-configuration`: `None` if the server gave none,
+    /// an error if the URL is not one to trust (not `https`, not a discovery URL).
+    #[cfg(feature = "discovery")]
+    pub fn discovery_target(
+        &self,
+    ) -> Option<Result<crate::discovery::DiscoveryTarget, crate::discovery::DiscoveryError>> {
+        self.openid_configuration
+            .as_deref()
+            .map(crate::discovery::DiscoveryTarget::from_openid_configuration)
+    }
 }

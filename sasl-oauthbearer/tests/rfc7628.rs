@@ -170,6 +170,17 @@ fn imap_failure_client() {
         TokenFailure::assess(&failure, TokenOrigin::Cached).action(),
         TokenAction::Refresh
     );
+    // Where to find the provider, and the issuer its metadata must name.
+    let target = advice
+        .discovery_target()
+        .expect("given")
+        .expect("an https discovery URL");
+    assert_eq!(target.expected_issuer(), "https://example.com");
+    let metadata = target
+        .verify(br#"{"issuer":"https://example.com","authorization_endpoint":"https://example.com/auth","token_endpoint":"https://example.com/token","response_types_supported":["code"]}"#)
+        .expect("matching issuer");
+    assert_eq!(metadata.token_endpoint(), Some("https://example.com/token"));
+    assert!(target.verify(br#"{"issuer":"https://evil.example","authorization_endpoint":"https://evil.example/a","token_endpoint":"https://evil.example/t","response_types_supported":["code"]}"#).is_err());
 }
 
 #[test]
