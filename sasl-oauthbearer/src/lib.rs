@@ -5,3 +5,8 @@
 pub mod discovery;
 #[cfg(feature = "jwt")]
 mod jwt;
+#[cfg(feature = "jwt")]
+pub use jwt::{
+    Backend, DEFAULT_LEEWAY_SECS, JwsAlgorithm, JwtConfig, JwtConfigError, JwtRejection,
+    JwtValidator, KeySet, MAX_IDENTITY_LEN, MAX_JWKS_LEN, MAX_KEYS, MAX_TOKEN_LEN, ValidatedToken,
+};
