@@ -480,6 +480,20 @@ fn proptest_validators() -> Vec<JwtValidator> {
 
 const VALID: [&str; 6] = ["rs256", "ps256", "es256", "es384", "eddsa", "hs256-allowed"];
 
+#[test]
+fn mutation_seeds_validate_unchanged() {
+    let validators = proptest_validators();
+    for name in VALID {
+        let token = case_token(name);
+        let accepted = validators
+            .iter()
+            .filter(|v| v.validate(&token, now()).is_ok())
+            .count();
+        // Each seed is accepted by at least one of the configurations on every backend.
+        assert!(accepted >= Backend::AVAILABLE.len(), "{name}");
+    }
+}
+
 /// Characters a mutation may write: the base64url alphabet and its neighbours.
 fn mutation_char() -> impl Strategy<Value = char> {
     prop::sample::select("AZaz09-_+/=.!{} \"\u{e9}".chars().collect::<Vec<_>>())
