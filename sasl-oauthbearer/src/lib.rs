@@ -89,6 +89,11 @@ mod token_failure;
 
 pub use client::{BearerClient, BearerClientFactory};
 pub use error_challenge::XOAuth2ErrorStyle;
+#[cfg(feature = "jwt")]
+pub use jwt::{
+    Backend, DEFAULT_LEEWAY_SECS, JwsAlgorithm, JwtConfig, JwtConfigError, JwtRejection,
+    JwtValidator, KeySet, MAX_IDENTITY_LEN, MAX_JWKS_LEN, MAX_KEYS, ValidatedToken,
+};
 pub use message::{MAX_MESSAGE_LEN, MAX_PAIRS, MAX_TOKEN_LEN, MAX_USER_LEN, is_b64token};
 pub use server::{BearerServer, BearerServerConfig, BearerServerFactory};
 pub use token_failure::{TokenAction, TokenFailure, TokenOrigin};
