@@ -9,7 +9,7 @@ compile_error!(
 use std::fmt;
 
 use jsonwebtoken::crypto::CryptoProvider;
-use sasl_core::UnixTime;
+use sasl_core::{Answer, FailureKind, TokenError, UnixTime, ValidateToken};
 use serde_json::Value;
 
 mod claims;
@@ -324,6 +324,31 @@ impl JwtValidator {
     /// The key set.
     pub fn key_set(&self) -> &KeySet {
         &self.keys
+    }
+
+    /// Answers a session's token-validation request: the token is checked at the time
+    /// the application gave the session
+    /// ([`ServerSession::set_now`](sasl_core::ServerSession::set_now); without one the
+    /// exchange fails as [`FailureKind::Internal`], never with an unchecked expiry). A
+    /// valid token grants its identity claim ([`ValidatedToken::to_grant`]); the
+    /// mechanism then refuses a claimed authzid other than that identity. A rejected
+    /// token fails with the rejection's kind and detail ("token expired", "bad
+    /// signature", ...) and the client is told `invalid_token`.
+    ///
+    /// To allow authzids, or to add checks of your own (scopes, revocation), call
+    /// [`validate`](Self::validate) and answer yourself.
+    pub fn answer(&self, request: ValidateToken) -> Answer {
+        let Some(now) = request.now() else {
+            return request.reject(FailureKind::Internal);
+        };
+        match self.validate(request.token(), now) {
+            Ok(token) => request.valid(token.to_grant()),
+            Err(rejection) => request.reject_token(
+                rejection.failure_kind(),
+                rejection.detail(),
+                TokenError::invalid_token(),
+            ),
+        }
     }
 
     /// Validates `token` at time `now` (see [the checks](Self#checks-in-order) for
