@@ -14,6 +14,7 @@ use sasl_core::{
 };
 use std::sync::Mutex;
 
+pub mod imap;
 pub mod peers;
 pub mod tamper;
 #[cfg(feature = "rustls")]
