@@ -366,9 +366,7 @@ impl ImapFrontEnd {
                     conn.send(&format!("{tag} OK [{access}] {name} completed"))?;
                     state = State::Selected;
                 }
-                "LIST" | "LSUB" | "SELECT" | "EXAMINE"
-                    if state == State::NotAuthenticated =>
-                {
+                "LIST" | "LSUB" | "SELECT" | "EXAMINE" if state == State::NotAuthenticated => {
                     conn.send(&format!("{tag} BAD not authenticated"))?;
                 }
                 _ => conn.send(&format!("{tag} BAD unknown command"))?,
@@ -546,15 +544,13 @@ struct Command<'a> {
 impl<'a> Command<'a> {
     fn parse(line: &'a str) -> Option<Self> {
         let (tag, rest) = line.split_once(' ')?;
-        let valid_tag = !tag.is_empty()
-            && tag.bytes().all(|b| {
-                b.is_ascii_graphic() && !matches!(b, b'+' | b'(' | b')' | b'{' | b'%' | b'*' | b'"' | b'\\' | b']')
-            });
-        if !valid_tag {
+        // tag = 1*<any ASTRING-CHAR except "+">; a command name is an atom.
+        if tag.is_empty() || !tag.bytes().all(|b| b == b']' || is_atom_char(b)) || tag.contains('+')
+        {
             return None;
         }
         let (name, arguments) = rest.split_once(' ').unwrap_or((rest, ""));
-        if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphabetic()) {
+        if name.is_empty() || !name.bytes().all(is_atom_char) {
             return None;
         }
         Some(Self {
@@ -563,6 +559,11 @@ impl<'a> Command<'a> {
             arguments,
         })
     }
+}
+
+/// ATOM-CHAR (RFC 9051): printable ASCII except the atom-specials.
+fn is_atom_char(b: u8) -> bool {
+    b.is_ascii_graphic() && !matches!(b, b'(' | b')' | b'{' | b'%' | b'*' | b'"' | b'\\' | b']')
 }
 
 /// One accepted socket: bounded line reads with deadlines, and the line log.
@@ -716,7 +717,10 @@ impl RunningServer {
             Ok(log) => log,
             Err(RecvTimeoutError::Timeout) => FrontEndLog {
                 connections: Vec::new(),
-                errors: vec![format!("front end did not finish within {:?}", self.wait_limit)],
+                errors: vec![format!(
+                    "front end did not finish within {:?}",
+                    self.wait_limit
+                )],
             },
             Err(RecvTimeoutError::Disconnected) => FrontEndLog {
                 connections: Vec::new(),
@@ -892,12 +896,9 @@ impl fmt::Display for Authentication {
             self.mechanism, self.tag, self.initial_response
         )?;
         match &self.outcome {
-            AuthOutcome::Success(s) => write!(
-                f,
-                "success as {} (authzid {:?})",
-                s.identity(),
-                s.authzid()
-            )?,
+            AuthOutcome::Success(s) => {
+                write!(f, "success as {} (authzid {:?})", s.identity(), s.authzid())?
+            }
             AuthOutcome::Failure(e) => write!(f, "failure {}", e.reason())?,
             AuthOutcome::Bad(e) => write!(f, "BAD {e}")?,
             AuthOutcome::Incomplete(e) => write!(f, "incomplete: {e}")?,
@@ -938,7 +939,10 @@ mod tests {
     #[test]
     fn command_parsing() {
         let c = Command::parse("a1 AUTHENTICATE PLAIN =").unwrap();
-        assert_eq!((c.tag, c.name, c.arguments), ("a1", "AUTHENTICATE", "PLAIN ="));
+        assert_eq!(
+            (c.tag, c.name, c.arguments),
+            ("a1", "AUTHENTICATE", "PLAIN =")
+        );
         let c = Command::parse("A2 noop").unwrap();
         assert_eq!((c.tag, c.name, c.arguments), ("A2", "noop", ""));
         assert!(Command::parse("").is_none());
@@ -946,7 +950,10 @@ mod tests {
         assert!(Command::parse("+ x").is_none());
         assert!(Command::parse("* NOOP").is_none());
         assert!(Command::parse("A1  NOOP").is_none());
-        assert!(Command::parse("A1 NO0P").is_none());
+        assert!(Command::parse("A1 (x").is_none());
+        assert!(Command::parse("a+b NOOP").is_none());
+        let c = Command::parse("a]1 X-FOO").unwrap();
+        assert_eq!((c.tag, c.name), ("a]1", "X-FOO"));
     }
 
     #[test]

@@ -13,6 +13,8 @@
 //!   [`ServerSession`]) and [`relay`] (a peer against a peer, to check what two
 //!   independent implementations agree on). Each returns a report ([`PeerRun`],
 //!   [`RelayRun`]) with both sides' outcomes, the messages, and the peers' stderr.
+//! - IMAP clients for [`crate::imap`]: [`require_curl`] and [`require_imaplib`] (the
+//!   same policy; the latter runs [`imaplib_script`]), run with [`run_to_exit`].
 //!
 //! # Availability policy
 //!

@@ -102,9 +102,10 @@ impl ServerMechanism for TestMechanism {
 
     fn step(&mut self, response: &[u8]) -> Result<ServerStep, Error> {
         Ok(match self.failing.take() {
-            Some(kind) if response == b"\x01" => {
-                ServerStep::Failure(ServerFailure::new(kind, "rejected after the error challenge"))
-            }
+            Some(kind) if response == b"\x01" => ServerStep::Failure(ServerFailure::new(
+                kind,
+                "rejected after the error challenge",
+            )),
             Some(_) => ServerStep::Failure(ServerFailure::new(
                 FailureKind::Protocol,
                 "the error challenge was not answered with \\x01",
@@ -237,24 +238,37 @@ fn commands_before_and_after_login() {
         c.command("a5", "LOGIN alice secret"),
         ["a5 NO LOGIN is disabled, use AUTHENTICATE"]
     );
-    assert_eq!(c.command("a6", "AUTHENTICATE"), [
-        "a6 BAD AUTHENTICATE takes a mechanism and an optional initial response"
-    ]);
-    let ok = c.command("a7", &format!("AUTHENTICATE X-TEST {}", b64("alice:secret")));
+    assert_eq!(
+        c.command("a6", "AUTHENTICATE"),
+        ["a6 BAD AUTHENTICATE takes a mechanism and an optional initial response"]
+    );
+    let ok = c.command(
+        "a7",
+        &format!("AUTHENTICATE X-TEST {}", b64("alice:secret")),
+    );
     assert_eq!(ok, ["a7 OK [CAPABILITY IMAP4rev1] Logged in"]);
     assert_eq!(c.command("a8", "LIST \"\" *"), ["a8 OK LIST completed"]);
     assert_eq!(c.command("a9", "LSUB \"\" *"), ["a9 OK LIST completed"]);
     let select = c.command("b1", "SELECT INBOX");
-    assert_eq!(select.last().unwrap(), "b1 OK [READ-WRITE] SELECT completed");
+    assert_eq!(
+        select.last().unwrap(),
+        "b1 OK [READ-WRITE] SELECT completed"
+    );
     assert!(select.contains(&"* 0 EXISTS".to_owned()), "{select:?}");
     let examine = c.command("b2", "EXAMINE INBOX");
-    assert_eq!(examine.last().unwrap(), "b2 OK [READ-ONLY] EXAMINE completed");
+    assert_eq!(
+        examine.last().unwrap(),
+        "b2 OK [READ-ONLY] EXAMINE completed"
+    );
     assert_eq!(
         c.command("b3", "CAPABILITY"),
         ["* CAPABILITY IMAP4rev1", "b3 OK CAPABILITY completed"]
     );
     assert_eq!(
-        c.command("b4", &format!("AUTHENTICATE X-TEST {}", b64("alice:secret"))),
+        c.command(
+            "b4",
+            &format!("AUTHENTICATE X-TEST {}", b64("alice:secret"))
+        ),
         ["b4 BAD already authenticated"]
     );
     assert_eq!(
@@ -279,7 +293,11 @@ fn commands_before_and_after_login() {
     assert_eq!(log.successes().len(), 1);
     // The raw lines are all there, in order.
     let lines = &log.connections[0].lines;
-    assert!(lines[0].text.starts_with("* OK [CAPABILITY IMAP4rev1 SASL-IR"));
+    assert!(
+        lines[0]
+            .text
+            .starts_with("* OK [CAPABILITY IMAP4rev1 SASL-IR")
+    );
     assert_eq!(lines[1].text, "a1 CAPABILITY");
     assert_eq!(lines.last().unwrap().text, "b5 OK LOGOUT completed");
 }
@@ -291,12 +309,18 @@ fn error_challenge_then_no() {
     c.send(&format!("t1 AUTHENTICATE X-TEST {}", b64("alice:wrong")));
     assert_eq!(c.line(), format!("+ {}", encode_base64(ERROR_JSON)));
     c.send("AQ==");
-    assert_eq!(c.line(), "t1 NO [AUTHENTICATIONFAILED] authentication failed");
+    assert_eq!(
+        c.line(),
+        "t1 NO [AUTHENTICATIONFAILED] authentication failed"
+    );
     // An unknown user looks the same on the wire.
     c.send(&format!("t2 AUTHENTICATE X-TEST {}", b64("bob:secret")));
     assert_eq!(c.line(), format!("+ {}", encode_base64(ERROR_JSON)));
     c.send("AQ==");
-    assert_eq!(c.line(), "t2 NO [AUTHENTICATIONFAILED] authentication failed");
+    assert_eq!(
+        c.line(),
+        "t2 NO [AUTHENTICATIONFAILED] authentication failed"
+    );
     // Anything but \x01 after the error challenge is a protocol error: BAD.
     c.send(&format!("t3 AUTHENTICATE X-TEST {}", b64("alice:wrong")));
     c.line();
@@ -309,9 +333,15 @@ fn error_challenge_then_no() {
     let log = server.finish();
     let auths: Vec<_> = log.authentications().collect();
     assert_eq!(auths.len(), 4, "{log}");
-    assert_eq!(auths[0].client_messages, [b"alice:wrong".to_vec(), b"\x01".to_vec()]);
+    assert_eq!(
+        auths[0].client_messages,
+        [b"alice:wrong".to_vec(), b"\x01".to_vec()]
+    );
     assert_eq!(auths[0].server_challenges, [ERROR_JSON.to_vec()]);
-    assert_eq!(auths[0].failure_kind(), Some(FailureKind::InvalidCredentials));
+    assert_eq!(
+        auths[0].failure_kind(),
+        Some(FailureKind::InvalidCredentials)
+    );
     assert_eq!(auths[1].failure_kind(), Some(FailureKind::UnknownUser));
     assert_eq!(auths[2].failure_kind(), Some(FailureKind::Protocol));
     assert!(auths[3].succeeded());
@@ -477,7 +507,10 @@ fn without_sasl_ir() {
     let server = front.spawn().unwrap();
     let mut c = Client::connect(&server);
     assert_eq!(
-        c.command("i1", &format!("AUTHENTICATE X-TEST {}", b64("alice:secret"))),
+        c.command(
+            "i1",
+            &format!("AUTHENTICATE X-TEST {}", b64("alice:secret"))
+        ),
         ["i1 BAD initial response without SASL-IR"]
     );
     drop(c);
@@ -564,7 +597,10 @@ fn a_silent_client_times_out() {
     let log = server.finish();
     assert!(started.elapsed() < Duration::from_secs(5));
     assert_eq!(log.connections[0].end, ConnectionEnd::Timeout, "{log}");
-    assert!(matches!(only_auth(&log).outcome, AuthOutcome::Incomplete(_)));
+    assert!(matches!(
+        only_auth(&log).outcome,
+        AuthOutcome::Incomplete(_)
+    ));
     drop(c);
 }
 
@@ -612,12 +648,26 @@ fn imaplib_logs_in() -> Result<(), peers::PeerError> {
     let exit = imaplib(
         &python,
         &server,
-        &["--mech", NAME, "--response", "alice:secret", "--list", "--select", "INBOX"],
+        &[
+            "--mech",
+            NAME,
+            "--response",
+            "alice:secret",
+            "--list",
+            "--select",
+            "INBOX",
+        ],
     );
     let log = server.finish();
     assert!(exit.success(), "{exit:?}\n{log}");
-    assert!(exit.stdout.iter().any(|l| l.starts_with("AUTH OK")), "{exit:?}");
-    assert!(exit.stdout.iter().any(|l| l.starts_with("SELECT OK")), "{exit:?}");
+    assert!(
+        exit.stdout.iter().any(|l| l.starts_with("AUTH OK")),
+        "{exit:?}"
+    );
+    assert!(
+        exit.stdout.iter().any(|l| l.starts_with("SELECT OK")),
+        "{exit:?}"
+    );
     assert!(exit.stdout.iter().any(|l| l == "LOGOUT BYE"), "{exit:?}");
     assert_eq!(log.connections[0].end, ConnectionEnd::Logout, "{log}");
     let auth = only_auth(&log);
@@ -654,7 +704,10 @@ fn imaplib_error_challenge_and_cancel() -> Result<(), peers::PeerError> {
     assert_eq!(cancel.code, Some(2), "{cancel:?}\n{log}");
     let auths: Vec<_> = log.authentications().collect();
     assert_eq!(auths.len(), 2, "{log}");
-    assert_eq!(auths[0].failure_kind(), Some(FailureKind::InvalidCredentials));
+    assert_eq!(
+        auths[0].failure_kind(),
+        Some(FailureKind::InvalidCredentials)
+    );
     assert_eq!(auths[0].client_messages.last().unwrap(), b"\x01");
     assert_eq!(auths[1].failure_kind(), Some(FailureKind::Cancelled));
     Ok(())
