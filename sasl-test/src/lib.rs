@@ -6,6 +6,10 @@
 //!   nonce, strip channel binding, truncate) to prove that no tampering yields success.
 //! - Step-sequence assertions ([`Transcript::shape`]).
 //! - [`DeterministicRandom`]: a seeded, reproducible [`RandomSource`] for fixed nonces.
+//! - [`peers`]: independent SASL implementations (`gsasl`, `scramp`) as child processes,
+//!   and the IMAP clients `curl` and Python `imaplib`.
+//! - [`imap`]: a loopback IMAP front end on a [`ServerRegistry`](sasl_core::ServerRegistry),
+//!   for real IMAP clients to log into.
 #![forbid(unsafe_code)]
 
 use sasl_core::{
@@ -14,6 +18,7 @@ use sasl_core::{
 };
 use std::sync::Mutex;
 
+pub mod imap;
 pub mod peers;
 pub mod tamper;
 #[cfg(feature = "rustls")]

@@ -13,6 +13,8 @@
 //!   [`ServerSession`]) and [`relay`] (a peer against a peer, to check what two
 //!   independent implementations agree on). Each returns a report ([`PeerRun`],
 //!   [`RelayRun`]) with both sides' outcomes, the messages, and the peers' stderr.
+//! - IMAP clients for [`crate::imap`]: [`require_curl`] and [`require_imaplib`] (the
+//!   same policy; the latter runs [`imaplib_script`]), run with [`run_to_exit`].
 //!
 //! # Availability policy
 //!
@@ -96,6 +98,12 @@ pub const PEERS_VENV_ENV: &str = "SASL_PEERS_VENV";
 
 /// Environment variable: the `gsasl` program to run (default `gsasl` on `PATH`).
 pub const GSASL_ENV: &str = "SASL_GSASL";
+
+/// Environment variable: the `curl` program to run (default `curl` on `PATH`).
+pub const CURL_ENV: &str = "SASL_CURL";
+
+/// Environment variable: the Python for the `imaplib` client (default `python3`).
+pub const PYTHON3_ENV: &str = "SASL_PYTHON3";
 
 /// The most messages one exchange may carry before the harness gives up.
 const MAX_MESSAGES: usize = 32;
@@ -280,12 +288,17 @@ fn required_value(value: &str) -> bool {
 /// `Ok(None)` after printing a loud `SKIPPED` line, or `Err(PeerError::Required)` if
 /// `SASL_REQUIRE_PEERS=1`.
 pub fn require(kind: PeerKind) -> Result<Option<PeerTool>, PeerError> {
-    if let Some(tool) = PeerTool::locate(kind) {
-        return Ok(Some(tool));
+    match PeerTool::locate(kind) {
+        Some(tool) => Ok(Some(tool)),
+        None => missing(&format!("{kind} not installed ({})", kind.install_hint())),
     }
-    let what = format!("{kind} not installed ({})", kind.install_hint());
+}
+
+/// The policy for a missing peer: `Ok(None)` after a loud `SKIPPED` line, or
+/// `Err(PeerError::Required)` if `SASL_REQUIRE_PEERS=1`.
+fn missing<T>(what: &str) -> Result<Option<T>, PeerError> {
     if peers_required() {
-        return Err(PeerError::Required(what));
+        return Err(PeerError::Required(what.to_owned()));
     }
     // Written to the real stderr, not through `eprintln!`, so that the test harness's
     // output capture does not hide it.
@@ -306,6 +319,140 @@ pub fn require_gsasl() -> Result<Option<PeerTool>, PeerError> {
 /// [`require`] for `scramp`.
 pub fn require_scramp() -> Result<Option<PeerTool>, PeerError> {
     require(PeerKind::Scramp)
+}
+
+/// The `curl` program: `$SASL_CURL` if set, else `curl` (looked up on `PATH`).
+pub fn curl_program() -> PathBuf {
+    std::env::var_os(CURL_ENV)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("curl"))
+}
+
+/// Whether `curl --version` runs and lists `imap` among its protocols (checked once
+/// per process).
+pub fn curl_available() -> bool {
+    static AVAILABLE: OnceLock<bool> = OnceLock::new();
+    *AVAILABLE.get_or_init(|| {
+        Command::new(curl_program())
+            .arg("--version")
+            .stdin(Stdio::null())
+            .stderr(Stdio::null())
+            .output()
+            .is_ok_and(|out| {
+                out.status.success()
+                    && String::from_utf8_lossy(&out.stdout)
+                        .lines()
+                        .any(|l| l.starts_with("Protocols:") && l.split(' ').any(|p| p == "imap"))
+            })
+    })
+}
+
+/// [`require`]'s policy for `curl` (an IMAP client for [`crate::imap`]): the program
+/// to run, or `None` after a skip.
+pub fn require_curl() -> Result<Option<PathBuf>, PeerError> {
+    if curl_available() {
+        return Ok(Some(curl_program()));
+    }
+    missing("curl with IMAP not installed (apt-get install curl, or set SASL_CURL)")
+}
+
+/// The `imaplib` client script shipped with this crate
+/// (`sasl-test/peers/imaplib_client.py`; run it with `--help` for its options).
+pub fn imaplib_script() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("peers")
+        .join("imaplib_client.py")
+}
+
+/// The Python for the `imaplib` client: `$SASL_PYTHON3` if set, else `python3`.
+pub fn python3_program() -> PathBuf {
+    std::env::var_os(PYTHON3_ENV)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("python3"))
+}
+
+/// Whether [`python3_program`] can `import imaplib` and the script is there (checked
+/// once per process).
+pub fn imaplib_available() -> bool {
+    static AVAILABLE: OnceLock<bool> = OnceLock::new();
+    *AVAILABLE.get_or_init(|| {
+        imaplib_script().is_file()
+            && runs_ok(Command::new(python3_program()).args(["-c", "import imaplib"]))
+    })
+}
+
+/// [`require`]'s policy for Python `imaplib` (stdlib; an IMAP client for
+/// [`crate::imap`]): the Python to run [`imaplib_script`] with, or `None` after a skip.
+pub fn require_imaplib() -> Result<Option<PathBuf>, PeerError> {
+    if imaplib_available() {
+        return Ok(Some(python3_program()));
+    }
+    missing("python3 with imaplib not installed (apt-get install python3, or set SASL_PYTHON3)")
+}
+
+/// Runs a client program to its end with stdin closed, collecting its output; it is
+/// killed if it runs longer than `timeout` (then [`PeerExit::timed_out`]). For IMAP
+/// clients (`curl`, the `imaplib` script) against [`crate::imap::ImapFrontEnd`].
+pub fn run_to_exit(command: &mut Command, timeout: Duration) -> Result<PeerExit, PeerError> {
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| PeerError::Io(format!("spawning {command:?}: {e}")))?;
+    let stdout = child.stdout.take().map(read_all_in_background);
+    let stderr = child.stderr.take().map(read_all_in_background);
+    let deadline = Instant::now().checked_add(timeout);
+    let mut timed_out = false;
+    let code = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status.code(),
+            Ok(None) if deadline.is_none_or(|d| Instant::now() >= d) => {
+                timed_out = true;
+                let _ = child.kill();
+                let _ = child.wait();
+                break None;
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(5)),
+            Err(e) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(PeerError::Io(format!("waiting for {command:?}: {e}")));
+            }
+        }
+    };
+    let collect = |rx: Option<Receiver<String>>| {
+        rx.and_then(|rx| rx.recv_timeout(Duration::from_secs(2)).ok())
+            .unwrap_or_default()
+    };
+    Ok(PeerExit {
+        code,
+        timed_out,
+        stderr: collect(stderr),
+        stdout: collect(stdout).lines().map(str::to_owned).collect(),
+    })
+}
+
+/// Reads a child's pipe to its end (at most 64 KiB kept) on a thread.
+fn read_all_in_background(mut pipe: impl Read + Send + 'static) -> Receiver<String> {
+    let (sender, receiver) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut kept = Vec::new();
+        let mut buffer = [0u8; 4096];
+        loop {
+            match pipe.read(&mut buffer) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    let room = (64 * 1024usize).saturating_sub(kept.len());
+                    kept.extend(buffer.iter().take(n.min(room)));
+                }
+            }
+        }
+        let _ = sender.send(String::from_utf8_lossy(&kept).into_owned());
+    });
+    receiver
 }
 
 /// An installed peer implementation: the entry point for describing peers to spawn.
