@@ -105,9 +105,10 @@ fn bench(c: &mut Criterion) {
             BearerServerConfig::new(),
         ));
         let conn = ConnectionInfo::tls().with_server("imap.example.com", 993);
-        let message =
-            format!("n,a=alice,\x01host=imap.example.com\x01port=993\x01auth=Bearer {token}\x01\x01")
-                .into_bytes();
+        let message = format!(
+            "n,a=alice,\x01host=imap.example.com\x01port=993\x01auth=Bearer {token}\x01\x01"
+        )
+        .into_bytes();
         let answer = |r: Request| match r {
             Request::ValidateToken(ask) => validator.answer(*ask),
             other => other.unavailable(),

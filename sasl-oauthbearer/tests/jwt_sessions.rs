@@ -2,7 +2,13 @@
 //! (tests/data/jwt) over OAUTHBEARER and XOAUTH2, with the precise local reason and
 //! the IMAP/SMTP reply each failure maps to.
 #![cfg(feature = "jwt")]
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, missing_docs)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    missing_docs
+)]
 
 use sasl_core::{
     ConnectionInfo, FailureKind, MechanismData, Request, ServerRegistry, ServerStep, UnixTime,

@@ -113,6 +113,7 @@ pub struct ImapFrontEnd {
     connections: usize,
     timeout: Duration,
     sasl_ir: bool,
+    server_name: Option<String>,
 }
 
 impl fmt::Debug for ImapFrontEnd {
@@ -124,6 +125,7 @@ impl fmt::Debug for ImapFrontEnd {
             .field("connections", &self.connections)
             .field("timeout", &self.timeout)
             .field("sasl_ir", &self.sasl_ir)
+            .field("server_name", &self.server_name)
             .finish_non_exhaustive()
     }
 }
@@ -143,7 +145,17 @@ impl ImapFrontEnd {
             connections: 1,
             timeout: DEFAULT_TIMEOUT,
             sasl_ir: true,
+            server_name: None,
         }
+    }
+
+    /// Tells the sessions which server the client should have connected to:
+    /// `host` and the port bound by [`spawn`](Self::spawn)
+    /// ([`ConnectionInfo::with_server`]), so mechanisms that check where the client
+    /// meant to go (OAUTHBEARER's `host=`/`port=`) check it.
+    pub fn with_server_name(mut self, host: impl Into<String>) -> Self {
+        self.server_name = Some(host.into());
+        self
     }
 
     /// Answers the sessions' requests with `answer` (called on the server thread).
@@ -202,10 +214,13 @@ impl ImapFrontEnd {
     /// Binds `127.0.0.1:0` and serves on one thread until the connection count is
     /// reached, [`RunningServer::finish`] is called, or no client has come for the
     /// timeout.
-    pub fn spawn(self) -> io::Result<RunningServer> {
+    pub fn spawn(mut self) -> io::Result<RunningServer> {
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
         listener.set_nonblocking(true)?;
         let address = listener.local_addr()?;
+        if let Some(host) = self.server_name.take() {
+            self.connection = self.connection.with_server(host, address.port());
+        }
         let stop = Arc::new(AtomicBool::new(false));
         let (sender, receiver) = mpsc::channel();
         let wait_limit = self
