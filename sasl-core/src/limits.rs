@@ -8,8 +8,10 @@
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Limits {
-    /// Largest message (decoded bytes) accepted from the peer. Default 8192: PLAIN
-    /// needs 3 x 255, SCRAM well under 1 KiB, OAuth bearer tokens a few KiB.
+    /// Largest message (decoded bytes) accepted from the peer. Default 20 KiB: PLAIN
+    /// needs 3 x 255, SCRAM well under 1 KiB, an OAUTHBEARER/XOAUTH2 message carries a
+    /// token of up to 16 KiB (JWTs with many claims reach 8 KiB). Mechanisms keep
+    /// tighter bounds of their own (SCRAM 8 KiB).
     pub max_message_len: usize,
     /// Most messages accepted from the peer in one exchange. Default 8; no mechanism
     /// in this family needs more than 3.
@@ -19,7 +21,7 @@ pub struct Limits {
 impl Limits {
     /// The defaults described on each field.
     pub const DEFAULT: Limits = Limits {
-        max_message_len: 8192,
+        max_message_len: 20 * 1024,
         max_round_trips: 8,
     };
 

@@ -29,7 +29,7 @@
 //! OAUTHBEARER failure (RFC 7628 §3.2.2, [`sasl_core::TokenError::openid_configuration`]),
 //! it lists the URLs to fetch and verifies what comes back.
 //!
-//! Every document is bounded by [`MAX_DOCUMENT_SIZE`]; every URL must be `https`
+//! Every document is bounded ([`MAX_AUTOCONFIG_SIZE`], [`MAX_DOCUMENT_SIZE`]); every URL must be `https`
 //! unless the caller passes a [`Trust`] that allows `http` (for tests and local
 //! deployments).
 //!
@@ -122,9 +122,15 @@ pub use autoconfig::{
 pub use issuer::{DiscoveryTarget, Issuer, metadata_urls, oidc_url, rfc8414_url};
 pub use metadata::AuthorizationServerMetadata;
 
-/// The largest document (autoconfig XML or metadata JSON) the parsers accept: 1 MiB.
-/// Real documents are a few kilobytes.
+/// The largest metadata (JSON) document the parsers accept: 1 MiB. Real documents
+/// are a few kilobytes.
 pub const MAX_DOCUMENT_SIZE: usize = 1024 * 1024;
+
+/// The largest autoconfig (XML) document accepted: 64 KiB. Real files are a few
+/// kilobytes; the XML parser's cost grows faster than linearly with the number of
+/// attributes in one element, and whoever owns the domain a user types in controls
+/// the document.
+pub const MAX_AUTOCONFIG_SIZE: usize = 64 * 1024;
 
 /// Which URL schemes the caller trusts for issuers, endpoints and discovery URLs.
 ///
@@ -326,12 +332,13 @@ impl fmt::Display for DiscoveryError {
 
 impl std::error::Error for DiscoveryError {}
 
-/// Checks a document's size and encoding; a UTF-8 byte-order mark is skipped.
-fn document_text(document: &[u8]) -> Result<&str, DiscoveryError> {
-    if document.len() > MAX_DOCUMENT_SIZE {
+/// Checks a document's size (at most `limit`) and encoding; a UTF-8 byte-order mark
+/// is skipped.
+fn document_text(document: &[u8], limit: usize) -> Result<&str, DiscoveryError> {
+    if document.len() > limit {
         return Err(DiscoveryError::TooLarge {
             size: document.len(),
-            limit: MAX_DOCUMENT_SIZE,
+            limit,
         });
     }
     let document = document.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(document);

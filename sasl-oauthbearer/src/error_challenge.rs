@@ -17,6 +17,9 @@ use sasl_core::TokenError;
 /// Longest error challenge the client reads; the rest is ignored.
 const MAX_CHALLENGE_LEN: usize = 16 * 1024;
 
+/// Longest server text kept for the user (after control characters are removed).
+const MAX_TEXT_LEN: usize = 1024;
+
 /// The shape of the XOAUTH2 error JSON a server sends (XOAUTH2 has no standard; the
 /// clients that matter read `status` and `scope`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -120,9 +123,19 @@ pub(crate) fn parse_error(challenge: &[u8]) -> ParsedError {
         }
         return ParsedError { error, text: None };
     }
+    // Server-controlled text for logs and the user: no control characters (ANSI
+    // escapes, CR/LF injection), bounded.
+    let text: String = trimmed
+        .chars()
+        .filter(|c| !c.is_control())
+        .scan(0usize, |len, c| {
+            *len += c.len_utf8();
+            (*len <= MAX_TEXT_LEN).then_some(c)
+        })
+        .collect();
     ParsedError {
         error: TokenError::new(""),
-        text: (!trimmed.is_empty()).then(|| trimmed.to_owned()),
+        text: (!text.is_empty()).then_some(text),
     }
 }
 
@@ -188,5 +201,9 @@ mod tests {
         assert_eq!(p.text.as_deref(), Some("[1,2]"));
         let p = parse_error(b"\xff\xfe{");
         assert_eq!(p.error.status(), "");
+        let p = parse_error(b"bad\x1b[31m token\r\nX-Injected: 1");
+        assert_eq!(p.text.as_deref(), Some("bad[31m tokenX-Injected: 1"));
+        let p = parse_error(&[0xff; 8000]);
+        assert!(p.text.is_some_and(|t| t.len() <= MAX_TEXT_LEN));
     }
 }

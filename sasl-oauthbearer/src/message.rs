@@ -77,6 +77,11 @@ pub(crate) struct ClientMessage<'a> {
     pub(crate) port: Option<u16>,
 }
 
+/// Whether an identity holds C0 controls or DEL (log injection; no identity has them).
+fn has_control(identity: &str) -> bool {
+    identity.chars().any(|c| c.is_ascii_control())
+}
+
 /// Splits `body` (the bytes after the GS2 header's `\x01`, or all of an XOAUTH2
 /// message) into key/value pairs, checking the grammar and the final empty pair.
 fn pairs(body: &[u8]) -> Result<Vec<(&str, &[u8])>, MessageError> {
@@ -206,6 +211,9 @@ pub(crate) fn parse_oauthbearer(msg: &[u8]) -> Result<ClientMessage<'_>, Message
     let Some(body) = rest.strip_prefix(&[KVSEP]) else {
         return Err(MessageError::request("GS2 header not followed by 0x01"));
     };
+    if header.authzid().is_some_and(has_control) {
+        return Err(MessageError::request("authzid contains control characters"));
+    }
     let mut message = ClientMessage {
         authzid: header.into_authzid(),
         token: "",
@@ -256,6 +264,9 @@ pub(crate) fn parse_xoauth2(msg: &[u8]) -> Result<ClientMessage<'_>, MessageErro
     }
     let user =
         core::str::from_utf8(user).map_err(|_| MessageError::request("user= is not UTF-8"))?;
+    if has_control(user) {
+        return Err(MessageError::request("user= contains control characters"));
+    }
     let Some(auth) = auth else {
         return Err(MessageError::request("no auth= in the message"));
     };
@@ -268,7 +279,9 @@ pub(crate) fn parse_xoauth2(msg: &[u8]) -> Result<ClientMessage<'_>, MessageErro
 }
 
 /// Builds an OAUTHBEARER client response: GS2 header (`n`, the authzid), `host`,
-/// `port`, any `extra` pairs, `auth=Bearer <token>`.
+/// `port`, any `extra` pairs, `auth=Bearer <token>`. The buffer holding the token is
+/// allocated once at its final size, so no copy of the token is left behind in a
+/// freed reallocation; the caller wraps it in a `Secret` at once.
 pub(crate) fn build_oauthbearer(
     authzid: Option<&str>,
     host: Option<&str>,
@@ -276,34 +289,42 @@ pub(crate) fn build_oauthbearer(
     extra: &[(String, String)],
     token: &str,
 ) -> Vec<u8> {
-    let mut m = String::with_capacity(64 + token.len());
-    write_gs2_header(Gs2Flag::No, authzid, &mut m);
-    m.push('\x01');
+    let mut head = String::with_capacity(64);
+    write_gs2_header(Gs2Flag::No, authzid, &mut head);
+    head.push('\x01');
     if let Some(host) = host {
-        m.push_str("host=");
-        m.push_str(host);
-        m.push('\x01');
+        head.push_str("host=");
+        head.push_str(host);
+        head.push('\x01');
     }
     if let Some(port) = port {
-        m.push_str("port=");
-        m.push_str(&port.to_string());
-        m.push('\x01');
+        head.push_str("port=");
+        head.push_str(&port.to_string());
+        head.push('\x01');
     }
     for (k, v) in extra {
-        m.push_str(k);
-        m.push('=');
-        m.push_str(v);
-        m.push('\x01');
+        head.push_str(k);
+        head.push('=');
+        head.push_str(v);
+        head.push('\x01');
     }
-    m.push_str("auth=Bearer ");
-    m.push_str(token);
-    m.push_str("\x01\x01");
-    m.into_bytes()
+    head.push_str("auth=Bearer ");
+    with_token(head.as_bytes(), token)
 }
 
-/// Builds an XOAUTH2 client response.
+/// Builds an XOAUTH2 client response (allocated once, as [`build_oauthbearer`]).
 pub(crate) fn build_xoauth2(user: &str, token: &str) -> Vec<u8> {
-    format!("user={user}\x01auth=Bearer {token}\x01\x01").into_bytes()
+    let head = format!("user={user}\x01auth=Bearer ");
+    with_token(head.as_bytes(), token)
+}
+
+/// `head`, the token and the final `^A^A`, in one allocation of the exact size.
+fn with_token(head: &[u8], token: &str) -> Vec<u8> {
+    let mut m = Vec::with_capacity(head.len() + token.len() + 2);
+    m.extend_from_slice(head);
+    m.extend_from_slice(token.as_bytes());
+    m.extend_from_slice(b"\x01\x01");
+    m
 }
 
 /// Whether `key`/`value` can be sent as an extra OAUTHBEARER pair.
@@ -321,13 +342,14 @@ pub(crate) fn is_valid_host(value: &str) -> bool {
     host(value.as_bytes()).is_ok()
 }
 
-/// Whether `user` can be sent as XOAUTH2's `user=` (which has no escaping).
+/// Whether `user` can be sent as XOAUTH2's `user=` (which has no escaping): what
+/// the value grammar admits, without CR and LF.
 pub(crate) fn is_valid_user(user: &str) -> bool {
     !user.is_empty()
         && user.len() <= MAX_USER_LEN
         && user
             .bytes()
-            .all(|b| matches!(b, 0x21..=0x7e | b' ' | b'\t') || b >= 0x80)
+            .all(|b| matches!(b, 0x21..=0x7e | b' ' | b'\t'))
 }
 
 #[cfg(test)]

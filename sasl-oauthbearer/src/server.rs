@@ -37,10 +37,25 @@ impl BearerServerConfig {
 
     /// The OpenID Connect discovery URL sent in OAUTHBEARER error challenges
     /// (`openid-configuration`), so that a client can find the identity provider
-    /// from the mail server alone. Should be `https`.
-    pub fn with_openid_configuration(mut self, url: impl Into<String>) -> Self {
-        self.openid_configuration = Some(url.into());
-        self
+    /// from the mail server alone. It must be an `https` URL whose path holds
+    /// `/.well-known/openid-configuration` (clients refuse anything else), without
+    /// spaces, quotes or control characters.
+    pub fn with_openid_configuration(mut self, url: impl Into<String>) -> Result<Self, Error> {
+        let url = url.into();
+        let plausible = url
+            .get(..8)
+            .is_some_and(|s| s.eq_ignore_ascii_case("https://"))
+            && url.contains("/.well-known/openid-configuration")
+            && url
+                .bytes()
+                .all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\');
+        if !plausible {
+            return Err(Error::config(
+                "openid-configuration must be an https URL of a /.well-known/openid-configuration document",
+            ));
+        }
+        self.openid_configuration = Some(url);
+        Ok(self)
     }
 
     /// The shape of XOAUTH2 error challenges.
@@ -186,7 +201,7 @@ impl BearerServer {
             Err(error) => return self.refuse_message(error),
         };
         if let (Some(ours), Some(theirs)) = (&self.server_host, host)
-            && !ours.eq_ignore_ascii_case(theirs)
+            && !same_host(ours, theirs)
         {
             return self.refuse_message(MessageError {
                 status: "invalid_request",
@@ -226,6 +241,13 @@ impl BearerServer {
         authzid_granted: bool,
     ) -> ServerStep {
         let subject = grant.subject().to_owned();
+        if subject.is_empty() {
+            self.state = State::Done;
+            return ServerStep::Failure(ServerFailure::new(
+                FailureKind::Internal,
+                "the application granted a token for an empty identity",
+            ));
+        }
         let authzid = match claimed {
             Some(z) if z == subject => None,
             Some(z) if authzid_granted => Some(z),
@@ -247,6 +269,12 @@ impl BearerServer {
                 .with_mechanism_data(MechanismData::Token(grant)),
         )
     }
+}
+
+/// Host names compared as DNS does: case-insensitively, a final dot ignored.
+fn same_host(a: &str, b: &str) -> bool {
+    let strip = |h: &str| h.strip_suffix('.').unwrap_or(h).to_owned();
+    strip(a).eq_ignore_ascii_case(&strip(b))
 }
 
 impl ServerMechanism for BearerServer {

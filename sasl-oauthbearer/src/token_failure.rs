@@ -29,10 +29,18 @@ pub enum TokenAction {
     /// server named none).
     Reauthorize,
     /// Find the identity provider from [`TokenFailure::openid_configuration`] (see
-    /// `discovery::DiscoveryTarget::from_openid_configuration`, feature `discovery`),
-    /// then authorize there.
+    /// [`TokenFailure::discovery_target`], feature `discovery`), then authorize there.
+    ///
+    /// The mail server chose that URL. Before reusing a refresh token, a client
+    /// registration or anything else tied to the account's provider, compare the
+    /// verified metadata's `issuer` with the issuer the account already uses (RFC 7628
+    /// §3.2.2); a different issuer is a new provider the user must approve, never one
+    /// to send existing credentials to.
     Discover,
-    /// A temporary problem on the server: try again later with the same token.
+    /// A temporary problem on the server (or a local one: a
+    /// [`ClientStep::Abort`](sasl_core::ClientStep::Abort) the client produced itself
+    /// is better logged than retried): try again later with the same token, with
+    /// backoff, since a server may say so forever.
     RetryLater,
     /// Do not retry: the account cannot log in this way (not authorized for the
     /// requested identity, disabled, TLS or mechanism refused, protocol error).

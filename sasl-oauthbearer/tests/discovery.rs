@@ -18,8 +18,9 @@ use proptest::prelude::*;
 use sasl_core::TokenError;
 use sasl_oauthbearer::discovery::{
     AuthMethod, AuthorizationServerMetadata, Autoconfig, Direction, DiscoveryError,
-    DiscoveryTarget, Issuer, MAX_DOCUMENT_SIZE, OAuth2Issuer, Protocol, SocketType, Trust,
-    UrlProblem, autoconfig_urls, ispdb_url, metadata_urls, oidc_url, rfc8414_url,
+    DiscoveryTarget, Issuer, MAX_AUTOCONFIG_SIZE, MAX_DOCUMENT_SIZE, OAuth2Issuer, Protocol,
+    SocketType, Trust, UrlProblem, autoconfig_urls, ispdb_url, metadata_urls, oidc_url,
+    rfc8414_url,
 };
 
 fn fixture(name: &str) -> Vec<u8> {
@@ -292,11 +293,11 @@ fn autoconfig_undeclared_entity_is_refused() {
 #[test]
 fn autoconfig_oversized_is_refused_before_parsing() {
     let mut xml = fixture("autoconfig-oauth2.xml");
-    let comment = format!("<!-- {} -->", "x".repeat(MAX_DOCUMENT_SIZE));
+    let comment = format!("<!-- {} -->", "x".repeat(MAX_AUTOCONFIG_SIZE));
     xml.extend_from_slice(comment.as_bytes());
     match Autoconfig::parse(&xml, "alice@mailwerk.example") {
         Err(DiscoveryError::TooLarge { size, limit }) => {
-            assert_eq!(limit, MAX_DOCUMENT_SIZE);
+            assert_eq!(limit, MAX_AUTOCONFIG_SIZE);
             assert_eq!(size, xml.len());
         }
         other => panic!("{other:?}"),
@@ -1387,4 +1388,42 @@ proptest! {
         let ispdb = ispdb_url(&email).unwrap();
         prop_assert!(ispdb.ends_with(&domain));
     }
+}
+
+/// Security review: a URL whose real host differs from what the text shows.
+#[test]
+fn urls_whose_parsed_host_is_not_the_written_one() {
+    for bad in [
+        "https:evil.example/.well-known/openid-configuration://good.example/.well-known/openid-configuration",
+        "https:/evil.example/x://good.example/.well-known/openid-configuration",
+        "https://good.example%2Eevil.example/.well-known/openid-configuration",
+    ] {
+        assert!(
+            DiscoveryTarget::from_openid_configuration(bad).is_err(),
+            "{bad}"
+        );
+    }
+    for bad in [
+        "https:evil.example/x://good.example",
+        "https://good.example%2eevil.example",
+    ] {
+        assert!(Issuer::parse(bad).is_err(), "{bad}");
+    }
+    // An endpoint in metadata pointing elsewhere than it reads is refused too.
+    let issuer = Issuer::parse("https://good.example").unwrap();
+    let doc = br#"{"issuer":"https://good.example","authorization_endpoint":"https://good.example/a","token_endpoint":"https:/evil.example/x://good.example/token","response_types_supported":["code"]}"#;
+    assert!(AuthorizationServerMetadata::parse(doc, &issuer, Trust::HttpsOnly).is_err());
+}
+
+/// Security review: roxmltree's cost grows faster than linearly with attributes; the
+/// autoconfig bound keeps a hostile document cheap.
+#[test]
+fn many_attributes_are_refused_by_size() {
+    let attrs: String = (0..40_000).map(|i| format!(" a{i}=\"x\"")).collect();
+    let xml =
+        format!("<clientConfig version=\"1.1\"><emailProvider id=\"x\"{attrs}/></clientConfig>");
+    assert!(matches!(
+        Autoconfig::parse(xml.as_bytes(), "a@example.com"),
+        Err(DiscoveryError::TooLarge { .. })
+    ));
 }

@@ -254,6 +254,70 @@ fn authzid_can_be_required_and_plaintext_is_refused() {
 }
 
 #[test]
+fn review_findings() {
+    let conn = ConnectionInfo::tls().with_server("imap.example.org", 993);
+    // Control characters in an identity (log injection) are refused.
+    for msg in [
+        oauthbearer("tim@example.org\r\nX", "", GOOD),
+        format!("user=tim\tx\x01auth=Bearer {GOOD}\x01\x01").into_bytes(),
+    ] {
+        let mech = if msg.starts_with(b"user=") {
+            "XOAUTH2"
+        } else {
+            "OAUTHBEARER"
+        };
+        let mut s = start(mech, BearerServerConfig::new(), &conn);
+        let step = s.start_with(Some(&msg), &store).expect("no misuse");
+        assert_eq!(
+            expect_failure(&mut s, step).reason().kind(),
+            FailureKind::Malformed
+        );
+    }
+    // An application granting an empty identity does not log anyone in.
+    let mut s = start("OAUTHBEARER", BearerServerConfig::new(), &conn);
+    let step = s
+        .start_with(Some(&oauthbearer("", "", GOOD)), &|r: Request| match r {
+            Request::ValidateToken(ask) => ask.valid(TokenGrant::new("")),
+            other => other.unavailable(),
+        })
+        .expect("no misuse");
+    assert!(matches!(step, ServerStep::Failure(f) if f.reason().kind() == FailureKind::Internal));
+    // A host with a final dot is the same host.
+    let mut s = start("OAUTHBEARER", BearerServerConfig::new(), &conn);
+    let step = s.start_with(
+        Some(&oauthbearer("", "host=imap.example.org.\x01", GOOD)),
+        &store,
+    );
+    assert!(matches!(step, Ok(ServerStep::Success(_))), "{step:?}");
+    // The discovery URL a server sends is checked when configured.
+    for bad in [
+        "http://id.example/.well-known/openid-configuration",
+        "https://id.example/x",
+        "https://id.example/\"/.well-known/openid-configuration",
+    ] {
+        assert!(
+            BearerServerConfig::new()
+                .with_openid_configuration(bad)
+                .is_err(),
+            "{bad}"
+        );
+    }
+    // A 16 KiB token fits the default session limits.
+    let big = "a".repeat(sasl_oauthbearer::MAX_TOKEN_LEN);
+    let mut s = start("OAUTHBEARER", BearerServerConfig::new(), &conn);
+    let step = s
+        .start(Some(&oauthbearer("", "", &big)))
+        .expect("no misuse");
+    assert!(
+        matches!(step, ServerStep::Request(Request::ValidateToken(_))),
+        "{step:?}"
+    );
+    // The client sends only XOAUTH2 users the server accepts.
+    let creds = ClientCredentials::new("jörg@example.org").with_bearer_token("t");
+    assert!(BearerClient::new(BearerMechanism::XOAuth2, &creds, &conn).is_err());
+}
+
+#[test]
 fn without_initial_response_the_server_asks() {
     let conn = ConnectionInfo::tls();
     let mut s = start("XOAUTH2", BearerServerConfig::new(), &conn);

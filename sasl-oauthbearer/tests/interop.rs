@@ -56,7 +56,8 @@ fn token(name: &str) -> String {
 fn front_end(mechanisms: &[BearerMechanism], connections: usize) -> RunningServer {
     let config = BearerServerConfig::new()
         .with_scope("mail")
-        .with_openid_configuration("https://issuer.example/.well-known/openid-configuration");
+        .with_openid_configuration("https://issuer.example/.well-known/openid-configuration")
+        .unwrap();
     let mut registry = ServerRegistry::new();
     for m in mechanisms {
         registry = registry.with(BearerServer::factory(*m, config.clone()));

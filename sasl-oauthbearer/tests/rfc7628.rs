@@ -113,7 +113,8 @@ fn imap_and_smtp_success_client() {
 fn imap_failure_server() {
     let config = BearerServerConfig::new()
         .with_scope("example_scope")
-        .with_openid_configuration("https://example.com/.well-known/openid-configuration");
+        .with_openid_configuration("https://example.com/.well-known/openid-configuration")
+        .expect("an https discovery URL");
     let conn = ConnectionInfo::tls().with_server("server.example.com", 143);
     let Ok(mut session) = servers(config).start("OAUTHBEARER", &conn) else {
         panic!("offered");

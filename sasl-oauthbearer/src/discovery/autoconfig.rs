@@ -373,7 +373,7 @@ impl Autoconfig {
     /// repeat. Unknown elements are ignored.
     pub fn parse_with(document: &[u8], email: &str, trust: Trust) -> Result<Self, DiscoveryError> {
         let email = EmailAddress::parse(email)?;
-        let source = document_text(document)?;
+        let source = document_text(document, super::MAX_AUTOCONFIG_SIZE)?;
         let options = ParsingOptions {
             allow_dtd: false,
             nodes_limit: NODES_LIMIT,

@@ -50,9 +50,21 @@ pub(super) fn check_url<'a>(
     if raw.is_empty() || !raw.bytes().all(|b| b.is_ascii_graphic() && b != b'\\') {
         return Err(bad(field, raw, UrlProblem::InvalidCharacter));
     }
-    let (scheme, after_scheme) = raw
-        .split_once("://")
+    // The scheme is the text before the first `:`, and must be http(s) followed by
+    // `//`: the URL parser would read `https:evil.example/x://good.example` as host
+    // evil.example, so nothing after a later `://` may pass for the authority.
+    let (scheme, after_colon) = raw
+        .split_once(':')
         .ok_or_else(|| bad(field, raw, UrlProblem::NotAbsolute))?;
+    let after_scheme = after_colon
+        .strip_prefix("//")
+        .ok_or_else(|| bad(field, raw, UrlProblem::NotAbsolute))?;
+    if !(scheme.eq_ignore_ascii_case("https") || scheme.eq_ignore_ascii_case("http")) {
+        return Err(DiscoveryError::NotHttps {
+            field,
+            url: raw.to_owned(),
+        });
+    }
     let authority_len = after_scheme
         .find(['/', '?', '#'])
         .unwrap_or(after_scheme.len());
@@ -64,6 +76,11 @@ pub(super) fn check_url<'a>(
     }
     if authority.contains('@') {
         return Err(bad(field, raw, UrlProblem::Userinfo));
+    }
+    // A percent-encoded host (`accounts.example%2Eevil.example`) decodes to another
+    // host than the text shows.
+    if authority.contains('%') {
+        return Err(bad(field, raw, UrlProblem::BadPercentEncoding));
     }
     check_percent_encoding(raw, field, kind == UrlKind::Issuer)?;
 
@@ -79,8 +96,17 @@ pub(super) fn check_url<'a>(
             });
         }
     }
-    if parsed.host().is_none() {
-        return Err(bad(field, raw, UrlProblem::NoHost));
+    // The host the parser will connect to is the host written in the authority.
+    let written_host = authority
+        .rsplit_once(':')
+        .filter(|(_, port)| port.bytes().all(|b| b.is_ascii_digit()))
+        .map_or(authority, |(host, _)| host);
+    match parsed.host_str() {
+        None => return Err(bad(field, raw, UrlProblem::NoHost)),
+        Some(host) if !host.eq_ignore_ascii_case(written_host) => {
+            return Err(bad(field, raw, UrlProblem::Ambiguous));
+        }
+        Some(_) => {}
     }
     if !parsed.username().is_empty() || parsed.password().is_some() {
         return Err(bad(field, raw, UrlProblem::Userinfo));

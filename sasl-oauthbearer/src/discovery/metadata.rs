@@ -137,7 +137,7 @@ impl AuthorizationServerMetadata {
     /// checks it against `expected`, the issuer the client asked for. See the type's
     /// documentation for what is refused.
     pub fn parse(document: &[u8], expected: &Issuer, trust: Trust) -> Result<Self, DiscoveryError> {
-        let text = document_text(document)?;
+        let text = document_text(document, super::MAX_DOCUMENT_SIZE)?;
         let UniqueObject(map) =
             serde_json::from_str(text).map_err(|e| DiscoveryError::Json(e.to_string()))?;
         let mut members = Members { map, trust };
