@@ -1,0 +1,1 @@
+//! Placeholder: a strict CBOR subset.
