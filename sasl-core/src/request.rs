@@ -184,7 +184,12 @@ pub enum Verdict {
     /// The external identity may act as the requested authorization identity.
     ExternalGranted,
     /// The passkey account and its credentials were found.
-    PasskeyFound(Box<PasskeyAccount>),
+    PasskeyFound {
+        /// The account.
+        account: Box<PasskeyAccount>,
+        /// Whether a requested authzid other than the account is allowed.
+        authzid_granted: bool,
+    },
     /// The answer to an [`ExtensionRequest`].
     Extension(ExtensionAnswer),
     /// Authentication must fail, for the given local reason (wrong password, unknown

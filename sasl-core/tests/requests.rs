@@ -130,12 +130,26 @@ fn passkey_answers() {
     );
     let account = PasskeyAccount::new("tim", vec![9], vec![credential]);
     match r.found(account.clone()).into_verdict() {
-        Verdict::PasskeyFound(found) => {
+        Verdict::PasskeyFound {
+            account: found,
+            authzid_granted,
+        } => {
             assert_eq!(*found, account);
             assert_eq!(found.credentials().len(), 1);
+            assert!(!authzid_granted);
         }
         other => panic!("{other:?}"),
     }
+    let asking = PasskeyLookup::new(MechanismName::from_static("PASSKEY"), by_id.clone())
+        .with_authzid(Some("shared".into()));
+    assert_eq!(asking.authzid(), Some("shared"));
+    assert!(matches!(
+        asking.found_with_authzid(account.clone()).into_verdict(),
+        Verdict::PasskeyFound {
+            authzid_granted: true,
+            ..
+        }
+    ));
     let by_user = PasskeyLookup::new(passkey, PasskeyLookupKey::User("tim".into()));
     assert!(matches!(
         by_user.not_found().into_verdict(),

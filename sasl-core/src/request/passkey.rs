@@ -30,6 +30,7 @@ pub struct PasskeyLookup {
     pub(super) ticket: Ticket,
     pub(super) mechanism: MechanismName,
     key: PasskeyLookupKey,
+    authzid: Option<String>,
 }
 
 impl PasskeyLookup {
@@ -39,7 +40,14 @@ impl PasskeyLookup {
             ticket: Ticket::UNSTAMPED,
             mechanism,
             key,
+            authzid: None,
         }
+    }
+
+    /// Records the identity the client asks to act as (for mechanism implementations).
+    pub fn with_authzid(mut self, authzid: Option<String>) -> Self {
+        self.authzid = authzid.filter(|z| !z.is_empty());
+        self
     }
 
     /// What to look up.
@@ -47,9 +55,34 @@ impl PasskeyLookup {
         &self.key
     }
 
-    /// The account and its credentials.
+    /// The identity the client asks to act as, if any (the account may act as itself
+    /// without asking).
+    pub fn authzid(&self) -> Option<&str> {
+        self.authzid.as_deref()
+    }
+
+    /// The account and its credentials; a requested authzid other than the account's
+    /// name is refused.
     pub fn found(self, account: PasskeyAccount) -> Answer {
-        Answer::new(self.ticket, Verdict::PasskeyFound(Box::new(account)))
+        Answer::new(
+            self.ticket,
+            Verdict::PasskeyFound {
+                account: Box::new(account),
+                authzid_granted: false,
+            },
+        )
+    }
+
+    /// The account and its credentials, and the account may act as the requested
+    /// authzid.
+    pub fn found_with_authzid(self, account: PasskeyAccount) -> Answer {
+        Answer::new(
+            self.ticket,
+            Verdict::PasskeyFound {
+                account: Box::new(account),
+                authzid_granted: true,
+            },
+        )
     }
 
     /// No such user or credential.

@@ -131,8 +131,9 @@ pub struct PasskeyUse {
     /// The backup state (BS) the authenticator reported (store it).
     pub backup_state: bool,
     /// The counter did not increase although the stored one is not zero: the
-    /// credential may have been cloned (WebAuthn §7.2 step 22). The login still
-    /// succeeded; act on it by policy.
+    /// credential may have been cloned (WebAuthn §7.2 step 22). Only reported when
+    /// the server's policy lets such a login succeed (by default it fails); act on
+    /// it by policy.
     pub possible_clone: bool,
 }
 
