@@ -267,6 +267,7 @@ pub struct ClientCredentials {
     password_on_demand: bool,
     bearer_token: Option<Secret<String>>,
     token_on_demand: bool,
+    passkey: bool,
     scram_keys: Vec<ScramKeys>,
 }
 
@@ -324,6 +325,21 @@ impl ClientCredentials {
     /// The bearer token, if given.
     pub fn bearer_token(&self) -> Option<&str> {
         self.bearer_token.as_ref().map(|t| t.expose().as_str())
+    }
+
+    /// Says the application can answer passkey assertion requests
+    /// ([`ClientRequest::PasskeyAssertion`](crate::ClientRequest::PasskeyAssertion):
+    /// a platform passkey API or a software authenticator), so PASSKEY may be chosen.
+    /// An empty authcid then means the discoverable flow (the authenticator picks the
+    /// account).
+    pub fn with_passkey(mut self) -> Self {
+        self.passkey = true;
+        self
+    }
+
+    /// Whether the application can answer passkey assertion requests.
+    pub fn has_passkey(&self) -> bool {
+        self.passkey
     }
 
     /// Asks to act as another identity (authzid). An empty string means none.
