@@ -109,7 +109,7 @@ impl Vector {
         verify_assertion(
             rp,
             &self.challenge,
-            &[self.credential_id.clone()],
+            std::slice::from_ref(&self.credential_id),
             account,
             assertion,
         )
@@ -276,7 +276,7 @@ fn vectors_negative() {
             verify_assertion(
                 &rp,
                 &other,
-                &[v.credential_id.clone()],
+                std::slice::from_ref(&v.credential_id),
                 &account,
                 &v.assertion()
             ),
