@@ -568,3 +568,10 @@ proptest! {
         prop_assert!(login.verify().is_err());
     }
 }
+
+#[test]
+fn into_failure_reason() {
+    let reason = sasl_core::FailureReason::from(AssertionError::BadSignature);
+    assert_eq!(reason.kind(), FailureKind::InvalidCredentials);
+    assert_eq!(reason.detail(), "signature does not verify");
+}

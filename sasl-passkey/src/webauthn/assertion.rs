@@ -2,7 +2,9 @@
 
 use core::fmt;
 
-use sasl_core::{FailureKind, PasskeyAccount, PasskeyAssertion, PasskeyUse, UserVerification};
+use sasl_core::{
+    FailureKind, FailureReason, PasskeyAccount, PasskeyAssertion, PasskeyUse, UserVerification,
+};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
@@ -109,6 +111,13 @@ impl fmt::Display for AssertionError {
 }
 
 impl std::error::Error for AssertionError {}
+
+impl From<AssertionError> for FailureReason {
+    /// [`failure_kind`](AssertionError::failure_kind) with [`detail`](AssertionError::detail).
+    fn from(e: AssertionError) -> Self {
+        FailureReason::new(e.failure_kind(), e.detail())
+    }
+}
 
 /// A verified assertion: what to store after the login.
 #[derive(Debug, Clone, PartialEq, Eq)]
