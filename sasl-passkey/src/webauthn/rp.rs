@@ -1,0 +1,149 @@
+//! The relying party's configuration.
+
+use sasl_core::UserVerification;
+use sha2::{Digest, Sha256};
+
+/// Default ceremony timeout, in milliseconds (the mechanism's challenge lifetime).
+pub const DEFAULT_TIMEOUT_MS: u32 = 60_000;
+
+/// What the server expects of assertions and registrations: its RP ID, the origins
+/// its clients present, and its policy.
+///
+/// Origins are compared as exact strings against the allowlist: web origins such as
+/// `https://mail.example.com` (scheme, host, and a port only if not the default, as
+/// browsers serialize them) and native-app origins such as
+/// `android:apk-key-hash:<base64url of the signing certificate hash>` or an Apple
+/// app's associated domain origin. For SASL PASSKEY the RP ID is typically the mail
+/// domain and the allowlist `https://<rp id>` plus the native apps' origins.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RelyingParty {
+    rp_id: String,
+    rp_id_hash: [u8; 32],
+    origins: Vec<String>,
+    user_verification: UserVerification,
+    cross_origin: bool,
+    counter_regression: bool,
+    timeout_ms: u32,
+}
+
+impl RelyingParty {
+    /// A relying party with RP ID `rp_id` accepting the listed origins; user
+    /// verification preferred (not required), no cross-origin use, counter
+    /// regressions refused, a 60 s timeout.
+    pub fn new(
+        rp_id: impl Into<String>,
+        origins: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        let rp_id = rp_id.into();
+        let rp_id_hash = Sha256::digest(rp_id.as_bytes()).into();
+        RelyingParty {
+            rp_id,
+            rp_id_hash,
+            origins: origins.into_iter().map(Into::into).collect(),
+            user_verification: UserVerification::Preferred,
+            cross_origin: false,
+            counter_regression: false,
+            timeout_ms: DEFAULT_TIMEOUT_MS,
+        }
+    }
+
+    /// Sets the user verification asked for; with
+    /// [`Required`](UserVerification::Required) the UV flag must be set.
+    pub fn with_user_verification(mut self, uv: UserVerification) -> Self {
+        self.user_verification = uv;
+        self
+    }
+
+    /// Accepts client data with `crossOrigin: true` (an embedding iframe) and a
+    /// `topOrigin`, which must then be in the allowlist too. Off by default: SASL has
+    /// no iframes.
+    pub fn allow_cross_origin(mut self, allow: bool) -> Self {
+        self.cross_origin = allow;
+        self
+    }
+
+    /// Accepts an assertion whose signature counter did not increase (a possibly
+    /// cloned authenticator), reporting it instead of failing. Off by default.
+    pub fn allow_counter_regression(mut self, allow: bool) -> Self {
+        self.counter_regression = allow;
+        self
+    }
+
+    /// Sets the ceremony timeout in milliseconds (sent to clients; the mechanism
+    /// expires its challenge after it).
+    pub fn with_timeout_ms(mut self, timeout_ms: u32) -> Self {
+        self.timeout_ms = timeout_ms;
+        self
+    }
+
+    /// The RP ID.
+    pub fn rp_id(&self) -> &str {
+        &self.rp_id
+    }
+
+    /// SHA-256 of the RP ID, what authenticator data must carry.
+    pub fn rp_id_hash(&self) -> &[u8; 32] {
+        &self.rp_id_hash
+    }
+
+    /// The allowed origins.
+    pub fn origins(&self) -> &[String] {
+        &self.origins
+    }
+
+    /// Whether `origin` is in the allowlist (exact match).
+    pub fn is_origin_allowed(&self, origin: &str) -> bool {
+        self.origins.iter().any(|o| o == origin)
+    }
+
+    /// The user verification asked for.
+    pub fn user_verification(&self) -> UserVerification {
+        self.user_verification
+    }
+
+    /// Whether cross-origin client data is accepted.
+    pub fn cross_origin_allowed(&self) -> bool {
+        self.cross_origin
+    }
+
+    /// Whether counter regressions are accepted (and reported).
+    pub fn counter_regression_allowed(&self) -> bool {
+        self.counter_regression
+    }
+
+    /// The ceremony timeout in milliseconds.
+    pub fn timeout_ms(&self) -> u32 {
+        self.timeout_ms
+    }
+
+    /// Steps shared by assertions and registrations: origin, then the cross-origin
+    /// policy.
+    pub(crate) fn check_origins(
+        &self,
+        origin: &str,
+        cross_origin: Option<bool>,
+        top_origin: Option<&str>,
+    ) -> Result<(), OriginError> {
+        if !self.is_origin_allowed(origin) {
+            return Err(OriginError::NotAllowed);
+        }
+        if cross_origin == Some(true) && !self.cross_origin {
+            return Err(OriginError::CrossOrigin);
+        }
+        if let Some(top) = top_origin {
+            if !self.cross_origin {
+                return Err(OriginError::CrossOrigin);
+            }
+            if !self.is_origin_allowed(top) {
+                return Err(OriginError::NotAllowed);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A failed origin check.
+pub(crate) enum OriginError {
+    NotAllowed,
+    CrossOrigin,
+}
