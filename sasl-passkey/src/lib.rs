@@ -2,6 +2,7 @@
 //! family.
 #![forbid(unsafe_code)]
 
-mod authenticator;
+pub mod authenticator;
+pub use authenticator::{Authenticator, AuthenticatorError, SoftwareAuthenticator};
 mod cbor;
 pub mod webauthn;
