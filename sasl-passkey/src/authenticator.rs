@@ -32,10 +32,10 @@
 use sasl_core::{AssertionRequest, PasskeyAssertion, UserVerification};
 use std::fmt;
 
-mod cbor_out;
 mod key_file;
 mod software;
 
+pub use crate::webauthn::CoseAlgorithm;
 pub use software::{
     Attestation, CredentialInfo, RegistrationOptions, RegistrationResponse, SoftwareAuthenticator,
 };
@@ -118,35 +118,6 @@ impl From<&AssertionRequest> for AssertionOptions {
             allow_credentials: request.allow_credentials().to_vec(),
             user_verification: request.user_verification(),
             timeout_ms: request.timeout_ms(),
-        }
-    }
-}
-
-/// A COSE signature algorithm the software authenticator can create credentials for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum CoseAlgorithm {
-    /// ES256: ECDSA on P-256 with SHA-256 (COSE `-7`); DER signatures.
-    Es256,
-    /// EdDSA with Ed25519 (COSE `-8`); raw 64-byte signatures.
-    Ed25519,
-}
-
-impl CoseAlgorithm {
-    /// The COSE algorithm identifier (`-7` or `-8`).
-    pub fn id(self) -> i64 {
-        match self {
-            CoseAlgorithm::Es256 => -7,
-            CoseAlgorithm::Ed25519 => -8,
-        }
-    }
-
-    /// The algorithm for a COSE identifier, if supported.
-    pub fn from_id(id: i64) -> Option<Self> {
-        match id {
-            -7 => Some(CoseAlgorithm::Es256),
-            -8 => Some(CoseAlgorithm::Ed25519),
-            _ => None,
         }
     }
 }
@@ -265,13 +236,5 @@ mod tests {
                 .with_user_verification(UserVerification::Required)
                 .with_timeout_ms(Some(60_000))
         );
-    }
-
-    #[test]
-    fn algorithm_ids() {
-        for alg in [CoseAlgorithm::Es256, CoseAlgorithm::Ed25519] {
-            assert_eq!(CoseAlgorithm::from_id(alg.id()), Some(alg));
-        }
-        assert_eq!(CoseAlgorithm::from_id(-257), None);
     }
 }

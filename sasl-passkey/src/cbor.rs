@@ -99,7 +99,6 @@ impl std::error::Error for CborError {}
 
 impl Value {
     /// An integer value, as [`Value::Uint`] or [`Value::Nint`].
-    #[allow(dead_code)] // used by the codec and the authenticator
     pub(crate) fn int(v: i64) -> Value {
         match u64::try_from(v) {
             Ok(u) => Value::Uint(u),
@@ -108,7 +107,6 @@ impl Value {
     }
 
     /// A text value.
-    #[allow(dead_code)] // used by the codec and the authenticator
     pub(crate) fn text(s: impl Into<String>) -> Value {
         Value::Text(s.into())
     }

@@ -1,9 +1,10 @@
 //! The software authenticator's key file.
 
 use super::AuthenticatorError;
-use super::CoseAlgorithm;
 use super::push_json_string;
-use super::software::{Credential, MAX_CREDENTIAL_ID, MAX_USER_HANDLE, SoftwareAuthenticator};
+use super::software::{
+    Credential, MAX_CREDENTIAL_ID, MAX_USER_HANDLE, SoftwareAuthenticator, supported_algorithm,
+};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sasl_core::Secret;
@@ -77,7 +78,7 @@ impl SoftwareAuthenticator {
                 out,
                 ",\"alg\":{},\"private_key_pkcs8\":\"{}\",\"sign_count\":{},\"counter\":{},\
                  \"backup_eligible\":{},\"backup_state\":{}}}",
-                c.alg.id(),
+                c.alg.cose_id(),
                 key.as_str(),
                 c.sign_count,
                 c.counter,
@@ -129,8 +130,8 @@ impl SoftwareAuthenticator {
                     "user_handle must be 1 to 64 bytes",
                 ));
             }
-            let alg = CoseAlgorithm::from_id(c.alg)
-                .ok_or(AuthenticatorError::KeyFile("unsupported alg"))?;
+            let alg =
+                supported_algorithm(c.alg).ok_or(AuthenticatorError::KeyFile("unsupported alg"))?;
             let pkcs8 = c.private_key_pkcs8.0.ok_or(AuthenticatorError::KeyFile(
                 "private_key_pkcs8 is not base64url",
             ))?;

@@ -1,9 +1,8 @@
 //! [`SoftwareAuthenticator`]: passkeys held in software.
 
-use super::cbor_out::{Out, encode};
-use super::{
-    AssertionOptions, Authenticator, AuthenticatorError, CoseAlgorithm, flags, push_json_string,
-};
+use super::{AssertionOptions, Authenticator, AuthenticatorError, flags, push_json_string};
+use crate::cbor::{self, Value};
+use crate::webauthn::{CoseAlgorithm, CoseKey};
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{ECDSA_P256_SHA256_ASN1_SIGNING, EcdsaKeyPair, Ed25519KeyPair, KeyPair};
 use base64::Engine as _;
@@ -17,6 +16,16 @@ use zeroize::Zeroizing;
 pub(super) const MAX_USER_HANDLE: usize = 64;
 /// The longest credential id WebAuthn allows.
 pub(super) const MAX_CREDENTIAL_ID: usize = 1023;
+
+/// The algorithms the software authenticator creates credentials for, in its order
+/// of preference.
+const SUPPORTED_ALGORITHMS: [CoseAlgorithm; 2] = [CoseAlgorithm::Es256, CoseAlgorithm::EdDsa];
+
+/// The algorithm for a COSE identifier, if the software authenticator supports it
+/// (`-7` ES256, `-8` EdDSA; not RS256).
+pub(super) fn supported_algorithm(id: i64) -> Option<CoseAlgorithm> {
+    CoseAlgorithm::from_cose_id(id).filter(|alg| SUPPORTED_ALGORITHMS.contains(alg))
+}
 
 /// Which attestation statement a new credential comes with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -68,7 +77,7 @@ impl RegistrationOptions {
             user_handle: user_handle.into(),
             user_name: user_name.into(),
             challenge: challenge.into(),
-            algorithms: vec![CoseAlgorithm::Es256.id(), CoseAlgorithm::Ed25519.id()],
+            algorithms: SUPPORTED_ALGORITHMS.map(CoseAlgorithm::cose_id).to_vec(),
             attestation: Attestation::None,
             user_verification: UserVerification::Preferred,
             origin: None,
@@ -503,7 +512,7 @@ impl SoftwareAuthenticator {
             options
                 .algorithms
                 .iter()
-                .find_map(|&id| CoseAlgorithm::from_id(id))
+                .find_map(|&id| supported_algorithm(id))
                 .ok_or(AuthenticatorError::UnsupportedAlgorithm)?
         };
         let uv = self.uv_flag(options.user_verification)?;
@@ -534,28 +543,27 @@ impl SoftwareAuthenticator {
         auth_data.extend_from_slice(&credential.id);
         auth_data.extend_from_slice(&credential.public_key_cose);
 
-        let signature;
-        let statement = match options.attestation {
-            Attestation::None => ("none", Out::Map(Vec::new())),
+        let (fmt, statement) = match options.attestation {
+            Attestation::None => ("none", Value::Map(Vec::new())),
             Attestation::PackedSelf => {
-                signature = sign(
+                let signature = sign(
                     credential.alg,
                     &credential.pkcs8,
                     &signed_data(&auth_data, &client_data_json),
                 )?;
                 (
                     "packed",
-                    Out::Map(vec![
-                        (Out::Text("alg"), Out::Int(alg.id())),
-                        (Out::Text("sig"), Out::Bytes(&signature)),
+                    Value::Map(vec![
+                        (Value::text("alg"), Value::int(alg.cose_id())),
+                        (Value::text("sig"), Value::Bytes(signature)),
                     ]),
                 )
             }
         };
-        let attestation_object = encode(&Out::Map(vec![
-            (Out::Text("fmt"), Out::Text(statement.0)),
-            (Out::Text("attStmt"), statement.1),
-            (Out::Text("authData"), Out::Bytes(&auth_data)),
+        let attestation_object = cbor::encode(&Value::Map(vec![
+            (Value::text("fmt"), Value::text(fmt)),
+            (Value::text("attStmt"), statement),
+            (Value::text("authData"), Value::Bytes(auth_data.clone())),
         ]));
 
         let response = RegistrationResponse {
@@ -680,21 +688,23 @@ fn generate_pkcs8(alg: CoseAlgorithm) -> Result<Zeroizing<Vec<u8>>, Authenticato
     let rng = SystemRandom::new();
     let document = match alg {
         CoseAlgorithm::Es256 => EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, &rng),
-        CoseAlgorithm::Ed25519 => Ed25519KeyPair::generate_pkcs8(&rng),
+        CoseAlgorithm::EdDsa => Ed25519KeyPair::generate_pkcs8(&rng),
+        _ => return Err(AuthenticatorError::UnsupportedAlgorithm),
     }
     .map_err(|_| AuthenticatorError::Crypto)?;
     Ok(Zeroizing::new(document.as_ref().to_vec()))
 }
 
 /// The COSE_Key of the private key's public half (refused unless `pkcs8` is a
-/// valid key of `alg`).
+/// valid key of `alg`), map entries in CTAP2 canonical order. The result is parsed
+/// back with [`CoseKey::from_cbor`], the verifier's parser, as a self-check.
 pub(super) fn public_key_cose(
     alg: CoseAlgorithm,
     pkcs8: &[u8],
 ) -> Result<Vec<u8>, AuthenticatorError> {
     const MISMATCH: AuthenticatorError =
         AuthenticatorError::KeyFile("the private key is not a key of its alg");
-    match alg {
+    let entries = match alg {
         CoseAlgorithm::Es256 => {
             let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, pkcs8)
                 .map_err(|_| MISMATCH)?;
@@ -703,24 +713,34 @@ pub(super) fn public_key_cose(
             let (Some(x), Some(y)) = (point.get(1..33), point.get(33..65)) else {
                 return Err(AuthenticatorError::Crypto);
             };
-            Ok(encode(&Out::Map(vec![
-                (Out::Int(1), Out::Int(2)),    // kty: EC2
-                (Out::Int(3), Out::Int(-7)),   // alg: ES256
-                (Out::Int(-1), Out::Int(1)),   // crv: P-256
-                (Out::Int(-2), Out::Bytes(x)), // x
-                (Out::Int(-3), Out::Bytes(y)), // y
-            ])))
+            vec![
+                (Value::int(1), Value::int(2)),             // kty: EC2
+                (Value::int(3), Value::int(alg.cose_id())), // alg: ES256
+                (Value::int(-1), Value::int(1)),            // crv: P-256
+                (Value::int(-2), Value::Bytes(x.to_vec())), // x
+                (Value::int(-3), Value::Bytes(y.to_vec())), // y
+            ]
         }
-        CoseAlgorithm::Ed25519 => {
+        CoseAlgorithm::EdDsa => {
             let pair = Ed25519KeyPair::from_pkcs8(pkcs8).map_err(|_| MISMATCH)?;
-            Ok(encode(&Out::Map(vec![
-                (Out::Int(1), Out::Int(1)),                             // kty: OKP
-                (Out::Int(3), Out::Int(-8)),                            // alg: EdDSA
-                (Out::Int(-1), Out::Int(6)),                            // crv: Ed25519
-                (Out::Int(-2), Out::Bytes(pair.public_key().as_ref())), // x
-            ])))
+            vec![
+                (Value::int(1), Value::int(1)),             // kty: OKP
+                (Value::int(3), Value::int(alg.cose_id())), // alg: EdDSA
+                (Value::int(-1), Value::int(6)),            // crv: Ed25519
+                (
+                    Value::int(-2),
+                    Value::Bytes(pair.public_key().as_ref().to_vec()),
+                ), // x
+            ]
         }
+        _ => return Err(AuthenticatorError::UnsupportedAlgorithm),
+    };
+    let key = CoseKey::from_cbor(&cbor::encode(&Value::Map(entries)))
+        .map_err(|_| AuthenticatorError::Crypto)?;
+    if key.algorithm() != alg {
+        return Err(AuthenticatorError::Crypto);
     }
+    Ok(key.to_cbor())
 }
 
 /// Signs `message`: ES256 as ASN.1 DER, Ed25519 raw.
@@ -734,10 +754,11 @@ fn sign(alg: CoseAlgorithm, pkcs8: &[u8], message: &[u8]) -> Result<Vec<u8>, Aut
                 .map_err(|_| AuthenticatorError::Crypto)?;
             Ok(signature.as_ref().to_vec())
         }
-        CoseAlgorithm::Ed25519 => {
+        CoseAlgorithm::EdDsa => {
             let pair = Ed25519KeyPair::from_pkcs8(pkcs8).map_err(|_| AuthenticatorError::Crypto)?;
             Ok(pair.sign(message).as_ref().to_vec())
         }
+        _ => Err(AuthenticatorError::UnsupportedAlgorithm),
     }
 }
 
@@ -769,12 +790,18 @@ mod tests {
                     .verify(&message, &assertion.signature)
                     .unwrap();
             }
-            CoseAlgorithm::Ed25519 => {
+            CoseAlgorithm::EdDsa => {
                 UnparsedPublicKey::new(&ED25519, &cose[10..42])
                     .verify(&message, &assertion.signature)
                     .unwrap();
             }
+            other => panic!("unexpected algorithm {other:?}"),
         }
+        // The verifier's own parser agrees.
+        CoseKey::from_cbor(cose)
+            .unwrap()
+            .verify(&message, &assertion.signature)
+            .unwrap();
     }
 
     #[test]
@@ -791,7 +818,7 @@ mod tests {
         let ed = a
             .register(&registration(b"u2").with_algorithms(vec![-257, -8, -7]))
             .unwrap();
-        assert_eq!(ed.algorithm, CoseAlgorithm::Ed25519);
+        assert_eq!(ed.algorithm, CoseAlgorithm::EdDsa);
         assert_eq!(ed.public_key_cose.len(), 42);
         assert_eq!(
             &ed.public_key_cose[..10],
@@ -801,6 +828,15 @@ mod tests {
             a.register(&registration(b"u3").with_algorithms(vec![-257, -35])),
             Err(AuthenticatorError::UnsupportedAlgorithm)
         );
+        // RS256 is verified by the crate but not created here.
+        assert_eq!(
+            a.register(&registration(b"u4").with_algorithms(vec![-257])),
+            Err(AuthenticatorError::UnsupportedAlgorithm)
+        );
+        for info in a.credentials() {
+            let key = CoseKey::from_cbor(&info.public_key_cose).unwrap();
+            assert_eq!(key.algorithm(), info.algorithm);
+        }
     }
 
     #[test]
@@ -1035,6 +1071,22 @@ mod tests {
         let s = a.get_assertion(&options(1)).unwrap();
         let cd: serde_json::Value = serde_json::from_slice(&s.client_data_json).unwrap();
         assert_eq!(cd["origin"], "https://imap.example.com");
+    }
+
+    #[test]
+    fn algorithm_ids() {
+        assert_eq!(supported_algorithm(-7), Some(CoseAlgorithm::Es256));
+        assert_eq!(supported_algorithm(-8), Some(CoseAlgorithm::EdDsa));
+        assert_eq!(supported_algorithm(-257), None);
+        assert_eq!(supported_algorithm(-35), None);
+        assert_eq!(
+            RegistrationOptions::new(RP, b"u".to_vec(), "a", [0; 16]).algorithms,
+            vec![-7, -8]
+        );
+        assert_eq!(
+            generate_pkcs8(CoseAlgorithm::Rs256).err(),
+            Some(AuthenticatorError::UnsupportedAlgorithm)
+        );
     }
 
     #[test]

@@ -500,6 +500,16 @@ impl CredentialRecord {
         }
     }
 
+    /// Updates the counter and backup state from what a PASSKEY login reported
+    /// ([`MechanismData::Passkey`](sasl_core::MechanismData::Passkey)); no change if
+    /// it names another credential.
+    pub fn apply_use(&mut self, used: &sasl_core::PasskeyUse) {
+        if used.credential_id == self.credential_id {
+            self.sign_count = used.sign_count;
+            self.backup_state = used.backup_state;
+        }
+    }
+
     /// The credential as the PASSKEY mechanism takes it (in a
     /// [`PasskeyAccount`](sasl_core::PasskeyAccount)).
     pub fn to_credential(&self) -> PasskeyCredential {

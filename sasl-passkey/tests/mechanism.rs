@@ -1,0 +1,362 @@
+//! PASSKEY through the sasl-core sessions: both codecs, both flows, authzid, the
+//! error protocol, expiry, and arbitrary input. The authenticator is the test signer
+//! of tests/common (our SoftwareAuthenticator and independent ones are tested in
+//! their own files).
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    missing_docs
+)]
+
+mod common;
+
+use common::{CRED_ID, ORIGIN, RP_ID, Signer, UP, USER_HANDLE, UV, auth_data, client_data};
+use proptest::prelude::*;
+use sasl_core::{
+    Answer, ClientCredentials, ClientOutcome, ClientRegistry, ClientRequest, ClientSession,
+    ClientStep, ConnectionInfo, FailureKind, MechanismData, PasskeyAccount, PasskeyAssertion,
+    PasskeyCredential, PasskeyLookupKey, Request, ServerRegistry, ServerReply, ServerSession,
+    ServerStep, UnixTime, UserVerification,
+};
+use sasl_passkey::webauthn::RelyingParty;
+use sasl_passkey::{Codec, PasskeyClient, PasskeyServer, PasskeyServerConfig};
+
+const NOW: u64 = 1_767_225_600;
+
+struct Fixture {
+    signer: Signer,
+    account: PasskeyAccount,
+}
+
+impl Fixture {
+    fn new() -> Self {
+        let signer = Signer::es256();
+        let credential = PasskeyCredential::new(CRED_ID.to_vec(), signer.cose(), 7);
+        let account = PasskeyAccount::new("alice", USER_HANDLE.to_vec(), vec![credential]);
+        Self { signer, account }
+    }
+
+    /// The application's store: alice by name or by credential; `shared` may be used
+    /// by alice.
+    fn answer(&self, request: Request) -> Answer {
+        match request {
+            Request::PasskeyLookup(r) => {
+                let ours = match r.key() {
+                    PasskeyLookupKey::User(u) => u == "alice",
+                    PasskeyLookupKey::Credential { id, .. } => id == CRED_ID,
+                };
+                if !ours {
+                    r.not_found()
+                } else if r.authzid() == Some("shared") {
+                    r.found_with_authzid(self.account.clone())
+                } else {
+                    r.found(self.account.clone())
+                }
+            }
+            other => other.unavailable(),
+        }
+    }
+
+    /// The authenticator: signs whatever options it is given, for `origin`.
+    fn sign(&self, rp_id: &str, challenge: &[u8], origin: &str, count: u32) -> PasskeyAssertion {
+        let ad = auth_data(rp_id, UP | UV, count, &[]);
+        let cd = client_data("webauthn.get", challenge, origin, "");
+        PasskeyAssertion {
+            credential_id: CRED_ID.to_vec(),
+            signature: self.signer.sign_webauthn(&ad, &cd),
+            authenticator_data: ad,
+            client_data_json: cd,
+            user_handle: Some(USER_HANDLE.to_vec()),
+        }
+    }
+}
+
+fn config(codec: Codec) -> PasskeyServerConfig {
+    let rp = RelyingParty::new(RP_ID, [ORIGIN]).with_user_verification(UserVerification::Required);
+    PasskeyServerConfig::new(rp)
+        .unwrap()
+        .with_codec(codec)
+        .with_failure_message("Passkey not accepted; see https://example.com/help")
+        .with_secret([7; 32])
+}
+
+fn server(codec: Codec) -> ServerSession {
+    let mechs = ServerRegistry::new().with(PasskeyServer::factory(config(codec)));
+    let mut s = mechs.start("PASSKEY", &ConnectionInfo::tls()).unwrap();
+    s.set_now(UnixTime::from_secs(NOW));
+    s
+}
+
+fn client(user: &str, authzid: Option<&str>) -> ClientSession {
+    let mut creds = ClientCredentials::new(user).with_passkey();
+    if let Some(z) = authzid {
+        creds = creds.with_authzid(z);
+    }
+    let conn = ConnectionInfo::tls().with_server("imap.example.com", 993);
+    ClientRegistry::new()
+        .with(PasskeyClient::factory())
+        .start_best(&["PASSKEY"], creds, &conn)
+        .unwrap()
+}
+
+/// Runs a whole exchange; `origin` is where the authenticator thinks it is.
+fn run(
+    fx: &Fixture,
+    codec: Codec,
+    user: &str,
+    authzid: Option<&str>,
+    origin: &str,
+) -> (ServerStep, ClientOutcome, Vec<Vec<u8>>) {
+    let mut s = server(codec);
+    let mut c = client(user, authzid);
+    let mut seen = Vec::new();
+    let ClientStep::Respond(first) = c.start().unwrap() else {
+        panic!("client-first")
+    };
+    let mut step = s
+        .start_with(Some(first.expose()), &|r| fx.answer(r))
+        .unwrap();
+    loop {
+        match step {
+            ServerStep::Challenge(ch) => {
+                seen.push(ch.clone());
+                let mut cs = c.step(&ch).unwrap();
+                if let ClientStep::Request(ClientRequest::PasskeyAssertion(req)) = cs {
+                    let a = fx.sign(req.rp_id(), req.challenge(), origin, 8);
+                    cs = c.provide(req.provide(a)).unwrap();
+                }
+                let ClientStep::Respond(r) = cs else {
+                    panic!("{cs:?}")
+                };
+                step = s.step_with(r.expose(), &|r| fx.answer(r)).unwrap();
+            }
+            ServerStep::Success(_) => {
+                let out = c.finish(ServerReply::success()).unwrap();
+                return (step, out, seen);
+            }
+            ServerStep::Failure(ref f) => {
+                let line = f.imap().line("a1", "failed");
+                let out = c
+                    .finish(ServerReply::from_imap("a1", &line).unwrap())
+                    .unwrap();
+                return (step, out, seen);
+            }
+            ServerStep::Request(_) => unreachable_in_test(),
+        }
+    }
+}
+
+fn unreachable_in_test() -> ! {
+    panic!("requests are answered by step_with")
+}
+
+#[test]
+fn both_codecs_both_flows_log_in() {
+    let fx = Fixture::new();
+    for codec in [Codec::Json, Codec::Cbor] {
+        for user in ["alice", ""] {
+            let (step, out, seen) = run(&fx, codec, user, None, ORIGIN);
+            let ServerStep::Success(ok) = step else {
+                panic!("{codec:?} {user:?}: {step:?}")
+            };
+            assert_eq!(ok.identity(), "alice");
+            assert!(out.is_authenticated());
+            let Some(MechanismData::Passkey(used)) = ok.mechanism_data() else {
+                panic!()
+            };
+            assert_eq!(
+                (used.credential_id.as_slice(), used.sign_count),
+                (CRED_ID, 8)
+            );
+            // The challenge is in the configured codec and lists alice's credential
+            // only when she was named.
+            assert_eq!(Codec::detect(&seen[0]), Some(codec));
+            let (_, options) = sasl_passkey::codec::RequestOptions::decode(&seen[0]).unwrap();
+            assert_eq!(options.rp_id, RP_ID);
+            assert_eq!(options.challenge.len(), 32);
+            assert_eq!(options.user_verification, UserVerification::Required);
+            assert_eq!(options.allow_credentials.is_empty(), user.is_empty());
+        }
+    }
+}
+
+#[test]
+fn authzid_needs_the_applications_grant() {
+    let fx = Fixture::new();
+    let (step, _, _) = run(&fx, Codec::Json, "alice", Some("shared"), ORIGIN);
+    assert!(
+        matches!(&step, ServerStep::Success(ok) if ok.identity() == "shared" && ok.authcid() == "alice")
+    );
+    let (step, out, _) = run(&fx, Codec::Json, "", Some("boss"), ORIGIN);
+    let ServerStep::Failure(f) = step else {
+        panic!()
+    };
+    assert_eq!(f.reason().kind(), FailureKind::AuthorizationDenied);
+    // The client saw the configured message, not the reason.
+    let ClientOutcome::Failure(cf) = out else {
+        panic!()
+    };
+    assert_eq!(
+        cf.server_error(),
+        Some("Passkey not accepted; see https://example.com/help")
+    );
+}
+
+#[test]
+fn failures_keep_their_reason_and_look_alike() {
+    let fx = Fixture::new();
+    // Wrong origin (a phishing site relayed the challenge).
+    let (step, _, seen) = run(&fx, Codec::Json, "alice", None, "https://evil.example");
+    let ServerStep::Failure(f) = step else {
+        panic!()
+    };
+    assert_eq!(
+        f.reason().detail(),
+        sasl_passkey::webauthn::AssertionError::OriginNotAllowed.detail()
+    );
+    assert_eq!(
+        seen.last().unwrap(),
+        b"e=other-error,m=Passkey not accepted; see https://example.com/help"
+    );
+    // An unknown user gets a challenge shaped like a known one's, then the same error.
+    let (step, _, seen) = run(&fx, Codec::Json, "mallory", None, ORIGIN);
+    let ServerStep::Failure(f) = step else {
+        panic!()
+    };
+    assert_eq!(f.reason().kind(), FailureKind::UnknownUser);
+    let (_, options) = sasl_passkey::codec::RequestOptions::decode(&seen[0]).unwrap();
+    assert_eq!(options.allow_credentials.len(), 1);
+    assert_eq!(options.allow_credentials[0].len(), 32);
+    let (_, again) = {
+        let (_, _, seen2) = run(&fx, Codec::Json, "mallory", None, ORIGIN);
+        sasl_passkey::codec::RequestOptions::decode(&seen2[0]).unwrap()
+    };
+    assert_eq!(
+        again.allow_credentials, options.allow_credentials,
+        "stable fake ids"
+    );
+    assert_eq!(f.imap().line("a", "x"), "a NO [AUTHENTICATIONFAILED] x");
+}
+
+#[test]
+fn challenge_expires_and_time_is_required() {
+    let fx = Fixture::new();
+    let mut s = server(Codec::Json);
+    let mut c = client("alice", None);
+    let ClientStep::Respond(first) = c.start().unwrap() else {
+        panic!()
+    };
+    let ServerStep::Challenge(ch) = s
+        .start_with(Some(first.expose()), &|r| fx.answer(r))
+        .unwrap()
+    else {
+        panic!()
+    };
+    let Ok(ClientStep::Request(ClientRequest::PasskeyAssertion(req))) = c.step(&ch) else {
+        panic!()
+    };
+    let a = fx.sign(req.rp_id(), req.challenge(), ORIGIN, 8);
+    let ClientStep::Respond(r) = c.provide(req.provide(a)).unwrap() else {
+        panic!()
+    };
+    // The user took 61 s.
+    s.set_now(UnixTime::from_secs(NOW + 61));
+    let step = s.step(r.expose()).unwrap();
+    assert!(matches!(step, ServerStep::Challenge(ref e) if e.starts_with(b"e=other-error,")));
+    let ServerStep::Failure(f) = s.step(b"").unwrap() else {
+        panic!()
+    };
+    assert_eq!(
+        (f.reason().kind(), f.reason().detail()),
+        (FailureKind::Expired, "challenge expired")
+    );
+
+    // No time given: fail closed before any challenge.
+    let mechs = ServerRegistry::new().with(PasskeyServer::factory(config(Codec::Json)));
+    let mut s = mechs.start("PASSKEY", &ConnectionInfo::tls()).unwrap();
+    let step = s.start(Some(b"")).unwrap();
+    assert!(matches!(step, ServerStep::Failure(f) if f.reason().kind() == FailureKind::Internal));
+}
+
+#[test]
+fn the_client_refuses_a_foreign_relying_party() {
+    // A mail server at imap.example.com asking for a bank's passkey.
+    let mut c = client("alice", None);
+    assert!(c.start().is_ok());
+    let options = sasl_passkey::codec::RequestOptions {
+        rp_id: "bank.example".into(),
+        challenge: vec![1; 32],
+        timeout_ms: Some(60_000),
+        allow_credentials: vec![],
+        user_verification: UserVerification::Preferred,
+    };
+    let step = c.step(&options.encode(Codec::Json)).unwrap();
+    assert!(
+        matches!(&step, ClientStep::Abort(f) if f.reason().kind() == FailureKind::Protocol),
+        "{step:?}"
+    );
+    // Its own domain is fine.
+    let mut c = client("alice", None);
+    assert!(c.start().is_ok());
+    let ok = sasl_passkey::codec::RequestOptions {
+        rp_id: "example.com".into(),
+        ..options
+    };
+    assert!(matches!(
+        c.step(&ok.encode(Codec::Cbor)),
+        Ok(ClientStep::Request(_))
+    ));
+}
+
+#[test]
+fn cancel_after_the_error_keeps_the_reason() {
+    let fx = Fixture::new();
+    let mut s = server(Codec::Cbor);
+    let step = s.start_with(Some(b"alice\x01"), &|r| fx.answer(r)).unwrap();
+    assert!(
+        matches!(step, ServerStep::Challenge(ref e) if e.starts_with(b"e=invalid-username-encoding,"))
+    );
+    let ServerStep::Failure(f) = s.cancel().unwrap() else {
+        panic!()
+    };
+    assert_eq!(f.reason().kind(), FailureKind::Malformed);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, .. ProptestConfig::default() })]
+
+    /// Arbitrary bytes at every step never panic and never authenticate.
+    #[test]
+    fn arbitrary_server_input(
+        first in proptest::collection::vec(any::<u8>(), 0..64),
+        rest in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..300), 0..3),
+        cbor in any::<bool>(),
+    ) {
+        let fx = Fixture::new();
+        let mut s = server(if cbor { Codec::Cbor } else { Codec::Json });
+        let mut step = s.start_with(Some(&first), &|r| fx.answer(r));
+        for r in &rest {
+            match &step {
+                Ok(ServerStep::Challenge(_)) => step = s.step_with(r, &|q| fx.answer(q)),
+                _ => break,
+            }
+        }
+        prop_assert!(!matches!(step, Ok(ServerStep::Success(_))));
+    }
+
+    /// Arbitrary challenges never panic the client.
+    #[test]
+    fn arbitrary_client_input(challenges in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..300), 1..3)) {
+        let mut c = client("alice", None);
+        prop_assert!(c.start().is_ok());
+        for ch in &challenges {
+            match c.step(ch) {
+                Ok(ClientStep::Respond(_)) => {}
+                _ => break,
+            }
+        }
+    }
+}
