@@ -1,9 +1,9 @@
 //! The software authenticator against an independent WebAuthn implementation:
 //! Yubico's python-fido2 (`Fido2Server`, through `tests/peers/fido2_verify.py`)
 //! verifies our registrations and assertions, and refuses tampered ones; and
-//! `tests/peers/soft_authenticator.py` (keys from `cryptography`, CBOR from fido2)
-//! produces assertions in the shape of `sasl_core::PasskeyAssertion` for the server
-//! side to verify.
+//! `tests/peers/soft_authenticator.py` (keys from `cryptography`, CBOR from fido2), an
+//! independent authenticator, registers with our registration verification and logs
+//! in through our PASSKEY server in both codecs.
 //!
 //! python-fido2 lives in the peers venv (`$SASL_PEERS_VENV`, else
 //! `<workspace>/.peers-venv`); missing, the tests print `SKIPPED` and pass, unless
@@ -600,4 +600,112 @@ fn independent_authenticator_output() {
             }
         }
     }
+}
+
+/// The other direction: the independent Python authenticator registers with our
+/// registration verification and logs in through our PASSKEY server (discoverable
+/// flow: the server's challenge comes first, the Python keys are made per run), in
+/// both codecs, for ES256 and EdDSA, web and native origins, both clientDataJSON
+/// styles. A tampered signature and a replayed challenge are refused.
+#[test]
+fn independent_authenticator_logs_in_through_passkey() {
+    use sasl_core::{
+        ConnectionInfo, FailureKind, PasskeyAccount, PasskeyLookupKey, Request, ServerRegistry,
+        ServerStep, UnixTime,
+    };
+    use sasl_passkey::codec::{RequestOptions, encode_assertion};
+    use sasl_passkey::webauthn::{RelyingParty, verify_registration};
+    use sasl_passkey::{Codec, PasskeyServer, PasskeyServerConfig};
+
+    let Some(python) = fido2_python() else { return };
+    let mut logins = 0;
+    for alg in [-7, -8] {
+        for codec in [Codec::Json, Codec::Cbor] {
+            for (origin, style) in [(WEB_ORIGIN, "compact"), (NATIVE_ORIGIN, "spaced")] {
+                let rp = RelyingParty::new(RP, [WEB_ORIGIN, NATIVE_ORIGIN])
+                    .with_user_verification(UserVerification::Required);
+                let config = PasskeyServerConfig::new(rp.clone())
+                    .unwrap()
+                    .with_codec(codec);
+                let mechs = ServerRegistry::new().with(PasskeyServer::factory(config));
+                let mut session = mechs.start("PASSKEY", &ConnectionInfo::tls()).unwrap();
+                session.set_now(UnixTime::from_secs(1_767_225_600));
+                let ServerStep::Challenge(options) = session.start(Some(b"")).unwrap() else {
+                    panic!("request options expected")
+                };
+                let (got, options) = RequestOptions::decode(&options).unwrap();
+                assert_eq!(got, codec);
+                // The Python authenticator registers and answers the server's challenge.
+                let reg_challenge = challenge();
+                let input = json!({
+                    "rp_id": RP, "origin": origin, "user_handle": b64(b"alice-handle"),
+                    "user_name": "alice", "alg": alg, "challenge": b64(&reg_challenge),
+                    "assertion_challenges": [b64(&options.challenge), b64(&challenge())],
+                    "attestation": "packed", "client_data_style": style,
+                });
+                let (ok, stdout, stderr) = run(&python, "soft_authenticator.py", &input);
+                assert!(ok, "{stdout} {stderr}");
+                let out: Value = serde_json::from_str(&stdout).unwrap();
+                let reg = &out["registration"];
+                let record = verify_registration(
+                    &rp,
+                    &reg_challenge,
+                    b"alice-handle",
+                    &unb64(&reg["client_data_json"]),
+                    &unb64(&reg["attestation_object"]),
+                )
+                .unwrap();
+                let account = PasskeyAccount::new(
+                    "alice",
+                    b"alice-handle".to_vec(),
+                    vec![record.to_credential()],
+                );
+                let store = |r: Request| match r {
+                    Request::PasskeyLookup(q) => match q.key() {
+                        PasskeyLookupKey::Credential { id, .. } if id == record.credential_id() => {
+                            q.found(account.clone())
+                        }
+                        _ => q.not_found(),
+                    },
+                    other => other.unavailable(),
+                };
+                let to_assertion = |a: &Value| PasskeyAssertion {
+                    credential_id: unb64(&a["credential_id"]),
+                    authenticator_data: unb64(&a["authenticator_data"]),
+                    client_data_json: unb64(&a["client_data_json"]),
+                    signature: unb64(&a["signature"]),
+                    user_handle: Some(unb64(&a["user_handle"])),
+                };
+                let assertions = out["assertions"].as_array().unwrap();
+                // First: a tampered signature (the last byte flipped) is refused...
+                let mut tampered = to_assertion(&assertions[0]);
+                if let Some(last) = tampered.signature.last_mut() {
+                    *last ^= 1;
+                }
+                let mut bad = mechs.start("PASSKEY", &ConnectionInfo::tls()).unwrap();
+                bad.set_now(UnixTime::from_secs(1_767_225_600));
+                assert!(matches!(bad.start(Some(b"")), Ok(ServerStep::Challenge(_))));
+                // (that session's challenge is another one: this is also a replay)
+                let step = bad
+                    .step_with(&encode_assertion(codec, &tampered), &store)
+                    .unwrap();
+                assert!(matches!(step, ServerStep::Challenge(ref e) if e.starts_with(b"e=")));
+                let ServerStep::Failure(f) = bad.step(b"").unwrap() else {
+                    panic!()
+                };
+                assert_eq!(f.reason().kind(), FailureKind::InvalidCredentials);
+                // ... and the genuine assertion logs in.
+                let genuine = to_assertion(&assertions[0]);
+                let step = session
+                    .step_with(&encode_assertion(codec, &genuine), &store)
+                    .unwrap();
+                let ServerStep::Success(ok) = step else {
+                    panic!("alg {alg} {codec:?} {origin}: {step:?}")
+                };
+                assert_eq!(ok.identity(), "alice");
+                logins += 1;
+            }
+        }
+    }
+    assert_eq!(logins, 8);
 }
