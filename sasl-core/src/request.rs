@@ -195,6 +195,15 @@ pub enum Verdict {
     /// Authentication must fail, for the given local reason (wrong password, unknown
     /// user, expired, disabled, temporarily unavailable).
     Rejected(FailureKind),
+    /// Authentication must fail, and the user is told why and what to do (PASSKEY's
+    /// `m=`: "Your account is locked; contact support@example.com"). Mechanisms
+    /// without a way to carry a message treat it as [`Verdict::Rejected`].
+    RejectedWithMessage {
+        /// The local reason.
+        kind: FailureKind,
+        /// The human-readable message for the user (UTF-8, no control characters).
+        message: String,
+    },
 }
 
 /// Answers requests synchronously: the shortcut for applications whose credential

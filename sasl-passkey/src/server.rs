@@ -206,6 +206,13 @@ impl PasskeyServer {
         ServerStep::Challenge(message)
     }
 
+    /// Sends the application's own message (why, and what to do).
+    fn refuse_with(&mut self, kind: FailureKind, message: &str) -> ServerStep {
+        let text = build_error(&ServerError::OtherError, message);
+        self.state = State::AwaitAck(ServerFailure::new(kind, "login refused by the application"));
+        ServerStep::Challenge(text)
+    }
+
     fn first(&mut self, message: &[u8]) -> ServerStep {
         let first = match parse_first(message) {
             Ok(f) => f,
@@ -434,6 +441,7 @@ impl ServerMechanism for PasskeyServer {
                     ServerError::OtherError,
                     ServerFailure::new(kind, "login refused by the application"),
                 ),
+                Verdict::RejectedWithMessage { kind, message } => self.refuse_with(kind, &message),
                 _ => return Err(Misuse::AnswerMismatch.into()),
             }),
             State::LookingUpCredential {
@@ -456,6 +464,7 @@ impl ServerMechanism for PasskeyServer {
                     ServerError::OtherError,
                     ServerFailure::new(kind, "login refused by the application"),
                 ),
+                Verdict::RejectedWithMessage { kind, message } => self.refuse_with(kind, &message),
                 _ => return Err(Misuse::AnswerMismatch.into()),
             }),
             other => {

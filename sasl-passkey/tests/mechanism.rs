@@ -242,6 +242,28 @@ fn failures_keep_their_reason_and_look_alike() {
 }
 
 #[test]
+fn the_application_can_say_why_and_what_to_do() {
+    let fx = Fixture::new();
+    let mut s = server(Codec::Json);
+    let locked = |r: Request| match r {
+        Request::PasskeyLookup(q) => q.reject_with_message(
+            FailureKind::AccountDisabled,
+            "Your account is locked; contact support@example.com",
+        ),
+        other => other.unavailable(),
+    };
+    let _ = &fx;
+    let step = s.start_with(Some(b"alice"), &locked).unwrap();
+    assert!(
+        matches!(&step, ServerStep::Challenge(e) if e == b"e=other-error,m=Your account is locked; contact support@example.com")
+    );
+    let ServerStep::Failure(f) = s.step(b"").unwrap() else {
+        panic!()
+    };
+    assert_eq!(f.reason().kind(), FailureKind::AccountDisabled);
+}
+
+#[test]
 fn challenge_expires_and_time_is_required() {
     let fx = Fixture::new();
     let mut s = server(Codec::Json);

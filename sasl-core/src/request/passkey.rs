@@ -94,6 +94,19 @@ impl PasskeyLookup {
     pub fn reject(self, kind: FailureKind) -> Answer {
         Answer::new(self.ticket, Verdict::Rejected(kind))
     }
+
+    /// Fails with a given local reason and tells the user why and what to do (the
+    /// draft's error message with remediation: "Your account is locked; contact
+    /// support@example.com"). Do not use it to reveal whether an account exists.
+    pub fn reject_with_message(self, kind: FailureKind, message: impl Into<String>) -> Answer {
+        Answer::new(
+            self.ticket,
+            Verdict::RejectedWithMessage {
+                kind,
+                message: message.into(),
+            },
+        )
+    }
 }
 
 /// An account with its registered passkeys, as the server stores them.
