@@ -46,4 +46,4 @@ pub use registration::{
     CreationOptions, CredentialRecord, MAX_ATTESTATION_OBJECT_LEN, MAX_USER_HANDLE_LEN,
     RECORD_PREFIX_V1, RecordError, RegistrationError, verify_registration,
 };
-pub use rp::{DEFAULT_TIMEOUT_MS, RelyingParty};
+pub use rp::{DEFAULT_TIMEOUT_MS, KEY_CACHE_SIZE, RelyingParty};

@@ -6,6 +6,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sasl_core::PasskeyAssertion;
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 
 fn b64(bytes: &[u8]) -> String {
     URL_SAFE_NO_PAD.encode(bytes)
@@ -78,48 +79,58 @@ pub(super) fn decode_options(message: &[u8]) -> Result<RequestOptions, CodecErro
     })
 }
 
-#[derive(Serialize, Deserialize)]
+// Members are borrowed from the message where they have no escapes (base64url never
+// has): decoding allocates only the decoded bytes.
+#[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct ResponseJson {
-    client_data_json: String,
-    authenticator_data: String,
-    signature: String,
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    user_handle: Option<String>,
+struct ResponseJson<'a> {
+    // WebAuthn's spelling (camelCase would give "clientDataJson").
+    #[serde(rename = "clientDataJSON", borrow)]
+    client_data_json: Cow<'a, str>,
+    #[serde(borrow)]
+    authenticator_data: Cow<'a, str>,
+    #[serde(borrow)]
+    signature: Cow<'a, str>,
+    #[serde(default, borrow)]
+    user_handle: Option<Cow<'a, str>>,
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct CredentialJson {
-    id: String,
-    raw_id: String,
-    #[serde(rename = "type")]
-    kind: String,
-    response: ResponseJson,
-    #[serde(default)]
-    client_extension_results: serde_json::Map<String, serde_json::Value>,
+struct CredentialJson<'a> {
+    #[serde(borrow)]
+    id: Cow<'a, str>,
+    #[serde(borrow)]
+    raw_id: Cow<'a, str>,
+    #[serde(rename = "type", borrow)]
+    kind: Cow<'a, str>,
+    #[serde(borrow)]
+    response: ResponseJson<'a>,
+    // clientExtensionResults, authenticatorAttachment and unknown members are
+    // ignored (extension outputs are not used).
 }
 
 pub(super) fn encode_assertion(a: &PasskeyAssertion) -> Vec<u8> {
-    let json = CredentialJson {
-        id: b64(&a.credential_id),
-        raw_id: b64(&a.credential_id),
-        kind: "public-key".into(),
-        response: ResponseJson {
-            client_data_json: b64(&a.client_data_json),
-            authenticator_data: b64(&a.authenticator_data),
-            signature: b64(&a.signature),
-            user_handle: a.user_handle.as_deref().map(b64),
-        },
-        client_extension_results: serde_json::Map::new(),
-    };
-    serde_json::to_vec(&json).unwrap_or_default()
+    let id = b64(&a.credential_id);
+    let mut m = format!(
+        r#"{{"id":"{id}","rawId":"{id}","type":"public-key","response":{{"clientDataJSON":"{}","authenticatorData":"{}","signature":"{}""#,
+        b64(&a.client_data_json),
+        b64(&a.authenticator_data),
+        b64(&a.signature),
+    );
+    if let Some(h) = &a.user_handle {
+        m.push_str(r#","userHandle":""#);
+        m.push_str(&b64(h));
+        m.push('"');
+    }
+    m.push_str(r#"},"clientExtensionResults":{}}"#);
+    m.into_bytes()
 }
 
 pub(super) fn decode_assertion(message: &[u8]) -> Result<PasskeyAssertion, CodecError> {
     // serde's derived structs refuse repeated members; unknown ones
     // (authenticatorAttachment, ...) are ignored as WebAuthn says.
-    let json: CredentialJson = serde_json::from_slice(message)
+    let json: CredentialJson<'_> = serde_json::from_slice(message)
         .map_err(|_| CodecError("response is not valid JSON of the expected shape"))?;
     if json.kind != "public-key" {
         return Err(CodecError("credential type is not public-key"));
@@ -139,4 +150,30 @@ pub(super) fn decode_assertion(message: &[u8]) -> Result<PasskeyAssertion, Codec
             Some(h) => Some(unb64(h, "userHandle is not base64url")?),
         },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn assertion_round_trip() {
+        let a = PasskeyAssertion {
+            credential_id: vec![1, 2, 3],
+            authenticator_data: vec![4; 37],
+            client_data_json: b"{\"type\":\"webauthn.get\"}".to_vec(),
+            signature: vec![5; 64],
+            user_handle: Some(vec![6]),
+        };
+        let m = encode_assertion(&a);
+        assert_eq!(decode_assertion(&m), Ok(a));
+        // A platform API's toJSON() output: members in another order, extension
+        // results and attachment present, an escaped slash in a base64url-free member.
+        let platform = br#"{"type":"public-key","authenticatorAttachment":"platform","clientExtensionResults":{"credProps":{"rk":true}},"rawId":"AQID","id":"AQID","response":{"signature":"BQ","userHandle":"","authenticatorData":"BA","clientDataJSON":"e30"}}"#;
+        let d = decode_assertion(platform).expect("toJSON() shape");
+        assert_eq!((d.credential_id, d.user_handle), (vec![1, 2, 3], None));
+        // Repeated members are refused.
+        let twice = br#"{"id":"AQID","rawId":"AQID","rawId":"AQQD","type":"public-key","response":{"signature":"BQ","authenticatorData":"BA","clientDataJSON":"e30"}}"#;
+        assert!(decode_assertion(twice).is_err());
+    }
 }

@@ -10,7 +10,6 @@ use subtle::ConstantTimeEq;
 
 use super::auth_data::{AuthenticatorData, AuthenticatorDataError};
 use super::client_data::{ClientData, TYPE_GET};
-use super::cose::CoseKey;
 use super::rp::{OriginError, RelyingParty};
 
 /// Why an assertion was refused; one variant per check of [`verify_assertion`].
@@ -279,8 +278,9 @@ pub fn verify_assertion(
         return Err(AssertionError::BackupStateInvalid);
     }
     // Steps 12 and 13.
-    let key =
-        CoseKey::from_cbor(credential.public_key()).map_err(|_| AssertionError::UnsupportedKey)?;
+    let key = rp
+        .key(credential.public_key())
+        .map_err(|_| AssertionError::UnsupportedKey)?;
     let mut signed = Vec::with_capacity(assertion.authenticator_data.len().saturating_add(32));
     signed.extend_from_slice(&assertion.authenticator_data);
     signed.extend_from_slice(&Sha256::digest(&assertion.client_data_json));

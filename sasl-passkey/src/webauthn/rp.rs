@@ -24,6 +24,53 @@ pub struct RelyingParty {
     cross_origin: bool,
     counter_regression: bool,
     timeout_ms: u32,
+    keys: KeyCache,
+}
+
+/// Most parsed credential keys a relying party keeps (parsing an RSA or P-256 key
+/// costs as much as a good part of the signature check; the cache is cleared when
+/// full).
+pub const KEY_CACHE_SIZE: usize = 4096;
+
+/// Parsed COSE keys by their CBOR bytes, shared by the clones of a relying party.
+/// Two relying parties compare equal whatever their caches hold.
+#[derive(Clone, Default)]
+pub(crate) struct KeyCache(
+    std::sync::Arc<std::sync::Mutex<std::collections::HashMap<Vec<u8>, super::CoseKey>>>,
+);
+
+impl KeyCache {
+    /// The parsed key for `cbor`, parsing it the first time.
+    pub(crate) fn get(&self, cbor: &[u8]) -> Result<super::CoseKey, super::CoseKeyError> {
+        if let Ok(map) = self.0.lock()
+            && let Some(key) = map.get(cbor)
+        {
+            return Ok(key.clone());
+        }
+        let key = super::CoseKey::from_cbor(cbor)?;
+        if let Ok(mut map) = self.0.lock() {
+            if map.len() >= KEY_CACHE_SIZE {
+                map.clear();
+            }
+            map.insert(cbor.to_vec(), key.clone());
+        }
+        Ok(key)
+    }
+}
+
+impl PartialEq for KeyCache {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for KeyCache {}
+
+impl core::fmt::Debug for KeyCache {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let n = self.0.lock().map(|m| m.len()).unwrap_or(0);
+        write!(f, "KeyCache({n} keys)")
+    }
 }
 
 impl RelyingParty {
@@ -44,7 +91,13 @@ impl RelyingParty {
             cross_origin: false,
             counter_regression: false,
             timeout_ms: DEFAULT_TIMEOUT_MS,
+            keys: KeyCache::default(),
         }
+    }
+
+    /// The parsed key for a stored COSE key (cached).
+    pub(crate) fn key(&self, cbor: &[u8]) -> Result<super::CoseKey, super::CoseKeyError> {
+        self.keys.get(cbor)
     }
 
     /// Sets the user verification asked for; with
