@@ -28,6 +28,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use jsonwebtoken::crypto::CryptoProvider;
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use sasl_benches::interleaved::Interleaved;
 use sasl_core::{ConnectionInfo, Request, ServerRegistry, ServerStep, UnixTime};
 use sasl_oauthbearer::{
     Backend, BearerMechanism, BearerServer, BearerServerConfig, JwsAlgorithm, JwtConfig,
@@ -139,36 +140,24 @@ fn bench(c: &mut Criterion) {
         // The machine's speed drifts within a run; this one alternates a raw decode and
         // a session exchange per iteration, times both, reports the session's time and
         // prints the ratio of the two totals (the number the overhead target is about).
-        let totals = std::cell::Cell::new((Duration::ZERO, Duration::ZERO, 0u64));
+        let interleaved = Interleaved::new();
         group.bench_function("session_interleaved", |b| {
             b.iter_custom(|iters| {
-                let (mut raw, mut ours) = (Duration::ZERO, Duration::ZERO);
-                for _ in 0..iters {
-                    let t = std::time::Instant::now();
-                    black_box(
-                        jsonwebtoken::decode::<Value>(black_box(&token), &key, &validation).is_ok(),
-                    );
-                    let u = std::time::Instant::now();
-                    black_box(exchange());
-                    ours += u.elapsed();
-                    raw += u - t;
-                }
-                let (r, o, n) = totals.get();
-                totals.set((r + raw, o + ours, n + iters));
-                ours
+                interleaved.run(
+                    iters,
+                    || {
+                        black_box(
+                            jsonwebtoken::decode::<Value>(black_box(&token), &key, &validation)
+                                .is_ok(),
+                        );
+                    },
+                    || {
+                        black_box(exchange());
+                    },
+                )
             })
         });
-        let (raw, ours, n) = totals.get();
-        let per_call = |d: Duration| d.as_secs_f64() * 1e6 / n.max(1) as f64;
-        // Nothing to report when a filter skipped the interleaved case.
-        if n > 0 {
-            eprintln!(
-                "oauth_{label}/{case}: session / raw decode, interleaved = {:.3} ({:.2} us vs {:.2} us per call, {n} calls)",
-                ours.as_secs_f64() / raw.as_secs_f64(),
-                per_call(ours),
-                per_call(raw),
-            );
-        }
+        interleaved.report(&format!("oauth_{label}/{case}"), "session / raw decode");
         group.finish();
     }
 }

@@ -28,6 +28,7 @@
 )]
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use sasl_benches::interleaved::Interleaved;
 use sasl_core::{
     ConnectionInfo, PasskeyAccount, PasskeyAssertion, PasskeyCredential, Request, ServerRegistry,
     ServerStep, UnixTime,
@@ -40,7 +41,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::hint::black_box;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const VECTORS: &str = include_str!("../../../shared/specs/webauthn_vectors.json");
 
@@ -173,37 +174,24 @@ fn bench(c: &mut Criterion) {
             })
         });
         group.bench_function("session", |b| b.iter(exchange));
-        let totals = std::cell::Cell::new((Duration::ZERO, Duration::ZERO, 0u64));
+        let interleaved = Interleaved::new();
         group.bench_function("session_interleaved", |b| {
             b.iter_custom(|iters| {
-                let (mut raw, mut ours) = (Duration::ZERO, Duration::ZERO);
-                for _ in 0..iters {
-                    let t = Instant::now();
-                    black_box(
-                        key.verify(black_box(&signed), black_box(&signature))
-                            .is_ok(),
-                    );
-                    let u = Instant::now();
-                    black_box(exchange());
-                    ours += u.elapsed();
-                    raw += u - t;
-                }
-                let (r, o, n) = totals.get();
-                totals.set((r + raw, o + ours, n + iters));
-                ours
+                interleaved.run(
+                    iters,
+                    || {
+                        black_box(
+                            key.verify(black_box(&signed), black_box(&signature))
+                                .is_ok(),
+                        );
+                    },
+                    || {
+                        black_box(exchange());
+                    },
+                )
             })
         });
-        let (raw, ours, n) = totals.get();
-        let per_call = |d: Duration| d.as_secs_f64() * 1e6 / n.max(1) as f64;
-        // Nothing to report when a filter skipped the interleaved case.
-        if n > 0 {
-            eprintln!(
-                "passkey/{case}: session / raw verify, interleaved = {:.3} ({:.2} us vs {:.2} us per call, {n} calls)",
-                ours.as_secs_f64() / raw.as_secs_f64(),
-                per_call(ours),
-                per_call(raw),
-            );
-        }
+        interleaved.report(&format!("passkey/{case}"), "session / raw verify");
         group.finish();
     }
 }

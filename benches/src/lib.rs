@@ -7,11 +7,15 @@
 //!   inner and outer pad states computed once, then exactly two SHA-256 block
 //!   compressions per iteration on pre-padded blocks (`sha2::compress256`, which uses
 //!   SHA-NI when the CPU has it);
+//! - [`interleaved::Interleaved`], alternating two calls for ratio targets (OAUTHBEARER
+//!   and PASSKEY overhead over the raw signature check);
 //! - [`Keys`], the SCRAM-SHA-256 keys derived from the fixture, and
 //!   [`ScriptedClient`], a minimal client that answers a server-first message from
 //!   precomputed keys. The server-side benchmarks run it outside the timed region so
 //!   that only the server's work is measured, identically for every library.
 #![forbid(unsafe_code)]
+
+pub mod interleaved;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
