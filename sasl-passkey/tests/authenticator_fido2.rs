@@ -17,7 +17,7 @@ use sasl_passkey::authenticator::{
     AssertionOptions, Attestation, Authenticator, RegistrationOptions, RegistrationResponse,
     SoftwareAuthenticator,
 };
-use sasl_test::peers::{PEERS_VENV_ENV, REQUIRE_PEERS_ENV, peers_required, workspace_root};
+use sasl_test::peers::{self, REQUIRE_PEERS_ENV, peers_required};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use std::io::Write;
@@ -51,28 +51,7 @@ fn challenge() -> Vec<u8> {
 fn fido2_python() -> Option<PathBuf> {
     static PYTHON: OnceLock<Option<PathBuf>> = OnceLock::new();
     let found = PYTHON
-        .get_or_init(|| {
-            let mut candidates = Vec::new();
-            if let Some(venv) = std::env::var_os(PEERS_VENV_ENV).filter(|v| !v.is_empty()) {
-                candidates.push(PathBuf::from(venv).join("bin").join("python"));
-            }
-            candidates.push(
-                workspace_root()
-                    .join(".peers-venv")
-                    .join("bin")
-                    .join("python"),
-            );
-            candidates.into_iter().find(|python| {
-                python.is_file()
-                    && Command::new(python)
-                        .args(["-c", "import fido2.server, cryptography"])
-                        .stdin(Stdio::null())
-                        .stdout(Stdio::null())
-                        .stderr(Stdio::null())
-                        .status()
-                        .is_ok_and(|s| s.success())
-            })
-        })
+        .get_or_init(|| peers::venv_python("fido2.server, cryptography"))
         .clone();
     if found.is_none() {
         let what = "python-fido2 not installed (.peers-venv/bin/pip install 'fido2==2.2.1', \

@@ -240,28 +240,32 @@ pub fn gsasl_available() -> bool {
     *AVAILABLE.get_or_init(|| runs_ok(Command::new(gsasl_program()).arg("--version")))
 }
 
-/// A Python interpreter that can `import scramp`: `$SASL_PEERS_VENV/bin/python`, else
-/// `<workspace>/.peers-venv/bin/python` (checked once per process).
+/// The peers venv's Python if it can run `import <modules>` (e.g. `"scramp"`,
+/// `"fido2.server, cryptography"`): `$SASL_PEERS_VENV/bin/python`, else
+/// `<workspace>/.peers-venv/bin/python`.
+pub fn venv_python(modules: &str) -> Option<PathBuf> {
+    let mut candidates = Vec::new();
+    if let Some(venv) = std::env::var_os(PEERS_VENV_ENV).filter(|v| !v.is_empty()) {
+        candidates.push(PathBuf::from(venv).join("bin").join("python"));
+    }
+    candidates.push(
+        workspace_root()
+            .join(".peers-venv")
+            .join("bin")
+            .join("python"),
+    );
+    let import = format!("import {modules}");
+    candidates
+        .into_iter()
+        .find(|python| python.is_file() && runs_ok(Command::new(python).args(["-c", &import])))
+}
+
+/// A Python interpreter that can `import scramp` ([`venv_python`]; checked once per
+/// process).
 pub fn scramp_python() -> Option<PathBuf> {
     static PYTHON: OnceLock<Option<PathBuf>> = OnceLock::new();
     PYTHON
-        .get_or_init(|| {
-            let mut candidates = Vec::new();
-            if let Some(venv) = std::env::var_os(PEERS_VENV_ENV).filter(|v| !v.is_empty()) {
-                candidates.push(PathBuf::from(venv).join("bin").join("python"));
-            }
-            candidates.push(
-                workspace_root()
-                    .join(".peers-venv")
-                    .join("bin")
-                    .join("python"),
-            );
-            candidates.into_iter().find(|python| {
-                python.is_file()
-                    && runs_ok(Command::new(python).args(["-c", "import scramp"]))
-                    && scramp_script().is_file()
-            })
-        })
+        .get_or_init(|| venv_python("scramp").filter(|_| scramp_script().is_file()))
         .clone()
 }
 
