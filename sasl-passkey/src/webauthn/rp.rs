@@ -42,10 +42,10 @@ pub(crate) struct KeyCache(
 impl KeyCache {
     /// The parsed key for `cbor`, parsing it the first time.
     pub(crate) fn get(&self, cbor: &[u8]) -> Result<super::CoseKey, super::CoseKeyError> {
-        if let Ok(map) = self.0.lock()
-            && let Some(key) = map.get(cbor)
-        {
-            return Ok(key.clone());
+        // (No let chains: this crate keeps Rust 1.85.)
+        let cached = self.0.lock().ok().and_then(|map| map.get(cbor).cloned());
+        if let Some(key) = cached {
+            return Ok(key);
         }
         let key = super::CoseKey::from_cbor(cbor)?;
         if let Ok(mut map) = self.0.lock() {
