@@ -1,11 +1,11 @@
 //! Collected client data (`clientDataJSON`, W3C WebAuthn §5.8.1).
 
 use core::fmt;
-use std::collections::BTreeSet;
+use std::borrow::Cow;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use serde::de::{Deserializer, MapAccess, Visitor};
+use serde::Deserialize;
 
 /// Largest `clientDataJSON` accepted, in bytes.
 pub const MAX_CLIENT_DATA_LEN: usize = 8 * 1024;
@@ -40,8 +40,9 @@ impl std::error::Error for ClientDataError {}
 /// template): a UTF-8 byte-order mark is stripped, the text must be one JSON object
 /// of at most [`MAX_CLIENT_DATA_LEN`] bytes, `type`, `challenge` (base64url without
 /// padding) and `origin` must be strings, `crossOrigin` a boolean and `topOrigin` a
-/// string if present. Unknown members are ignored (the specification adds members
-/// over time); a member appearing twice is refused.
+/// string if present. Unknown members are ignored, repeated or not (the
+/// specification adds members over time); a member this crate reads appearing twice
+/// is refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientData {
     ty: String,
@@ -59,50 +60,24 @@ impl ClientData {
         }
         let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
         let text = core::str::from_utf8(bytes).map_err(|_| ClientDataError("not UTF-8"))?;
-        let mut de = serde_json::Deserializer::from_str(text);
-        let members = Deserializer::deserialize_map(&mut de, MembersVisitor)
-            .map_err(|_| ClientDataError("not a JSON object"))?;
-        de.end()
-            .map_err(|_| ClientDataError("data after the JSON object"))?;
-        let members = members?;
-
-        let mut ty = None;
-        let mut challenge = None;
-        let mut origin = None;
-        let mut cross_origin = None;
-        let mut top_origin = None;
-        for (name, value) in members {
-            match name.as_str() {
-                "type" => {
-                    ty = Some(string(value).ok_or(ClientDataError("type not a string"))?);
-                }
-                "challenge" => {
-                    let s = string(value).ok_or(ClientDataError("challenge not a string"))?;
-                    let bytes = URL_SAFE_NO_PAD
-                        .decode(s.as_bytes())
-                        .map_err(|_| ClientDataError("challenge not unpadded base64url"))?;
-                    challenge = Some(bytes);
-                }
-                "origin" => {
-                    origin = Some(string(value).ok_or(ClientDataError("origin not a string"))?);
-                }
-                "crossOrigin" => match value {
-                    serde_json::Value::Bool(b) => cross_origin = Some(b),
-                    _ => return Err(ClientDataError("crossOrigin not a boolean")),
-                },
-                "topOrigin" => {
-                    top_origin =
-                        Some(string(value).ok_or(ClientDataError("topOrigin not a string"))?);
-                }
-                _ => {}
-            }
-        }
+        // Members are borrowed from the text unless they hold escapes; serde's derive
+        // refuses a known member given twice and a member of the wrong type.
+        let raw: Raw<'_> = serde_json::from_str(text).map_err(|_| {
+            ClientDataError("not one JSON object with string type/challenge/origin, boolean crossOrigin, each once")
+        })?;
+        let challenge = raw.challenge.ok_or(ClientDataError("challenge missing"))?;
+        let challenge = URL_SAFE_NO_PAD
+            .decode(challenge.as_bytes())
+            .map_err(|_| ClientDataError("challenge not unpadded base64url"))?;
         Ok(ClientData {
-            ty: ty.ok_or(ClientDataError("type missing"))?,
-            challenge: challenge.ok_or(ClientDataError("challenge missing"))?,
-            origin: origin.ok_or(ClientDataError("origin missing"))?,
-            cross_origin,
-            top_origin,
+            ty: raw.ty.ok_or(ClientDataError("type missing"))?.into_owned(),
+            challenge,
+            origin: raw
+                .origin
+                .ok_or(ClientDataError("origin missing"))?
+                .into_owned(),
+            cross_origin: raw.cross_origin,
+            top_origin: raw.top_origin.map(Cow::into_owned),
         })
     }
 
@@ -132,40 +107,17 @@ impl ClientData {
     }
 }
 
-fn string(value: serde_json::Value) -> Option<String> {
-    match value {
-        serde_json::Value::String(s) => Some(s),
-        _ => None,
-    }
-}
-
-type Members = Result<Vec<(String, serde_json::Value)>, ClientDataError>;
-
-/// Collects the object's members in order, noting a duplicate instead of letting the
-/// last one win.
-struct MembersVisitor;
-
-impl<'de> Visitor<'de> for MembersVisitor {
-    type Value = Members;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON object")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Members, A::Error> {
-        let mut members = Vec::new();
-        let mut seen = BTreeSet::new();
-        let mut duplicate = false;
-        while let Some(name) = map.next_key::<String>()? {
-            let value: serde_json::Value = map.next_value()?;
-            if !seen.insert(name.clone()) {
-                duplicate = true;
-            }
-            members.push((name, value));
-        }
-        if duplicate {
-            return Ok(Err(ClientDataError("a member appears twice")));
-        }
-        Ok(Ok(members))
-    }
+/// The members this crate reads; unknown ones are ignored.
+#[derive(Deserialize)]
+struct Raw<'a> {
+    #[serde(rename = "type", borrow, default)]
+    ty: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    challenge: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    origin: Option<Cow<'a, str>>,
+    #[serde(rename = "crossOrigin", default)]
+    cross_origin: Option<bool>,
+    #[serde(rename = "topOrigin", borrow, default)]
+    top_origin: Option<Cow<'a, str>>,
 }
