@@ -5,7 +5,7 @@ use super::{CodecError, RequestOptions, uv_from_name, uv_name};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sasl_core::PasskeyAssertion;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use std::borrow::Cow;
 
 fn b64(bytes: &[u8]) -> String {
@@ -16,7 +16,7 @@ fn unb64(text: &str, what: &'static str) -> Result<Vec<u8>, CodecError> {
     URL_SAFE_NO_PAD.decode(text).map_err(|_| CodecError(what))
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Descriptor {
     #[serde(rename = "type")]
@@ -24,11 +24,11 @@ struct Descriptor {
     id: String,
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct OptionsJson {
     challenge: String,
-    #[serde(skip_serializing_if = "Option::is_none", default)]
+    #[serde(default)]
     timeout: Option<u32>,
     rp_id: String,
     #[serde(default)]
@@ -38,22 +38,31 @@ struct OptionsJson {
 }
 
 pub(super) fn encode_options(options: &RequestOptions) -> Vec<u8> {
-    let json = OptionsJson {
-        challenge: b64(&options.challenge),
-        timeout: options.timeout_ms,
-        rp_id: options.rp_id.clone(),
-        allow_credentials: options
-            .allow_credentials
-            .iter()
-            .map(|id| Descriptor {
-                kind: "public-key".into(),
-                id: b64(id),
-            })
-            .collect(),
-        user_verification: Some(uv_name(options.user_verification).into()),
-    };
-    // Serialising plain strings and numbers cannot fail.
-    serde_json::to_vec(&json).unwrap_or_default()
+    // Written directly (one buffer); only the RP id can need JSON escapes.
+    let rp_id = serde_json::Value::from(options.rp_id.as_str()).to_string();
+    let mut m = String::with_capacity(160 + rp_id.len() + 48 * options.allow_credentials.len());
+    m.push_str(r#"{"challenge":""#);
+    URL_SAFE_NO_PAD.encode_string(&options.challenge, &mut m);
+    m.push('"');
+    if let Some(t) = options.timeout_ms {
+        m.push_str(r#","timeout":"#);
+        m.push_str(&t.to_string());
+    }
+    m.push_str(r#","rpId":"#);
+    m.push_str(&rp_id);
+    m.push_str(r#","allowCredentials":["#);
+    for (i, id) in options.allow_credentials.iter().enumerate() {
+        if i > 0 {
+            m.push(',');
+        }
+        m.push_str(r#"{"type":"public-key","id":""#);
+        URL_SAFE_NO_PAD.encode_string(id, &mut m);
+        m.push_str(r#""}"#);
+    }
+    m.push_str(r#"],"userVerification":""#);
+    m.push_str(uv_name(options.user_verification));
+    m.push_str(r#""}"#);
+    m.into_bytes()
 }
 
 pub(super) fn decode_options(message: &[u8]) -> Result<RequestOptions, CodecError> {
@@ -155,6 +164,20 @@ pub(super) fn decode_assertion(message: &[u8]) -> Result<PasskeyAssertion, Codec
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn options_round_trip() {
+        let o = RequestOptions {
+            rp_id: "ex\"ample.com".into(),
+            challenge: vec![9; 32],
+            timeout_ms: Some(60_000),
+            allow_credentials: vec![vec![1], vec![2, 3]],
+            user_verification: sasl_core::UserVerification::Required,
+        };
+        let m = encode_options(&o);
+        assert!(serde_json::from_slice::<serde_json::Value>(&m).is_ok());
+        assert_eq!(decode_options(&m), Ok(o));
+    }
 
     #[test]
     fn assertion_round_trip() {
