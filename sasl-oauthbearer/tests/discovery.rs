@@ -1378,6 +1378,9 @@ proptest! {
         local in "[a-zA-Z0-9.+_-]{1,20}",
         domain in "[a-z][a-z0-9-]{0,10}[a-z0-9]\\.[a-z]{2,6}",
     ) {
+        // An `xn--` label must be valid punycode (IDNA); random ones are refused, and
+        // rightly: they are not this property's business.
+        prop_assume!(!domain.contains("xn--"));
         let email = format!("{local}@{domain}");
         let urls = autoconfig_urls(&email).unwrap();
         prop_assert_eq!(urls.len(), 2);
@@ -1388,6 +1391,17 @@ proptest! {
         let ispdb = ispdb_url(&email).unwrap();
         prop_assert!(ispdb.ends_with(&domain));
     }
+}
+
+/// A domain with an invalid `xn--` (punycode) label is refused, not passed on (the
+/// seed proptest found: `xn---c-----x.stb`).
+#[test]
+fn invalid_punycode_domains_are_refused() {
+    assert!(matches!(
+        autoconfig_urls("a@xn---c-----x.stb"),
+        Err(DiscoveryError::BadEmailAddress { .. })
+    ));
+    assert!(autoconfig_urls("a@xn--bcher-kva.example").is_ok());
 }
 
 /// Security review: a URL whose real host differs from what the text shows.
