@@ -50,8 +50,9 @@ pub struct BearerClient {
     host: Option<String>,
     port: Option<u16>,
     extra: Vec<(String, String)>,
+    /// The token given up front; `None`: asked for on demand (`new` checked that the
+    /// credentials have one source or the other).
     token: Option<Secret<String>>,
-    token_on_demand: bool,
     state: State,
 }
 
@@ -99,7 +100,6 @@ impl BearerClient {
             port: connection.server_port(),
             extra: Vec::new(),
             token,
-            token_on_demand: credentials.has_token_source(),
             state: State::New,
         })
     }
@@ -166,9 +166,6 @@ impl ClientMechanism for BearerClient {
         }
         if let Some(token) = self.token.take() {
             return Ok(self.message(token.expose()));
-        }
-        if !self.token_on_demand {
-            return Err(Error::config("no bearer token"));
         }
         self.state = State::AwaitToken;
         Ok(ClientStep::Request(ClientRequest::Token(TokenPrompt::new(

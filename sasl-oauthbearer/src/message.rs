@@ -82,10 +82,26 @@ fn has_control(identity: &str) -> bool {
     identity.chars().any(|c| c.is_ascii_control())
 }
 
+/// The key/value pairs of one message, held on the stack (at most [`MAX_PAIRS`]):
+/// parsing a message allocates nothing.
+struct Pairs<'a> {
+    items: [(&'a str, &'a [u8]); MAX_PAIRS],
+    len: usize,
+}
+
+impl<'a> Pairs<'a> {
+    fn iter(&self) -> impl Iterator<Item = (&'a str, &'a [u8])> + '_ {
+        self.items.iter().take(self.len).copied()
+    }
+}
+
 /// Splits `body` (the bytes after the GS2 header's `\x01`, or all of an XOAUTH2
 /// message) into key/value pairs, checking the grammar and the final empty pair.
-fn pairs(body: &[u8]) -> Result<Vec<(&str, &[u8])>, MessageError> {
-    let mut out = Vec::new();
+fn pairs(body: &[u8]) -> Result<Pairs<'_>, MessageError> {
+    let mut out = Pairs {
+        items: [("", &[]); MAX_PAIRS],
+        len: 0,
+    };
     let mut rest = body;
     loop {
         if rest == [KVSEP] {
@@ -119,15 +135,16 @@ fn pairs(body: &[u8]) -> Result<Vec<(&str, &[u8])>, MessageError> {
                 "value holds a byte outside VCHAR / SP / HTAB / CR / LF",
             ));
         }
-        if out.len() == MAX_PAIRS {
+        let Some(slot) = out.items.get_mut(out.len) else {
             return Err(MessageError::request("too many key/value pairs"));
-        }
+        };
         // Keys are ASCII letters: this cannot fail.
         let key = core::str::from_utf8(key).map_err(|_| MessageError::request("key"))?;
-        if out.iter().any(|(k, _)| *k == key) {
+        *slot = (key, value);
+        if out.items.iter().take(out.len).any(|(k, _)| *k == key) {
             return Err(MessageError::request("key/value pair repeated"));
         }
-        out.push((key, value));
+        out.len += 1;
     }
 }
 
@@ -221,7 +238,7 @@ pub(crate) fn parse_oauthbearer(msg: &[u8]) -> Result<ClientMessage<'_>, Message
         port: None,
     };
     let mut auth = None;
-    for (key, value) in pairs(body)? {
+    for (key, value) in pairs(body)?.iter() {
         match key {
             "auth" => auth = Some(value),
             "host" => message.host = Some(host(value)?),
@@ -248,7 +265,7 @@ pub(crate) fn parse_xoauth2(msg: &[u8]) -> Result<ClientMessage<'_>, MessageErro
     }
     let mut user = None;
     let mut auth = None;
-    for (key, value) in pairs(msg)? {
+    for (key, value) in pairs(msg)?.iter() {
         match key {
             "user" => user = Some(value),
             "auth" => auth = Some(value),

@@ -273,8 +273,10 @@ impl BearerServer {
 
 /// Host names compared as DNS does: case-insensitively, a final dot ignored.
 fn same_host(a: &str, b: &str) -> bool {
-    let strip = |h: &str| h.strip_suffix('.').unwrap_or(h).to_owned();
-    strip(a).eq_ignore_ascii_case(&strip(b))
+    fn strip(h: &str) -> &str {
+        h.strip_suffix('.').unwrap_or(h)
+    }
+    strip(a).eq_ignore_ascii_case(strip(b))
 }
 
 impl ServerMechanism for BearerServer {

@@ -97,7 +97,7 @@ impl TokenFailure {
             failure.reason().kind(),
             status,
             origin,
-            &openid_configuration,
+            openid_configuration.is_some(),
         );
         Self {
             action,
@@ -111,7 +111,7 @@ impl TokenFailure {
         kind: FailureKind,
         status: Option<&str>,
         origin: TokenOrigin,
-        openid_configuration: &Option<String>,
+        discoverable: bool,
     ) -> TokenAction {
         use FailureKind as K;
         // What the final reply says first, where it is specific.
@@ -142,7 +142,7 @@ impl TokenFailure {
         }
         match origin {
             TokenOrigin::Cached => TokenAction::Refresh,
-            TokenOrigin::Fresh if openid_configuration.is_some() => TokenAction::Discover,
+            TokenOrigin::Fresh if discoverable => TokenAction::Discover,
             TokenOrigin::Fresh => TokenAction::Reauthorize,
         }
     }
