@@ -6,9 +6,9 @@ use crate::message::{ServerError, build_error, parse_first};
 use crate::webauthn::{RelyingParty, verify_assertion};
 use sasl_core::{
     Error, FailureKind, MechanismData, MechanismName, MechanismProperties, Misuse, PasskeyAccount,
-    PasskeyAssertion, PasskeyLookup, PasskeyLookupKey, PasskeyUse, Request, ServerContext,
-    ServerFailure, ServerMechanism, ServerMechanismFactory, ServerStep, ServerSuccess,
-    SharedRandom, UnixTime, Verdict, thread_random,
+    PasskeyAssertion, PasskeyLookup, PasskeyLookupKey, Request, ServerContext, ServerFailure,
+    ServerMechanism, ServerMechanismFactory, ServerStep, ServerSuccess, SharedRandom, UnixTime,
+    Verdict, thread_random,
 };
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
@@ -257,21 +257,23 @@ impl PasskeyServer {
         let rp = &self.config.relying_party;
         let options = RequestOptions {
             rp_id: rp.rp_id().to_owned(),
-            challenge: bytes.clone(),
+            challenge: bytes,
             timeout_ms: Some(rp.timeout_ms()),
-            allow_credentials: allowed.clone(),
+            allow_credentials: allowed,
             user_verification: rp.user_verification(),
         };
+        let encoded = options.encode(self.config.codec);
+        // The challenge and the allowed ids move on into the state: no copies.
         self.state = State::AwaitAssertion {
             challenge: Challenge {
-                bytes,
-                allowed,
+                bytes: options.challenge,
+                allowed: options.allow_credentials,
                 issued,
             },
             expected,
             authzid,
         };
-        ServerStep::Challenge(options.encode(self.config.codec))
+        ServerStep::Challenge(encoded)
     }
 
     fn assertion(
@@ -366,12 +368,7 @@ impl PasskeyServer {
         ServerStep::Success(
             ServerSuccess::new(PASSKEY, account.name())
                 .with_authzid(authzid)
-                .with_mechanism_data(MechanismData::Passkey(PasskeyUse {
-                    credential_id: verified.credential_id().to_vec(),
-                    sign_count: verified.sign_count(),
-                    backup_state: verified.backup_state(),
-                    possible_clone: verified.counter_regressed(),
-                })),
+                .with_mechanism_data(MechanismData::Passkey(verified.into_passkey_use())),
         )
     }
 }

@@ -170,8 +170,13 @@ impl VerifiedAssertion {
 
     /// What the mechanism reports to the application on success.
     pub fn to_passkey_use(&self) -> PasskeyUse {
+        self.clone().into_passkey_use()
+    }
+
+    /// [`to_passkey_use`](Self::to_passkey_use), moving the credential id.
+    pub fn into_passkey_use(self) -> PasskeyUse {
         PasskeyUse {
-            credential_id: self.credential_id.clone(),
+            credential_id: self.credential_id,
             sign_count: self.sign_count,
             backup_state: self.backup_state,
             possible_clone: self.counter_regressed,
