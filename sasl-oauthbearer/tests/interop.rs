@@ -201,19 +201,9 @@ fn imaplib_xoauth2() -> Result<(), PeerError> {
     };
     let server = front_end(&[BearerMechanism::OAuthBearer, BearerMechanism::XOAuth2], 3);
     let run = |message: String| {
-        let exit = peers::run_to_exit(
-            Command::new(&python)
-                .arg(peers::imaplib_script())
-                .args(["--port", &server.port().to_string()])
-                .args([
-                    "--mech",
-                    "XOAUTH2",
-                    "--response-hex",
-                    &hex(message.as_bytes()),
-                ]),
-            Duration::from_secs(30),
-        )
-        .unwrap();
+        let hex = hex(message.as_bytes());
+        let args = ["--mech", "XOAUTH2", "--response-hex", &hex];
+        let exit = peers::run_imaplib(&python, server.port(), &args).unwrap();
         assert!(!exit.timed_out, "{exit:?}");
         exit
     };

@@ -147,14 +147,7 @@ fn curl_without_plain_offered_fails_locally() -> Result<(), PeerError> {
 }
 
 fn imaplib(python: &Path, server: &RunningServer, args: &[&str]) -> PeerExit {
-    let exit = peers::run_to_exit(
-        Command::new(python)
-            .arg(peers::imaplib_script())
-            .args(["--port", &server.port().to_string()])
-            .args(args),
-        Duration::from_secs(30),
-    )
-    .unwrap();
+    let exit = peers::run_imaplib(python, server.port(), args).unwrap();
     assert!(!exit.timed_out, "{exit:?}");
     exit
 }

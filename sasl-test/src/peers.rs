@@ -396,6 +396,19 @@ pub fn require_imaplib() -> Result<Option<PathBuf>, PeerError> {
     missing("python3 with imaplib not installed (apt-get install python3, or set SASL_PYTHON3)")
 }
 
+/// Runs the `imaplib` client script ([`imaplib_script`]) with `python` against a
+/// loopback server on `port`, with the script's arguments (`--mech`, `--response`,
+/// ...), for at most 30 s.
+pub fn run_imaplib(python: &Path, port: u16, args: &[&str]) -> Result<PeerExit, PeerError> {
+    run_to_exit(
+        Command::new(python)
+            .arg(imaplib_script())
+            .args(["--port", &port.to_string()])
+            .args(args),
+        Duration::from_secs(30),
+    )
+}
+
 /// Runs a client program to its end with stdin closed, collecting its output; it is
 /// killed if it runs longer than `timeout` (then [`PeerExit::timed_out`]). For IMAP
 /// clients (`curl`, the `imaplib` script) against [`crate::imap::ImapFrontEnd`].

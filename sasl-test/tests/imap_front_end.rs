@@ -20,7 +20,6 @@ use sasl_test::imap::{AuthOutcome, ConnectionEnd, FrontEndLog, ImapFrontEnd, Run
 use sasl_test::peers;
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 const NAME: &str = "X-TEST";
@@ -627,14 +626,7 @@ fn no_client_at_all() {
 // ---------------------------------------------------------------------------------------
 
 fn imaplib(python: &std::path::Path, server: &RunningServer, args: &[&str]) -> peers::PeerExit {
-    let exit = peers::run_to_exit(
-        Command::new(python)
-            .arg(peers::imaplib_script())
-            .args(["--port", &server.port().to_string()])
-            .args(args),
-        Duration::from_secs(30),
-    )
-    .unwrap();
+    let exit = peers::run_imaplib(python, server.port(), args).unwrap();
     assert!(!exit.timed_out, "{exit:?}");
     exit
 }
