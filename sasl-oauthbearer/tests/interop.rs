@@ -22,35 +22,20 @@
     missing_docs
 )]
 
-use sasl_core::{ConnectionInfo, FailureKind, Request, ServerRegistry, UnixTime};
+use sasl_core::{ConnectionInfo, FailureKind, Request, ServerRegistry};
 use sasl_oauthbearer::{
     BearerMechanism, BearerServer, BearerServerConfig, JwsAlgorithm, JwtConfig, JwtValidator,
 };
 use sasl_test::imap::{ImapFrontEnd, RunningServer};
 use sasl_test::peers::{self, PeerError, PeerExit};
-use serde_json::Value;
 use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
-const TOKENS: &str = include_str!("data/jwt/tokens.json");
-const JWKS: &str = include_str!("data/jwt/jwks.json");
+mod common;
 
-fn fixtures() -> Value {
-    serde_json::from_str(TOKENS).unwrap()
-}
-
-fn token(name: &str) -> String {
-    fixtures()["cases"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == name)
-        .and_then(|c| c["token"].as_str())
-        .unwrap()
-        .to_owned()
-}
+use common::{JWKS, now, token};
 
 /// A front end offering `mechanisms`, validating with the fixtures' JWKS at their time.
 fn front_end(mechanisms: &[BearerMechanism], connections: usize) -> RunningServer {
@@ -81,7 +66,7 @@ fn front_end(mechanisms: &[BearerMechanism], connections: usize) -> RunningServe
     let connection = ConnectionInfo::plaintext().allow_plaintext_passwords(true);
     ImapFrontEnd::new(registry, connection)
         .with_server_name("127.0.0.1")
-        .with_now(UnixTime::from_secs(fixtures()["now"].as_u64().unwrap()))
+        .with_now(now())
         .with_connections(connections)
         .with_answers(move |request| match request {
             Request::ValidateToken(ask) => validator.answer(*ask),

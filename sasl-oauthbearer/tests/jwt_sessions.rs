@@ -10,33 +10,15 @@
     missing_docs
 )]
 
-use sasl_core::{
-    ConnectionInfo, FailureKind, MechanismData, Request, ServerRegistry, ServerStep, UnixTime,
-};
+use sasl_core::{ConnectionInfo, FailureKind, MechanismData, Request, ServerRegistry, ServerStep};
 use sasl_oauthbearer::{
     BearerMechanism, BearerServer, BearerServerConfig, JwsAlgorithm, JwtConfig, JwtValidator,
 };
 use serde_json::Value;
 
-const TOKENS: &str = include_str!("data/jwt/tokens.json");
-const JWKS: &str = include_str!("data/jwt/jwks.json");
+mod common;
 
-fn case(name: &str) -> String {
-    let all: Value = serde_json::from_str(TOKENS).unwrap();
-    all["cases"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == name)
-        .and_then(|c| c["token"].as_str())
-        .unwrap_or_else(|| panic!("no case {name}"))
-        .to_owned()
-}
-
-fn now() -> UnixTime {
-    let all: Value = serde_json::from_str(TOKENS).unwrap();
-    UnixTime::from_secs(all["now"].as_u64().unwrap())
-}
+use common::{JWKS, now, token as case};
 
 fn validator() -> JwtValidator {
     let config = JwtConfig::new(
