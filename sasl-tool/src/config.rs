@@ -1,0 +1,1 @@
+//! The server config file (being built).

@@ -1,0 +1,1 @@
+//! Reading passwords and tokens (being built).
