@@ -78,18 +78,21 @@ impl PasskeyClient {
     }
 
     /// WebAuthn: the RP ID must be the origin's effective domain or a registrable
-    /// suffix of it; here the server's host stands for the origin.
+    /// suffix of it; here the server's host stands for the origin. The host itself
+    /// always fits, even a single label such as `localhost` (browsers accept that RP
+    /// ID too); a proper suffix must contain a dot, so no server can claim a top-level
+    /// label such as `com`.
     fn rp_id_fits(&self, rp_id: &str) -> bool {
         let Some(host) = &self.server_host else {
             return true;
         };
         let rp = rp_id.to_ascii_lowercase();
         !rp.is_empty()
-            && rp.contains('.')
             && (*host == rp
-                || host
-                    .strip_suffix(&rp)
-                    .is_some_and(|head| head.ends_with('.')))
+                || (rp.contains('.')
+                    && host
+                        .strip_suffix(&rp)
+                        .is_some_and(|head| head.ends_with('.'))))
     }
 
     fn abort(&mut self, kind: FailureKind, detail: &'static str) -> ClientStep {

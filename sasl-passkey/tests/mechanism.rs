@@ -91,11 +91,15 @@ fn server(codec: Codec) -> ServerSession {
 }
 
 fn client(user: &str, authzid: Option<&str>) -> ClientSession {
+    client_at("imap.example.com", user, authzid)
+}
+
+fn client_at(host: &str, user: &str, authzid: Option<&str>) -> ClientSession {
     let mut creds = ClientCredentials::new(user).with_passkey();
     if let Some(z) = authzid {
         creds = creds.with_authzid(z);
     }
-    let conn = ConnectionInfo::tls().with_server("imap.example.com", 993);
+    let conn = ConnectionInfo::tls().with_server(host, 993);
     ClientRegistry::new()
         .with(PasskeyClient::factory())
         .start_best(&["PASSKEY"], creds, &conn)
@@ -331,6 +335,33 @@ fn the_client_refuses_a_foreign_relying_party() {
         c.step(&ok.encode(Codec::Cbor)),
         Ok(ClientStep::Request(_))
     ));
+}
+
+#[test]
+fn the_host_itself_fits_even_as_one_label_but_no_bare_suffix_does() {
+    let options = |rp_id: &str| sasl_passkey::codec::RequestOptions {
+        rp_id: rp_id.into(),
+        challenge: vec![1; 32],
+        timeout_ms: Some(60_000),
+        allow_credentials: vec![],
+        user_verification: UserVerification::Preferred,
+    };
+    let outcome = |host: &str, rp_id: &str| {
+        let mut c = client_at(host, "alice", None);
+        assert!(c.start().is_ok());
+        c.step(&options(rp_id).encode(Codec::Json)).unwrap()
+    };
+    // A server on localhost may ask for the localhost RP ID (browsers allow it too).
+    assert!(matches!(outcome("localhost", "localhost"), ClientStep::Request(_)));
+    assert!(matches!(outcome("LocalHost", "localhost"), ClientStep::Request(_)));
+    // A suffix without a dot is never an RP ID a server may claim.
+    for (host, rp_id) in [("mail.localhost", "localhost"), ("imap.example.com", "com")] {
+        let step = outcome(host, rp_id);
+        assert!(
+            matches!(&step, ClientStep::Abort(f) if f.reason().kind() == FailureKind::Protocol),
+            "{host} asking for {rp_id}: {step:?}"
+        );
+    }
 }
 
 #[test]
