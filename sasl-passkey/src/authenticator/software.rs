@@ -461,6 +461,32 @@ impl SoftwareAuthenticator {
         Ok(())
     }
 
+    /// Moves every credential of `other` (made by another authenticator, or read from
+    /// another key file) to the end of this one's list, keys and counters as they
+    /// are; this authenticator's origin and knobs stay. Unlike
+    /// [`register`](Self::register), a credential for an RP id and user handle this
+    /// one already has does not replace it: both are kept (a key file holding several
+    /// passkeys of one account).
+    ///
+    /// # Errors
+    ///
+    /// [`AuthenticatorError::KeyFile`] if a credential id is already here; nothing is
+    /// moved then.
+    pub fn add_credentials_from(
+        &mut self,
+        other: SoftwareAuthenticator,
+    ) -> Result<(), AuthenticatorError> {
+        if other
+            .credentials
+            .iter()
+            .any(|new| self.credentials.iter().any(|old| old.id == new.id))
+        {
+            return Err(AuthenticatorError::KeyFile("duplicate credential id"));
+        }
+        self.credentials.extend(other.credentials);
+        Ok(())
+    }
+
     /// Deletes a credential; whether it existed.
     pub fn remove(&mut self, credential_id: &[u8]) -> bool {
         let before = self.credentials.len();
