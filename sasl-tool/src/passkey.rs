@@ -104,7 +104,6 @@ pub(crate) fn run_register(args: PasskeyRegisterArgs, term: &Term) -> CommandRes
         None => section.origins.first().cloned().unwrap_or_default(),
     };
 
-    // 1. The server side: creation options for the account.
     let user_handle = match accounts
         .get(user)
         .and_then(|account| account.passkeys.first())
@@ -112,38 +111,12 @@ pub(crate) fn run_register(args: PasskeyRegisterArgs, term: &Term) -> CommandRes
         Some(record) => record.user_handle().to_vec(),
         None => random_bytes(USER_HANDLE_LEN)?,
     };
-    let challenge = random_bytes(CHALLENGE_LEN)?;
     let rp_name = config
         .hostname
         .clone()
         .unwrap_or_else(|| section.rp_id.clone());
-    let creation = CreationOptions::new(
-        &rp,
-        rp_name,
-        user_handle.clone(),
-        user,
-        user,
-        challenge.clone(),
-    );
-    let options_json = creation.to_json();
-
-    // 2. The authenticator side: only what the server sent.
-    let options = authenticator_options(&options_json, args.alg)?;
-    let mut fresh = SoftwareAuthenticator::new(origin);
-    let response = fresh
-        .register(&options)
-        .map_err(|e| Failure::error(format!("the software authenticator: {e}")))?;
-
-    // 3. The server side verifies as a server would.
-    let record = verify_registration(
-        &rp,
-        &challenge,
-        &user_handle,
-        &response.client_data_json,
-        &response.attestation_object,
-    )
-    .map_err(|e| Failure::error(format!("the registration does not verify: {e}")))?
-    .with_transports(response.transports.clone());
+    let Enrolled { record, authenticator: fresh } =
+        enroll(&rp, &rp_name, user, user_handle, origin, args.alg)?;
     if accounts.by_credential_id(record.credential_id()).is_some() {
         return Err(Failure::error(
             "the new credential id is already registered (run the command again)",
@@ -188,6 +161,51 @@ pub(crate) fn run_register(args: PasskeyRegisterArgs, term: &Term) -> CommandRes
         args.key_file.display()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// A passkey just registered: what the server stores and the authenticator holding the key.
+pub(crate) struct Enrolled {
+    /// The verified credential record (its text form goes into the config).
+    pub(crate) record: CredentialRecord,
+    /// A software authenticator holding only the new credential.
+    pub(crate) authenticator: SoftwareAuthenticator,
+}
+
+/// One WebAuthn registration, both sides kept apart (steps 1 to 3 of the module docs):
+/// the server side's creation options for `user` with `user_handle`, a new
+/// [`SoftwareAuthenticator`] at `origin` answering from that JSON alone, and the server
+/// side's [`verify_registration`] of the answer. `sasl demo` enrolls its passkeys here too.
+pub(crate) fn enroll(
+    rp: &RelyingParty,
+    rp_name: &str,
+    user: &str,
+    user_handle: Vec<u8>,
+    origin: String,
+    alg: PasskeyAlg,
+) -> Result<Enrolled, Failure> {
+    // 1. The server side: creation options for the account.
+    let challenge = random_bytes(CHALLENGE_LEN)?;
+    let creation = CreationOptions::new(rp, rp_name, user_handle.clone(), user, user, challenge.clone());
+    let options_json = creation.to_json();
+
+    // 2. The authenticator side: only what the server sent.
+    let options = authenticator_options(&options_json, alg)?;
+    let mut authenticator = SoftwareAuthenticator::new(origin);
+    let response = authenticator
+        .register(&options)
+        .map_err(|e| Failure::error(format!("the software authenticator: {e}")))?;
+
+    // 3. The server side verifies as a server would.
+    let record = verify_registration(
+        rp,
+        &challenge,
+        &user_handle,
+        &response.client_data_json,
+        &response.attestation_object,
+    )
+    .map_err(|e| Failure::error(format!("the registration does not verify: {e}")))?
+    .with_transports(response.transports.clone());
+    Ok(Enrolled { record, authenticator })
 }
 
 /// Runs `sasl passkey list`.
@@ -282,7 +300,7 @@ fn printable(text: &str) -> String {
 }
 
 /// The relying party of a `[passkey]` section.
-fn relying_party(section: &PasskeySection) -> Result<RelyingParty, Failure> {
+pub(crate) fn relying_party(section: &PasskeySection) -> Result<RelyingParty, Failure> {
     if section.rp_id.trim().is_empty() {
         return Err(Failure::error("[passkey] rp_id is empty").hint("set the server's domain"));
     }
@@ -347,7 +365,7 @@ fn authenticator_options(json: &str, alg: PasskeyAlg) -> Result<RegistrationOpti
 }
 
 /// `len` bytes from the system's random source.
-fn random_bytes(len: usize) -> Result<Vec<u8>, Failure> {
+pub(crate) fn random_bytes(len: usize) -> Result<Vec<u8>, Failure> {
     use ring::rand::SecureRandom;
     let mut bytes = vec![0u8; len];
     ring::rand::SystemRandom::new()

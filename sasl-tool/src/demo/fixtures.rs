@@ -9,7 +9,8 @@ use crate::failure::Failure;
 use crate::tls::{Ca, ClientCertRequest, Issued, KeyAlgorithm};
 use rand::Rng as _;
 use sasl_core::{ScramHash, Secret};
-use sasl_passkey::SoftwareAuthenticator;
+use crate::cli::PasskeyAlg;
+use crate::passkey::Enrolled;
 
 /// The demo account's name.
 pub(crate) const USER: &str = "alice";
@@ -98,11 +99,14 @@ impl Fixtures {
 
         let passkey_section =
             PasskeySection { rp_id: HOST.to_owned(), origins: vec![ORIGIN.to_owned()] };
-        let mut passkey = SoftwareAuthenticator::new(ORIGIN);
-        let record = crate::passkey::enroll(&passkey_section, USER, &mut passkey, crate::cli::PasskeyAlg::Es256)?;
-        let mut stranger = SoftwareAuthenticator::new(ORIGIN);
+        let rp = crate::passkey::relying_party(&passkey_section)?;
+        let enroll = |alg| {
+            let handle = crate::passkey::random_bytes(32)?;
+            crate::passkey::enroll(&rp, HOST, USER, handle, ORIGIN.to_owned(), alg)
+        };
+        let Enrolled { record, authenticator: passkey } = enroll(PasskeyAlg::Es256)?;
         // Registered the same way, but the record goes nowhere: the server must not find it.
-        crate::passkey::enroll(&passkey_section, USER, &mut stranger, crate::cli::PasskeyAlg::Es256)?;
+        let Enrolled { authenticator: stranger, .. } = enroll(PasskeyAlg::Ed25519)?;
 
         let config = ServerConfigFile {
             hostname: Some(HOST.to_owned()),
