@@ -91,6 +91,15 @@ pub(crate) fn classify(line: &str) -> Shape<'_> {
     if let Some(rest) = line.strip_prefix("334 ") {
         return Shape::SmtpChallenge(rest.trim());
     }
+    let bytes = line.as_bytes();
+    if bytes.len() >= 3
+        && bytes.iter().take(3).all(u8::is_ascii_digit)
+        && matches!(bytes.get(3), None | Some(b' ' | b'-'))
+    {
+        return Shape::SmtpReply {
+            last: bytes.get(3) != Some(&b'-'),
+        };
+    }
     let words: Vec<&str> = line.split_whitespace().collect();
     match words.as_slice() {
         [auth, mech, rest @ ..] if auth.eq_ignore_ascii_case("AUTH") && rest.len() <= 1 => {
@@ -121,15 +130,6 @@ pub(crate) fn classify(line: &str) -> Shape<'_> {
         }
         [] => return Shape::Bare(""),
         _ => {}
-    }
-    let bytes = line.as_bytes();
-    if bytes.len() >= 3
-        && bytes.iter().take(3).all(u8::is_ascii_digit)
-        && matches!(bytes.get(3), None | Some(b' ' | b'-'))
-    {
-        return Shape::SmtpReply {
-            last: bytes.get(3) != Some(&b'-'),
-        };
     }
     if words.len() == 1 {
         return Shape::Bare(line);

@@ -88,6 +88,9 @@ pub(crate) struct Exchange {
     /// The server sent an error challenge (OAUTHBEARER, XOAUTH2, PASSKEY, SCRAM `e=`):
     /// the client's next message is the dummy answer.
     pub(crate) error_challenge: bool,
+    /// The exchange began with an `AUTHENTICATE`/`AUTH` command (so a client message
+    /// before any challenge is the initial response).
+    pub(crate) started_by_command: bool,
 }
 
 impl Exchange {

@@ -105,7 +105,7 @@ pub(crate) fn explain_login(ex: &mut Exchange, from: Option<Sender>, data: &[u8]
             }
         }
         _ => {
-            let field = if ex.client_count == 0 && ex.server_count == 0 {
+            let field = if ex.started_by_command && ex.client_count == 0 && ex.server_count == 0 {
                 // The initial response (SMTP AUTH LOGIN <user>) is the user name.
                 Some(LoginField::User)
             } else {

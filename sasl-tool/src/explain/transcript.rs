@@ -262,7 +262,10 @@ impl Walker {
         self.active = Some(Active {
             proto,
             tag: tag.map(str::to_owned),
-            ex: Exchange::new(Some(mech.clone())),
+            ex: Exchange {
+                started_by_command: true,
+                ..Exchange::new(Some(mech.clone()))
+            },
             start_line: no,
         });
         let command = match proto {
