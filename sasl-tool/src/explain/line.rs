@@ -169,7 +169,7 @@ pub(crate) fn decode_arguments(args: &[String]) -> Vec<String> {
 /// decoded fields show what is safe to show) replaced by its length.
 pub(crate) fn elide(line: &str, payload: Option<&str>) -> String {
     match payload {
-        Some(payload) if payload.len() > 4 => match line.rfind(payload) {
+        Some(payload) if payload.len() > 1 => match line.rfind(payload) {
             Some(at) => format!(
                 "{}<{} base64 characters>{}",
                 super::printable(line.get(..at).unwrap_or_default(), 80),
