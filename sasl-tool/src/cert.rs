@@ -229,12 +229,11 @@ fn p12_password(file: Option<&Path>) -> Result<(Secret<String>, PasswordSource),
     if !std::io::stdin().is_terminal() {
         return Ok((Secret::new(String::new()), PasswordSource::Empty));
     }
-    let first = secrets::prompt_secret("Password for the PKCS#12 file (empty for none): ")?;
-    let again = secrets::prompt_secret("The same password again: ")?;
-    if first.expose() != again.expose() {
-        return Err(Failure::error("the two passwords differ").hint("run the command again"));
-    }
-    Ok((first, PasswordSource::Prompt))
+    let password = secrets::prompt_confirmed(
+        "Password for the PKCS#12 file (empty for none): ",
+        "The same password again: ",
+    )?;
+    Ok((password, PasswordSource::Prompt))
 }
 
 /// The PKCS#12 file: the key and `issued`'s certificate (then the CA's), the friendly name
