@@ -81,13 +81,13 @@ pub(crate) enum Command {
     /// Decode one SASL message (a `+ ...` or `334 ...` line, an AUTHENTICATE argument, or
     /// bare base64) and say what each field means.
     #[command(
-        after_help = "Examples:\n  sasl decode '+ cj1meWtvK2QybGJiRmdPTlJ2OXFreGRhd0wsaT00MDk2'\n  sasl decode --mech SCRAM-SHA-256 biwsbj11c2VyLHI9ZnlrbytkMmxiYkZnT05Sdjlxa3hkYXdM\n  sasl decode --mech XOAUTH2 --from server eyJzdGF0dXMiOiI0MDAifQ=="
+        after_help = "Examples:\n  sasl decode '+ cj1meWtvK2QybGJiRmdPTlJ2OXFreGRhd0wzcmZjTkhZSlkxWlZ2V1ZzN2oscz1RU1hDUitRNnNlazhiZjkyLGk9NDA5Ng=='\n  sasl decode --mech SCRAM-SHA-256 biwsbj11c2VyLHI9ZnlrbytkMmxiYkZnT05Sdjlxa3hkYXdM\n  sasl decode --mech XOAUTH2 --from server eyJzdGF0dXMiOiI0MDAifQ==\n\nExit status: 0 well-formed, 1 decoded but malformed, 2 not decodable."
     )]
     Decode(DecodeArgs),
     /// Explain a whole pasted IMAP, SMTP or POP3 transcript (stdin or a file): every SASL
     /// message decoded, with what is wrong where it is malformed.
     #[command(
-        after_help = "Examples:\n  sasl explain < transcript.txt\n  sasl explain session.log"
+        after_help = "Examples:\n  sasl explain < transcript.txt\n  sasl explain session.log\n\nExit status: 0 every message well-formed, 1 something malformed, 2 unreadable input."
     )]
     Explain(ExplainArgs),
 }
