@@ -17,6 +17,12 @@ use tokio_rustls::server::TlsStream;
 /// Bytes read from the socket at a time.
 const READ_CHUNK: usize = 8 * 1024;
 
+/// How long input is drained after the server closes its side.
+const LINGER: Duration = Duration::from_millis(500);
+
+/// The most input drained after the server closes its side.
+const LINGER_BYTES: usize = 1024 * 1024;
+
 /// Why a line could not be read or written.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum LinkError {
@@ -206,6 +212,10 @@ impl Transport {
     }
 
     /// Closes the connection (TLS `close_notify` first), ignoring errors.
+    ///
+    /// The write side closes first and what the client still sends is read and
+    /// dropped for a moment: closing a socket with unread input makes the kernel
+    /// send a reset, which can destroy the goodbye line before the client reads it.
     pub(super) async fn close(&mut self) {
         let close = async {
             match &mut self.stream {
@@ -219,5 +229,22 @@ impl Transport {
             }
         };
         let _ = tokio::time::timeout(Duration::from_secs(1), close).await;
+        let drain = async {
+            let mut sink = [0u8; READ_CHUNK];
+            let mut total: usize = 0;
+            while total < LINGER_BYTES {
+                let n = match &mut self.stream {
+                    Stream::Plain(s) => s.read(&mut sink).await,
+                    Stream::Tls(s) => s.read(&mut sink).await,
+                    Stream::Gone => Ok(0),
+                };
+                match n {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => total = total.saturating_add(n),
+                }
+            }
+        };
+        let _ = tokio::time::timeout(LINGER, drain).await;
+        self.stream = Stream::Gone;
     }
 }
