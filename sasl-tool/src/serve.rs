@@ -224,3 +224,65 @@ fn run_setup(setup: ServerSetup) -> CommandResult {
         Ok(ExitCode::SUCCESS)
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Accounts;
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+
+    /// The in-process API `sasl demo` uses: build from parts, spawn, talk, read the
+    /// attempts, shut down.
+    #[tokio::test]
+    async fn in_process_server_from_parts() {
+        let mut accounts = Accounts::default();
+        accounts.add_password_account("alice:secret").unwrap();
+        let issued = crate::tls::self_signed_server(&["localhost", "127.0.0.1"], 1).unwrap();
+        let parts = DemoServerParts {
+            accounts,
+            tls_chain: issued.chain(),
+            tls_key: issued.private_key().unwrap(),
+            client_auth: crate::tls::ClientAuth::AnyKey,
+            oauth: None,
+            passkey: None,
+            hostname: "localhost".to_owned(),
+            listeners: vec![(Protocol::Imap, SocketAddr::from(([127, 0, 0, 1], 0)))],
+            failure_delay: std::time::Duration::ZERO,
+        };
+        let server = spawn(ServerSetup::from_parts(parts).unwrap())
+            .await
+            .unwrap();
+        let [(Protocol::Imap, address)] = server.addresses() else {
+            panic!("one IMAP listener: {:?}", server.addresses());
+        };
+        assert_ne!(address.port(), 0);
+        let socket = tokio::net::TcpStream::connect(address).await.unwrap();
+        let (read, mut write) = socket.into_split();
+        let mut lines = BufReader::new(read).lines();
+        let greeting = lines.next_line().await.unwrap().unwrap();
+        assert!(greeting.contains("AUTH=SCRAM-SHA-256"), "{greeting}");
+        assert!(!greeting.contains("AUTH=PLAIN"), "{greeting}");
+        write
+            .write_all(b"a1 AUTHENTICATE PLAIN AGFsaWNlAHNlY3JldA==\r\n")
+            .await
+            .unwrap();
+        let reply = lines.next_line().await.unwrap().unwrap();
+        assert!(reply.starts_with("a1 NO [PRIVACYREQUIRED]"), "{reply}");
+        let attempts = server.attempts();
+        let [attempt] = attempts.as_slice() else {
+            panic!("one attempt: {attempts:?}");
+        };
+        assert_eq!(attempt.protocol, Protocol::Imap);
+        assert_eq!(attempt.mechanism, "PLAIN");
+        assert_eq!(attempt.outcome, Outcome::Failure);
+        assert!(
+            attempt
+                .reason
+                .as_deref()
+                .unwrap_or("")
+                .contains("EncryptionRequired")
+        );
+        assert_eq!(attempt.identity, None);
+        server.shutdown().await;
+    }
+}

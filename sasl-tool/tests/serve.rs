@@ -601,7 +601,7 @@ fn garbage_never_crashes_the_server() {
         for _ in 0..8 {
             let len = (noise.next() % 600) as usize;
             let mut chunk = noise.bytes(len);
-            if noise.next() % 2 == 0 {
+            if noise.next().is_multiple_of(2) {
                 chunk.extend_from_slice(b"\r\n");
             }
             if client.send_raw(&chunk).is_err() {
