@@ -439,6 +439,7 @@ fn conclude(
     progress: &mut Progress,
     context: &HintContext<'_>,
 ) -> LoginOutcome {
+    let line = exchange.server_reply.as_deref();
     match exchange.ended {
         Ended::Authenticated(success) => {
             progress.channel_binding = success.channel_binding().map(|b| b.name().to_owned());
@@ -448,13 +449,13 @@ fn conclude(
             }
         }
         Ended::Refused(failure) => LoginOutcome::Refused {
-            reason: hints::reason(&failure),
+            reason: hints::reason(&failure, line),
             hint: hints::after_failure(&failure, context),
         },
         Ended::NotVerified(failure) => {
             let error = Failure::error(format!(
                 "the server said yes, but {}",
-                hints::reason(&failure)
+                hints::reason(&failure, None)
             ));
             LoginOutcome::Error(match hints::after_failure(&failure, context) {
                 Some(hint) => error.hint(hint),
@@ -466,12 +467,15 @@ fn conclude(
                 && failure.reason().kind() != FailureKind::ChannelBindingDowngrade =>
         {
             LoginOutcome::Refused {
-                reason: hints::reason(&failure),
+                reason: hints::reason(&failure, None),
                 hint: hints::after_failure(&failure, context),
             }
         }
         Ended::Aborted(failure) => {
-            let error = Failure::error(format!("the client gave up: {}", hints::reason(&failure)));
+            let error = Failure::error(format!(
+                "the client gave up: {}",
+                hints::reason(&failure, None)
+            ));
             LoginOutcome::Error(match hints::after_failure(&failure, context) {
                 Some(hint) => error.hint(hint),
                 None => error,

@@ -41,8 +41,9 @@ impl HintContext<'_> {
     }
 }
 
-/// The failure in a sentence: what the mechanism found and what the server said.
-pub(crate) fn reason(failure: &ClientFailure) -> String {
+/// The failure in a sentence: what the mechanism found and what the server said (its
+/// final reply line, `server_line`, when the failure is that reply).
+pub(crate) fn reason(failure: &ClientFailure, server_line: Option<&str>) -> String {
     let kind = failure.reason().kind();
     let mut text = match kind {
         FailureKind::InvalidCredentials | FailureKind::UnknownUser => {
@@ -70,7 +71,9 @@ pub(crate) fn reason(failure: &ClientFailure) -> String {
         _ => failure.reason().detail().to_owned(),
     };
     let detail = failure.reason().detail();
-    if let Some(server) = failure.server_error().filter(|s| !s.is_empty()) {
+    if let Some(line) = server_line {
+        text.push_str(&format!(": the server said {line:?}"));
+    } else if let Some(server) = failure.server_error().filter(|s| !s.is_empty()) {
         text.push_str(&format!(": the server said {server:?}"));
     } else if !detail.is_empty() && !text.contains(detail) {
         text.push_str(&format!(" ({detail})"));
@@ -274,7 +277,8 @@ mod tests {
             FailureKind::InvalidCredentials,
             "Authentication failed.",
         ));
-        assert!(reason(&wrong).contains("Authentication failed."));
+        assert!(reason(&wrong, None).contains("Authentication failed."));
+        assert!(reason(&wrong, Some("a1 NO [AUTHENTICATIONFAILED] x")).contains("a1 NO"));
         assert!(
             after_failure(&wrong, &context("PLAIN", &offered))
                 .unwrap()
@@ -284,7 +288,7 @@ mod tests {
             .with_token_error(TokenError::invalid_token());
         let hint = after_failure(&expired, &context("OAUTHBEARER", &offered)).unwrap();
         assert!(hint.contains("--token-file"), "{hint}");
-        assert!(reason(&expired).contains("invalid_token"));
+        assert!(reason(&expired, None).contains("invalid_token"));
     }
 
     #[test]
