@@ -38,12 +38,15 @@ pub(crate) fn run(args: DemoArgs, term: &Term) -> CommandResult {
                     "{}",
                     term.paint(
                         Paint::Bold,
-                        &format!("== {:?} {} ({})", result.row.protocol, result.row.mechanism, result.row.credential.label())
+                        &format!(
+                            "== {:?} {} ({})",
+                            result.row.protocol,
+                            result.row.mechanism,
+                            result.row.credential.label()
+                        )
                     )
                 );
-                for line in &result.report.transcript {
-                    println!("{line}");
-                }
+                print!("{}", result.report.render(term));
             }
             println!();
         }
@@ -61,7 +64,7 @@ async fn run_rows() -> Result<Vec<RowResult>, Failure> {
         .duration_since(UNIX_EPOCH)
         .map_err(|_| Failure::error("the system clock is before 1970"))?
         .as_secs();
-    let fixtures = Fixtures::generate(now)?;
+    let mut fixtures = Fixtures::generate(now)?;
     let loopback = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
     let parts = DemoServerParts {
         accounts: Accounts::from_file(&fixtures.config)?,
@@ -86,12 +89,33 @@ async fn run_rows() -> Result<Vec<RowResult>, Failure> {
             .iter()
             .find(|(protocol, _)| *protocol == row.protocol)
             .map(|(_, address)| *address)
-            .ok_or_else(|| Failure::error(format!("the demo server has no {:?} listener", row.protocol)))?;
+            .ok_or_else(|| {
+                Failure::error(format!(
+                    "the demo server has no {:?} listener",
+                    row.protocol
+                ))
+            })?;
         let settings = rows::settings(&row, address, &fixtures)?;
-        let report = crate::login::login(settings).await;
-        results.push(RowResult { row, report });
+        let seen = server.attempts().len();
+        let mut report = crate::login::login(settings).await;
+        // Alice's passkey counts its signatures, as a real one does; keep its key file.
+        if let (Some(authenticator), rows::Credential::Passkey) =
+            (report.passkey.take(), row.credential)
+        {
+            fixtures.passkey = authenticator.to_key_file();
+        }
+        // The server's own verdict on this login: every row is one attempt.
+        let attempts = server.attempts();
+        let server_view = match attempts.get(seen..) {
+            Some([attempt]) => Some(attempt.clone()),
+            _ => None,
+        };
+        results.push(RowResult {
+            row,
+            report,
+            server_view,
+        });
     }
     server.shutdown().await;
     Ok(results)
 }
-

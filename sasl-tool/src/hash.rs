@@ -22,7 +22,7 @@ use sasl_scram::{
     DEFAULT_SALT_LEN, MAX_STORED_ITERATIONS, MAX_STORED_SALT_LEN, PasswordPrep, StoredError,
     StoredFormat,
 };
-use std::io::{IsTerminal, Read};
+use std::io::Read;
 use std::path::Path;
 use std::process::ExitCode;
 use zeroize::Zeroizing;
@@ -114,7 +114,11 @@ pub(crate) fn run_verify(args: VerifyArgs, term: &Term) -> CommandResult {
     let mut failure = Failure::refused("password does not match");
     // Normalisation only changes non-ASCII or control characters: only then can a
     // different one match.
-    if !password.expose().bytes().all(|b| b.is_ascii_graphic() || b == b' ') {
+    if !password
+        .expose()
+        .bytes()
+        .all(|b| b.is_ascii_graphic() || b == b' ')
+    {
         let others = [
             (PasswordPrep::SaslPrep, "with SASLprep"),
             (PasswordPrep::OpaqueString, "with PRECIS OpaqueString"),
@@ -217,7 +221,9 @@ fn read_password(file: Option<&Path>, confirm: bool) -> Result<Password, Failure
         return Err(Failure::error("empty password"));
     }
     if password.expose().len() > MAX_PASSWORD_LEN {
-        return Err(Failure::error(format!("the password is longer than {MAX_PASSWORD_LEN} bytes")));
+        return Err(Failure::error(format!(
+            "the password is longer than {MAX_PASSWORD_LEN} bytes"
+        )));
     }
     Ok(password)
 }

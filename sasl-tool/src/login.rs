@@ -107,12 +107,18 @@ impl std::fmt::Debug for LoginSettings {
 /// (or `--json`) on stdout and the reason for a failure on stderr.
 pub(crate) fn run(args: LoginArgs, term: &Term) -> CommandResult {
     let json = args.json;
+    let passkey_path = args.passkey.clone();
     let (settings, prompt) = settings_from_args(args)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| Failure::error(format!("starting the async runtime: {e}")))?;
-    let report = runtime.block_on(drive(settings, prompt));
+    let mut report = runtime.block_on(drive(settings, prompt));
+    // A passkey that signed has a new counter: keep it, or the server's counter check
+    // refuses the next login with this key file.
+    if let (Some(authenticator), Some(path)) = (report.passkey.take(), &passkey_path) {
+        crate::passkey::write_secret_file(path, &authenticator.to_key_file())?;
+    }
     if json {
         let text = serde_json::to_string_pretty(&report.to_json())
             .map_err(|e| Failure::error(format!("writing JSON: {e}")))?;
@@ -223,6 +229,7 @@ async fn drive(mut settings: LoginSettings, prompt: bool) -> LoginReport {
         Err(failure) => LoginOutcome::Error(failure),
     };
     let transcript = transcript.finish(&answers.secrets());
+    let passkey = answers.take_signed_passkey();
     LoginReport {
         outcome,
         mechanism: progress.mechanism,
@@ -232,6 +239,7 @@ async fn drive(mut settings: LoginSettings, prompt: bool) -> LoginReport {
         elapsed: started.elapsed(),
         server_verified: progress.server_verified,
         server_reply: progress.server_reply,
+        passkey,
     }
 }
 

@@ -115,8 +115,10 @@ pub(crate) fn run_register(args: PasskeyRegisterArgs, term: &Term) -> CommandRes
         .hostname
         .clone()
         .unwrap_or_else(|| section.rp_id.clone());
-    let Enrolled { record, authenticator: fresh } =
-        enroll(&rp, &rp_name, user, user_handle, origin, args.alg)?;
+    let Enrolled {
+        record,
+        authenticator: fresh,
+    } = enroll(&rp, &rp_name, user, user_handle, origin, args.alg)?;
     if accounts.by_credential_id(record.credential_id()).is_some() {
         return Err(Failure::error(
             "the new credential id is already registered (run the command again)",
@@ -185,7 +187,14 @@ pub(crate) fn enroll(
 ) -> Result<Enrolled, Failure> {
     // 1. The server side: creation options for the account.
     let challenge = random_bytes(CHALLENGE_LEN)?;
-    let creation = CreationOptions::new(rp, rp_name, user_handle.clone(), user, user, challenge.clone());
+    let creation = CreationOptions::new(
+        rp,
+        rp_name,
+        user_handle.clone(),
+        user,
+        user,
+        challenge.clone(),
+    );
     let options_json = creation.to_json();
 
     // 2. The authenticator side: only what the server sent.
@@ -205,7 +214,10 @@ pub(crate) fn enroll(
     )
     .map_err(|e| Failure::error(format!("the registration does not verify: {e}")))?
     .with_transports(response.transports.clone());
-    Ok(Enrolled { record, authenticator })
+    Ok(Enrolled {
+        record,
+        authenticator,
+    })
 }
 
 /// Runs `sasl passkey list`.
@@ -385,7 +397,7 @@ fn read_key_file(path: &Path) -> Result<SoftwareAuthenticator, Failure> {
 
 /// Writes a secret file: mode 0600 on unix, through a temporary file beside it and a
 /// rename, so that a failure leaves the old file as it was.
-fn write_secret_file(path: &Path, text: &Secret<String>) -> Result<(), Failure> {
+pub(crate) fn write_secret_file(path: &Path, text: &Secret<String>) -> Result<(), Failure> {
     let mut tmp = PathBuf::from(path.as_os_str());
     tmp.as_mut_os_string().push(".tmp");
     let doing = |e: std::io::Error| crate::failure::file_error(&tmp, "writing", e);

@@ -23,15 +23,21 @@ pub(crate) fn read_stdin_or_prompt(prompt: &str, confirm: bool) -> Result<Secret
     if !stdin.is_terminal() {
         return read_bounded(stdin.lock(), "stdin");
     }
-    if confirm { prompt_confirmed(prompt, "Again: ") } else { prompt_secret(prompt) }
+    if confirm {
+        prompt_confirmed(prompt, "Again: ")
+    } else {
+        prompt_secret(prompt)
+    }
 }
 
 /// Asks on the terminal without echo.
 pub(crate) fn prompt_secret(prompt: &str) -> Result<Secret<String>, Failure> {
-    rpassword::prompt_password(prompt).map(Secret::new).map_err(|e| {
-        Failure::error(format!("reading the password from the terminal: {e}"))
-            .hint("pass --password-file FILE instead")
-    })
+    rpassword::prompt_password(prompt)
+        .map(Secret::new)
+        .map_err(|e| {
+            Failure::error(format!("reading the password from the terminal: {e}"))
+                .hint("pass --password-file FILE instead")
+        })
 }
 
 /// Asks twice without echo; the two answers must be equal.
@@ -57,8 +63,10 @@ pub(crate) fn login_password(file: Option<&Path>, user: &str) -> Result<Secret<S
             .map_err(|_| Failure::error("SASL_PASSWORD is not UTF-8"));
     }
     if !std::io::stdin().is_terminal() {
-        return Err(Failure::error("a password is needed and there is no terminal to ask on")
-            .hint("pass --password-file FILE or set SASL_PASSWORD"));
+        return Err(
+            Failure::error("a password is needed and there is no terminal to ask on")
+                .hint("pass --password-file FILE or set SASL_PASSWORD"),
+        );
     }
     prompt_secret(&format!("Password for {user}: "))
 }
@@ -71,11 +79,17 @@ pub(crate) fn read_bounded(reader: impl Read, what: &str) -> Result<Secret<Strin
         .take(MAX_SECRET_LEN as u64 + 2)
         .read_to_end(&mut buf)
         .map_err(|e| Failure::error(format!("reading {what}: {e}")))?;
-    let newline = if buf.ends_with(b"\r\n") { 2 } else { usize::from(buf.ends_with(b"\n")) };
+    let newline = if buf.ends_with(b"\r\n") {
+        2
+    } else {
+        usize::from(buf.ends_with(b"\n"))
+    };
     let len = buf.len().saturating_sub(newline);
     buf.truncate(len);
     if buf.len() > MAX_SECRET_LEN {
-        return Err(Failure::error(format!("{what} holds more than {MAX_SECRET_LEN} bytes")));
+        return Err(Failure::error(format!(
+            "{what} holds more than {MAX_SECRET_LEN} bytes"
+        )));
     }
     // Moved, not copied: the String takes over the zeroizing buffer's allocation.
     let bytes = std::mem::take(&mut *buf);
@@ -94,7 +108,9 @@ mod tests {
     use super::read_bounded;
 
     fn read(bytes: &[u8]) -> Result<String, String> {
-        read_bounded(bytes, "test").map(|s| s.expose().clone()).map_err(|f| f.to_string())
+        read_bounded(bytes, "test")
+            .map(|s| s.expose().clone())
+            .map_err(|f| f.to_string())
     }
 
     #[test]
@@ -104,6 +120,8 @@ mod tests {
         assert_eq!(read(b"pw\n\n"), Ok("pw\n".to_owned()));
         assert_eq!(read(b" pw "), Ok(" pw ".to_owned()));
         assert!(read(b"\xff\xfe").is_err_and(|e| e.contains("UTF-8")));
-        assert!(read(&vec![b'a'; super::MAX_SECRET_LEN + 1]).is_err_and(|e| e.contains("more than")));
+        assert!(
+            read(&vec![b'a'; super::MAX_SECRET_LEN + 1]).is_err_and(|e| e.contains("more than"))
+        );
     }
 }

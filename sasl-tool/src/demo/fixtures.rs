@@ -4,13 +4,13 @@
 //! registered passkey plus a stranger's that is not registered.
 
 use super::token::{Claims, SigningKey};
+use crate::cli::PasskeyAlg;
 use crate::config::{AccountEntry, PasskeySection, ServerConfigFile};
 use crate::failure::Failure;
+use crate::passkey::Enrolled;
 use crate::tls::{Ca, ClientCertRequest, Issued, KeyAlgorithm};
 use rand::Rng as _;
 use sasl_core::{ScramHash, Secret};
-use crate::cli::PasskeyAlg;
-use crate::passkey::Enrolled;
 
 /// The demo account's name.
 pub(crate) const USER: &str = "alice";
@@ -59,7 +59,9 @@ impl std::fmt::Debug for Fixtures {
 
 fn random_password() -> String {
     let mut rng = rand::thread_rng();
-    (0..20).map(|_| char::from(rng.gen_range(b'a'..=b'z'))).collect()
+    (0..20)
+        .map(|_| char::from(rng.gen_range(b'a'..=b'z')))
+        .collect()
 }
 
 impl Fixtures {
@@ -93,20 +95,33 @@ impl Fixtures {
 
         let key = SigningKey::generate("demo-key")?;
         let forger = SigningKey::generate("demo-key")?;
-        let claims = Claims { issuer: ISSUER, audience: AUDIENCE, subject: USER, issued_at: now };
+        let claims = Claims {
+            issuer: ISSUER,
+            audience: AUDIENCE,
+            subject: USER,
+            issued_at: now,
+        };
         let token = Secret::new(key.mint(&claims)?);
         let forged_token = Secret::new(forger.mint(&claims)?);
 
-        let passkey_section =
-            PasskeySection { rp_id: HOST.to_owned(), origins: vec![ORIGIN.to_owned()] };
+        let passkey_section = PasskeySection {
+            rp_id: HOST.to_owned(),
+            origins: vec![ORIGIN.to_owned()],
+        };
         let rp = crate::passkey::relying_party(&passkey_section)?;
         let enroll = |alg| {
             let handle = crate::passkey::random_bytes(32)?;
             crate::passkey::enroll(&rp, HOST, USER, handle, ORIGIN.to_owned(), alg)
         };
-        let Enrolled { record, authenticator: passkey } = enroll(PasskeyAlg::Es256)?;
+        let Enrolled {
+            record,
+            authenticator: passkey,
+        } = enroll(PasskeyAlg::Es256)?;
         // Registered the same way, but the record goes nowhere: the server must not find it.
-        let Enrolled { authenticator: stranger, .. } = enroll(PasskeyAlg::Ed25519)?;
+        let Enrolled {
+            authenticator: stranger,
+            ..
+        } = enroll(PasskeyAlg::Ed25519)?;
 
         let config = ServerConfigFile {
             hostname: Some(HOST.to_owned()),

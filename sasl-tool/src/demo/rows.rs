@@ -2,9 +2,9 @@
 
 use super::fixtures::{Fixtures, HOST, USER};
 use crate::cli::CbType;
-use crate::login::{LoginOutcome, LoginReport, LoginSettings, Target};
-use crate::serve::Protocol;
 use crate::failure::Failure;
+use crate::login::{LoginOutcome, LoginReport, LoginSettings, Target};
+use crate::serve::{AttemptRecord, Outcome, Protocol};
 use crate::tls::Trust;
 use sasl_core::Secret;
 use sasl_passkey::SoftwareAuthenticator;
@@ -48,7 +48,10 @@ impl Credential {
     pub(crate) fn must_succeed(self) -> bool {
         matches!(
             self,
-            Credential::Password | Credential::Token | Credential::Certificate | Credential::Passkey
+            Credential::Password
+                | Credential::Token
+                | Credential::Certificate
+                | Credential::Passkey
         )
     }
 }
@@ -71,21 +74,45 @@ pub(crate) struct Row {
 pub(crate) struct RowResult {
     /// The plan.
     pub(crate) row: Row,
-    /// What happened.
+    /// What happened, as the client saw it.
     pub(crate) report: LoginReport,
+    /// The server's record of the attempt (`None` if it logged none, or more than one).
+    pub(crate) server_view: Option<AttemptRecord>,
 }
 
 impl RowResult {
-    /// Whether the outcome is the expected one: success exactly when it must succeed, and
-    /// a failure must be the server's refusal, not a local error.
+    /// Whether the outcome is the expected one, on both sides: a login that must succeed
+    /// is authenticated for the client (SCRAM: the server proved itself) and logged by the
+    /// server as a success for the demo account with the mechanism asked for; one that
+    /// must fail is the server's refusal (not a local error) and logged as a failure.
     pub(crate) fn as_expected(&self) -> bool {
+        let Some(server) = &self.server_view else {
+            return false;
+        };
+        let same_mechanism = server.mechanism == self.row.mechanism;
         match &self.report.outcome {
             LoginOutcome::Authenticated { identity } => {
-                self.row.credential.must_succeed() && identity == USER
+                self.row.credential.must_succeed()
+                    && same_mechanism
+                    && server.outcome == Outcome::Success
+                    && server.identity.as_deref() == Some(USER)
+                    && (identity.is_empty() || identity == USER)
             }
-            LoginOutcome::Refused { .. } => !self.row.credential.must_succeed(),
+            LoginOutcome::Refused { .. } => {
+                !self.row.credential.must_succeed()
+                    && same_mechanism
+                    && server.outcome == Outcome::Failure
+            }
             LoginOutcome::Error(_) => false,
         }
+    }
+
+    /// The identity the login established: the server's record of it.
+    pub(crate) fn identity(&self) -> Option<&str> {
+        self.server_view
+            .as_ref()
+            .filter(|record| record.outcome == Outcome::Success)
+            .and_then(|record| record.identity.as_deref())
     }
 }
 
@@ -96,13 +123,25 @@ const PLAN: &[(&str, Option<CbType>, Credential)] = &[
     ("SCRAM-SHA-1", None, Credential::Password),
     ("SCRAM-SHA-256", None, Credential::Password),
     ("SCRAM-SHA-512", None, Credential::Password),
-    ("SCRAM-SHA-256-PLUS", Some(CbType::TlsExporter), Credential::Password),
-    ("SCRAM-SHA-512-PLUS", Some(CbType::TlsServerEndPoint), Credential::Password),
+    (
+        "SCRAM-SHA-256-PLUS",
+        Some(CbType::TlsExporter),
+        Credential::Password,
+    ),
+    (
+        "SCRAM-SHA-512-PLUS",
+        Some(CbType::TlsServerEndPoint),
+        Credential::Password,
+    ),
     ("OAUTHBEARER", None, Credential::Token),
     ("XOAUTH2", None, Credential::Token),
     ("EXTERNAL", None, Credential::Certificate),
     ("PASSKEY", None, Credential::Passkey),
-    ("SCRAM-SHA-256-PLUS", Some(CbType::TlsExporter), Credential::WrongPassword),
+    (
+        "SCRAM-SHA-256-PLUS",
+        Some(CbType::TlsExporter),
+        Credential::WrongPassword,
+    ),
     ("OAUTHBEARER", None, Credential::ForgedToken),
     ("PASSKEY", None, Credential::UnknownPasskey),
 ];
@@ -116,12 +155,13 @@ pub(crate) fn plan() -> Vec<Row> {
     PROTOCOLS
         .iter()
         .flat_map(|protocol| {
-            PLAN.iter().map(move |(mechanism, cb_type, credential)| Row {
-                protocol: *protocol,
-                mechanism,
-                cb_type: *cb_type,
-                credential: *credential,
-            })
+            PLAN.iter()
+                .map(move |(mechanism, cb_type, credential)| Row {
+                    protocol: *protocol,
+                    mechanism,
+                    cb_type: *cb_type,
+                    credential: *credential,
+                })
         })
         .collect()
 }
@@ -167,8 +207,7 @@ pub(crate) fn settings(
         Credential::ForgedToken => settings.token = Some(fixtures.forged_token.clone()),
         Credential::Certificate => {
             settings.user = None;
-            settings.client_cert =
-                Some((fixtures.device.chain(), fixtures.device.private_key()?));
+            settings.client_cert = Some((fixtures.device.chain(), fixtures.device.private_key()?));
         }
         Credential::Passkey => settings.passkey = Some(authenticator(&fixtures.passkey)?),
         Credential::UnknownPasskey => {

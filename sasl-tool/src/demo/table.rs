@@ -19,16 +19,59 @@ fn protocol_label(result: &RowResult) -> &'static str {
 
 fn outcome_label(result: &RowResult) -> String {
     match &result.report.outcome {
-        LoginOutcome::Authenticated { identity } => format!("authenticated as {identity}"),
-        LoginOutcome::Refused { reason, .. } => format!("refused: {reason}"),
+        LoginOutcome::Authenticated { .. } => match result.identity() {
+            Some(identity) => format!("authenticated as {identity}"),
+            None => "authenticated (the server logged no success)".to_owned(),
+        },
+        LoginOutcome::Refused { reason, .. } => match &result.report.server_reply {
+            Some(reply) => format!("refused: {}", reply_code(reply)),
+            None => format!("refused: {reason}"),
+        },
         LoginOutcome::Error(failure) => format!("error: {}", failure.message()),
+    }
+}
+
+/// The status part of a final reply: IMAP's `NO [CODE]` without the tag, SMTP's
+/// `535 5.7.8`, POP3's `-ERR [AUTH]`.
+fn reply_code(reply: &str) -> String {
+    let words: Vec<&str> = reply.split_whitespace().collect();
+    match words.as_slice() {
+        [_tag, status @ ("NO" | "BAD"), code, ..] if code.starts_with('[') => {
+            format!("{status} {code}")
+        }
+        [code, enhanced, ..] if code.len() == 3 && enhanced.contains('.') => {
+            format!("{code} {enhanced}")
+        }
+        [status @ "-ERR", code, ..] if code.starts_with('[') => format!("{status} {code}"),
+        _ => reply.to_owned(),
+    }
+}
+
+/// Why the server refused, from its log (never sent to the client).
+fn server_reason(result: &RowResult) -> String {
+    match &result.server_view {
+        Some(record) if record.outcome == crate::serve::Outcome::Failure => {
+            record.reason.clone().unwrap_or_default()
+        }
+        Some(_) => String::new(),
+        None => "(no server record)".to_owned(),
     }
 }
 
 /// Prints the table.
 pub(crate) fn print_table(results: &[RowResult], term: &Term) {
-    let header = ["protocol", "mechanism", "credential", "outcome", "binding", "trips", "ms", ""];
-    let rows: Vec<[String; 8]> = results
+    let header = [
+        "protocol",
+        "mechanism",
+        "credential",
+        "outcome",
+        "binding",
+        "trips",
+        "ms",
+        "check",
+        "server's reason",
+    ];
+    let rows: Vec<[String; 9]> = results
         .iter()
         .map(|r| {
             [
@@ -36,10 +79,18 @@ pub(crate) fn print_table(results: &[RowResult], term: &Term) {
                 r.row.mechanism.to_owned(),
                 r.row.credential.label().to_owned(),
                 outcome_label(r),
-                r.report.channel_binding.clone().unwrap_or_else(|| "-".to_owned()),
+                r.report
+                    .channel_binding
+                    .clone()
+                    .unwrap_or_else(|| "-".to_owned()),
                 r.report.round_trips.to_string(),
                 format!("{:.1}", r.report.elapsed.as_secs_f64() * 1000.0),
-                if r.as_expected() { "ok".to_owned() } else { "UNEXPECTED".to_owned() },
+                if r.as_expected() {
+                    "ok".to_owned()
+                } else {
+                    "UNEXPECTED".to_owned()
+                },
+                server_reason(r),
             ]
         })
         .collect();
@@ -63,7 +114,11 @@ pub(crate) fn print_table(results: &[RowResult], term: &Term) {
     println!("{}", term.paint(Paint::Bold, &line(&header_cells)));
     for (row, result) in rows.iter().zip(results) {
         let text = line(row.as_slice());
-        let paint = if result.as_expected() { Paint::Good } else { Paint::Bad };
+        let paint = if result.as_expected() {
+            Paint::Good
+        } else {
+            Paint::Bad
+        };
         println!("{}", term.paint(paint, &text));
     }
     let unexpected = results.iter().filter(|r| !r.as_expected()).count();
@@ -71,10 +126,16 @@ pub(crate) fn print_table(results: &[RowResult], term: &Term) {
         println!(
             "\n{} logins, all as expected ({} must fail and did).",
             results.len(),
-            results.iter().filter(|r| !r.row.credential.must_succeed()).count()
+            results
+                .iter()
+                .filter(|r| !r.row.credential.must_succeed())
+                .count()
         );
     } else {
-        println!("\n{unexpected} of {} logins did not come out as expected.", results.len());
+        println!(
+            "\n{unexpected} of {} logins did not come out as expected.",
+            results.len()
+        );
     }
 }
 
@@ -94,6 +155,8 @@ pub(crate) fn to_json(results: &[RowResult]) -> serde_json::Value {
                 "round_trips": r.report.round_trips,
                 "ms": r.report.elapsed.as_secs_f64() * 1000.0,
                 "as_expected": r.as_expected(),
+                "server_identity": r.identity(),
+                "server_reason": server_reason(r),
             })
         })
         .collect();

@@ -19,7 +19,9 @@ pub(crate) struct SigningKey {
 
 impl std::fmt::Debug for SigningKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SigningKey").field("kid", &self.kid).finish_non_exhaustive()
+        f.debug_struct("SigningKey")
+            .field("kid", &self.kid)
+            .finish_non_exhaustive()
     }
 }
 
@@ -44,7 +46,11 @@ impl SigningKey {
             .map_err(|_| Failure::error("generating the token signing key failed"))?;
         let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng)
             .map_err(|_| Failure::error("loading the token signing key failed"))?;
-        Ok(SigningKey { pair, kid: kid.to_owned(), rng })
+        Ok(SigningKey {
+            pair,
+            kid: kid.to_owned(),
+            rng,
+        })
     }
 
     /// The public key as a JWKS document (RFC 7517, one `EC` key).
@@ -96,21 +102,30 @@ impl SigningKey {
 #[cfg(test)]
 mod tests {
     use super::{Claims, SigningKey};
-    use sasl_oauthbearer::jwt::{JwsAlgorithm, JwtConfig, JwtValidator};
     use sasl_core::UnixTime;
+    use sasl_oauthbearer::jwt::{JwsAlgorithm, JwtConfig, JwtValidator};
 
     #[test]
-    fn minted_tokens_pass_the_validator_and_other_keys_do_not() -> Result<(), Box<dyn std::error::Error>> {
+    fn minted_tokens_pass_the_validator_and_other_keys_do_not()
+    -> Result<(), Box<dyn std::error::Error>> {
         let key = SigningKey::generate("demo").map_err(|f| f.to_string())?;
         let forger = SigningKey::generate("demo").map_err(|f| f.to_string())?;
-        let claims = Claims { issuer: "https://issuer.test", audience: "mail", subject: "alice", issued_at: 1_700_000_000 };
+        let claims = Claims {
+            issuer: "https://issuer.test",
+            audience: "mail",
+            subject: "alice",
+            issued_at: 1_700_000_000,
+        };
         let config = JwtConfig::new([JwsAlgorithm::ES256], "https://issuer.test", ["mail"]);
         let validator = JwtValidator::new(&key.jwks().map_err(|f| f.to_string())?, config)?;
         let now = UnixTime::from_secs(1_700_000_100);
         let valid = validator.validate(&key.mint(&claims).map_err(|f| f.to_string())?, now)?;
         assert_eq!(valid.identity(), "alice");
         let forged = forger.mint(&claims).map_err(|f| f.to_string())?;
-        assert!(validator.validate(&forged, now).is_err(), "a token from another key passed");
+        assert!(
+            validator.validate(&forged, now).is_err(),
+            "a token from another key passed"
+        );
         Ok(())
     }
 }

@@ -67,6 +67,8 @@ pub(crate) struct Answers {
     prompt: bool,
     token: Option<Secret<String>>,
     passkey: Option<SoftwareAuthenticator>,
+    /// Whether the passkey authenticator signed an assertion (its counters moved).
+    passkey_signed: bool,
     client_cert: bool,
 }
 
@@ -103,7 +105,18 @@ impl Answers {
             prompt,
             token,
             passkey,
+            passkey_signed: false,
             client_cert,
+        }
+    }
+
+    /// The passkey authenticator back, if it signed during the login: its counters moved,
+    /// so the key file must be rewritten before the next login.
+    pub(crate) fn take_signed_passkey(&mut self) -> Option<SoftwareAuthenticator> {
+        if self.passkey_signed {
+            self.passkey.take()
+        } else {
+            None
         }
     }
 
@@ -216,7 +229,10 @@ impl Answers {
                 };
                 let options = AssertionOptions::from(&*request);
                 match authenticator.get_assertion(&options) {
-                    Ok(assertion) => Ok(request.provide(assertion)),
+                    Ok(assertion) => {
+                        self.passkey_signed = true;
+                        Ok(request.provide(assertion))
+                    }
                     Err(e) => Err(Failure::error(format!(
                         "the passkey authenticator cannot sign for {:?}: {e}",
                         options.rp_id

@@ -285,6 +285,9 @@ pub(crate) struct LoginReport {
     pub(crate) server_verified: bool,
     /// The server's final reply to the exchange, as sent.
     pub(crate) server_reply: Option<String>,
+    /// The passkey authenticator after the login, if it signed an assertion: its
+    /// counters moved, so whoever keeps its key file must write it back.
+    pub(crate) passkey: Option<sasl_passkey::SoftwareAuthenticator>,
 }
 
 impl LoginReport {
