@@ -4,7 +4,7 @@
 //! The steps, the same for the three protocols ([`dialog`]): connect ([`transport`];
 //! TLS from the start for `imaps`, `smtps`, `pop3s`), read the greeting and
 //! capabilities, upgrade with STARTTLS/STLS when asked (`--starttls`) or when the
-//! server wants it (IMAP `LOGINDISABLED`, nothing usable before TLS, or a refusal
+//! server wants it (nothing usable before TLS, or a refusal
 //! saying TLS is required, such as SMTP's `530 5.7.0`), pick the mechanism
 //! ([`mechanisms`]: `--mech`, else the strongest both sides support with the
 //! credentials given), run the exchange ([`session`] over the protocol's framing in
@@ -339,8 +339,7 @@ async fn attempt(
             settings.cb_type,
             settings.client_cert.is_some(),
         )?;
-        let required = capabilities.wants_tls
-            || capabilities.mechanisms.is_empty()
+        let required = capabilities.mechanisms.is_empty()
             || !usable_in_clear(settings, answers, &capabilities, &info);
         if settings.starttls || (required && capabilities.starttls) {
             if !capabilities.starttls {

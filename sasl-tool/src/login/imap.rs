@@ -202,7 +202,8 @@ fn parse_capabilities(list: &str) -> Capabilities {
         } else {
             match upper.as_str() {
                 "STARTTLS" => capabilities.starttls = true,
-                "LOGINDISABLED" => capabilities.wants_tls = true,
+                // LOGINDISABLED is about the LOGIN command only (RFC 9051 §7.2.2), not
+                // AUTHENTICATE: SCRAM before TLS is still fine.
                 "SASL-IR" => capabilities.initial_response = true,
                 _ => {}
             }
@@ -221,7 +222,7 @@ mod tests {
             "IMAP4rev1 SASL-IR LOGINDISABLED STARTTLS AUTH=PLAIN auth=scram-sha-256 AUTH=PLAIN",
         );
         assert_eq!(caps.mechanisms, ["PLAIN", "SCRAM-SHA-256"]);
-        assert!(caps.starttls && caps.wants_tls && caps.initial_response);
+        assert!(caps.starttls && caps.initial_response);
         assert_eq!(
             capability_code("[CAPABILITY IMAP4rev1 AUTH=PLAIN] ready"),
             Some("IMAP4rev1 AUTH=PLAIN")

@@ -22,8 +22,6 @@ pub(crate) struct Capabilities {
     pub(crate) mechanisms: Vec<String>,
     /// Whether STARTTLS (POP3: STLS) is offered.
     pub(crate) starttls: bool,
-    /// Whether the server says it wants TLS first (IMAP `LOGINDISABLED`).
-    pub(crate) wants_tls: bool,
     /// Whether an initial response may go with the command (IMAP `SASL-IR`; always in
     /// SMTP and POP3).
     pub(crate) initial_response: bool,

@@ -509,3 +509,24 @@ pub fn login(
 
 /// The arguments every test server gets: an account, no failure delay.
 pub const BASE_ARGS: [&str; 4] = ["--account", "alice:secret", "--failure-delay", "0"];
+
+/// Runs `sasl ARGS` with `env` added, stdin empty.
+pub fn sasl_with_env(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_sasl"));
+    command
+        .args(args)
+        .stdin(Stdio::null())
+        .env_remove("SASL_PASSWORD");
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    command.output().expect("run sasl")
+}
+
+/// A fresh scratch directory for one test.
+pub fn scratch_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("sasl-tool-test-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
