@@ -352,8 +352,14 @@ fn the_host_itself_fits_even_as_one_label_but_no_bare_suffix_does() {
         c.step(&options(rp_id).encode(Codec::Json)).unwrap()
     };
     // A server on localhost may ask for the localhost RP ID (browsers allow it too).
-    assert!(matches!(outcome("localhost", "localhost"), ClientStep::Request(_)));
-    assert!(matches!(outcome("LocalHost", "localhost"), ClientStep::Request(_)));
+    assert!(matches!(
+        outcome("localhost", "localhost"),
+        ClientStep::Request(_)
+    ));
+    assert!(matches!(
+        outcome("LocalHost", "localhost"),
+        ClientStep::Request(_)
+    ));
     // A suffix without a dot is never an RP ID a server may claim.
     for (host, rp_id) in [("mail.localhost", "localhost"), ("imap.example.com", "com")] {
         let step = outcome(host, rp_id);

@@ -124,6 +124,10 @@ impl ServerConfigFile {
     }
 
     /// The account named `name`, created when missing.
+    #[allow(
+        clippy::indexing_slicing,
+        reason = "the index was found or pushed just above"
+    )]
     pub(crate) fn account_mut(&mut self, name: &str) -> &mut AccountEntry {
         let index = match self.accounts.iter().position(|a| a.name == name) {
             Some(index) => index,
@@ -320,10 +324,5 @@ impl Accounts {
     /// The number of accounts.
     pub(crate) fn len(&self) -> usize {
         self.accounts.len()
-    }
-
-    /// Whether there are none.
-    pub(crate) fn is_empty(&self) -> bool {
-        self.accounts.is_empty()
     }
 }

@@ -28,10 +28,8 @@ mod smtp;
 mod target;
 mod transport;
 
-#[allow(unused_imports, reason = "the in-process API of `sasl demo`")]
-pub(crate) use report::{LoginOutcome, LoginReport, Party, TranscriptLine};
-#[allow(unused_imports, reason = "the in-process API of `sasl demo`")]
-pub(crate) use target::{Protocol, Scheme, Target};
+pub(crate) use report::{LoginOutcome, LoginReport};
+pub(crate) use target::Target;
 
 use crate::cli::{CbType, LoginArgs};
 use crate::failure::{CommandResult, Failure};
@@ -195,7 +193,6 @@ fn settings_from_args(args: LoginArgs) -> Result<(LoginSettings, bool), Failure>
 }
 
 /// Logs in with `settings` (never asking on the terminal) and reports what happened.
-#[allow(dead_code, reason = "the in-process API of `sasl demo`")]
 pub(crate) async fn login(settings: LoginSettings) -> LoginReport {
     drive(settings, false).await
 }

@@ -43,9 +43,7 @@ mod smtp;
 mod store;
 mod transport;
 
-#[allow(unused_imports)] // The in-process API, for `sasl demo`.
 pub(crate) use log::{AttemptRecord, Outcome};
-#[allow(unused_imports)] // The in-process API, for `sasl demo`.
 pub(crate) use setup::{DemoServerParts, OAuthSettings, ServerSetup};
 
 use crate::cli::ServeArgs;
@@ -112,7 +110,6 @@ impl Protocol {
 #[derive(Debug)]
 pub(crate) struct RunningServer {
     addresses: Vec<(Protocol, SocketAddr)>,
-    #[cfg_attr(not(test), allow(dead_code))] // Used by `sasl demo`.
     shared: Arc<setup::Shared>,
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
@@ -124,7 +121,6 @@ impl RunningServer {
         &self.addresses
     }
 
-    #[cfg_attr(not(test), allow(dead_code))] // Used by `sasl demo`.
     /// Every authentication attempt so far (the last 10 000), oldest first.
     pub(crate) fn attempts(&self) -> Vec<AttemptRecord> {
         self.shared.log.attempts()

@@ -40,14 +40,6 @@ impl Term {
         }
     }
 
-    /// No colour anywhere (for output that is not a terminal's).
-    pub(crate) fn plain() -> Self {
-        Term {
-            colour_out: false,
-            colour_err: false,
-        }
-    }
-
     /// `text` painted for stdout.
     pub(crate) fn paint(&self, paint: Paint, text: &str) -> String {
         paint_if(self.colour_out, paint, text)

@@ -301,8 +301,6 @@ pub(crate) fn load_key(path: &Path) -> Result<PrivateKeyDer<'static>, Failure> {
 /// How a server treats client certificates.
 #[derive(Debug, Clone)]
 pub(crate) enum ClientAuth {
-    /// Asks for none.
-    None,
     /// Asks for one, accepts any (mapped by SPKI fingerprint), none is fine too.
     AnyKey,
     /// Asks for one that chains to these roots; none is fine too.
@@ -320,7 +318,6 @@ pub(crate) fn server_config(
         .with_safe_default_protocol_versions()
         .map_err(|e| Failure::error(format!("TLS setup: {e}")))?;
     let builder = match client_auth {
-        ClientAuth::None => builder.with_no_client_auth(),
         ClientAuth::AnyKey => builder
             .with_client_cert_verifier(Arc::new(AcceptAnyKey::new(provider, KeyPolicy::default()))),
         ClientAuth::Roots(roots) => {

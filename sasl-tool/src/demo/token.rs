@@ -103,7 +103,7 @@ impl SigningKey {
 mod tests {
     use super::{Claims, SigningKey};
     use sasl_core::UnixTime;
-    use sasl_oauthbearer::jwt::{JwsAlgorithm, JwtConfig, JwtValidator};
+    use sasl_oauthbearer::{JwsAlgorithm, JwtConfig, JwtValidator};
 
     #[test]
     fn minted_tokens_pass_the_validator_and_other_keys_do_not()

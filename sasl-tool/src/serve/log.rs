@@ -71,7 +71,6 @@ pub(super) enum LogFormat {
     Text,
     /// JSON lines on stderr.
     Json,
-    #[cfg_attr(not(test), allow(dead_code))] // Used by `sasl demo`.
     /// Nowhere (kept in memory only): the in-process server of `sasl demo`.
     Silent,
 }
@@ -169,7 +168,6 @@ impl Log {
         }
     }
 
-    #[cfg_attr(not(test), allow(dead_code))] // Used by `sasl demo`.
     /// The kept records, oldest first.
     pub(super) fn attempts(&self) -> Vec<AttemptRecord> {
         self.kept

@@ -30,11 +30,9 @@ use std::time::Duration;
 /// The most failed authentications one connection may make before it is closed.
 pub(super) const MAX_FAILURES_PER_CONNECTION: u32 = 5;
 
-#[cfg_attr(not(test), allow(dead_code))] // Used by `sasl demo`.
 /// Default per-read timeout of an in-process server ([`ServerSetup::from_parts`]).
 const DEMO_TIMEOUT: Duration = Duration::from_secs(30);
 
-#[cfg_attr(not(test), allow(dead_code))] // Used by `sasl demo`.
 /// Default connection cap of an in-process server.
 const DEMO_MAX_CONNECTIONS: usize = 64;
 
@@ -56,7 +54,6 @@ pub(crate) struct OAuthSettings {
 /// What `sasl demo` hands over to run a server in-process
 /// ([`ServerSetup::from_parts`]). The server is quiet: no log lines, the attempts are
 /// kept for [`RunningServer::attempts`](super::RunningServer::attempts).
-#[cfg_attr(not(test), allow(dead_code))] // Used by `sasl demo`.
 pub(crate) struct DemoServerParts {
     /// The accounts.
     pub(crate) accounts: Accounts,
@@ -220,7 +217,6 @@ impl ServerSetup {
 
     /// Builds an in-process server from `parts` (for `sasl demo`): quiet, PLAIN and
     /// LOGIN only over TLS, a 30 s read timeout, at most 64 connections.
-    #[cfg_attr(not(test), allow(dead_code))] // Used by `sasl demo`.
     pub(crate) fn from_parts(parts: DemoServerParts) -> Result<ServerSetup, Failure> {
         let settings = Settings {
             accounts: parts.accounts,
