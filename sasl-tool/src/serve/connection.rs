@@ -137,7 +137,7 @@ impl Connection {
     pub(super) async fn command(&mut self, auth_words: &[&str]) -> Result<String, LinkError> {
         self.commands = self.commands.saturating_add(1);
         if self.commands > MAX_COMMANDS {
-            return Err(LinkError::Io("too many commands".to_owned()));
+            return Err(LinkError::TooManyCommands);
         }
         let line = self.transport.read_line(MAX_AUTH_LINE).await?;
         let text = String::from_utf8_lossy(&line).into_owned();
@@ -175,5 +175,48 @@ impl Connection {
     /// Closes the connection.
     pub(super) async fn close(&mut self) {
         self.transport.close().await;
+    }
+}
+
+/// What a protocol command did to the connection.
+pub(super) enum Next {
+    /// Read the next command.
+    Continue,
+    /// Close the connection.
+    Close,
+}
+
+/// One protocol's command handling, for [`run_commands`].
+pub(super) trait Commands {
+    /// The command words whose lines may be as long as an AUTH line.
+    const AUTH_WORDS: &'static [&'static str];
+
+    /// Handles one command line.
+    async fn command(&mut self, conn: &mut Connection, line: &str) -> Result<Next, LinkError>;
+
+    /// The line to send before closing a link that broke with `error` (`None`: close
+    /// without a word, the link is gone or the reason is private).
+    fn goodbye(&self, error: &LinkError, hostname: &str) -> Option<String>;
+}
+
+/// Reads and handles commands until one closes the connection or the link breaks (then
+/// the protocol's last words are sent, and the reason logged as an event).
+pub(super) async fn run_commands<P: Commands>(conn: &mut Connection, protocol: &mut P) {
+    loop {
+        let result = match conn.command(P::AUTH_WORDS).await {
+            Ok(line) => protocol.command(conn, &line).await,
+            Err(e) => Err(e),
+        };
+        match result {
+            Ok(Next::Continue) => {}
+            Ok(Next::Close) => return,
+            Err(error) => {
+                if let Some(line) = protocol.goodbye(&error, &conn.shared.hostname) {
+                    conn.event(&error.to_string());
+                    let _ = conn.send(&line).await;
+                }
+                return;
+            }
+        }
     }
 }

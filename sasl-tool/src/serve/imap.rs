@@ -14,7 +14,7 @@
 //! - An overlong line gets `* BYE` and the connection closes; so does a read timeout
 //!   and too many failed authentications.
 
-use super::connection::Connection;
+use super::connection::{Commands, Connection, Next, run_commands};
 use super::session::{AuthEnd, authenticate};
 use super::transport::LinkError;
 use sasl_core::{FailureKind, ImapStatus, ServerFailure};
@@ -39,12 +39,6 @@ enum State {
     Selected,
 }
 
-/// What a command did to the connection.
-enum Next {
-    Continue,
-    Close,
-}
-
 /// The busy reply when the connection cap is reached.
 pub(super) const BUSY: &str = "* BYE [UNAVAILABLE] Too many connections, try again later";
 
@@ -58,36 +52,28 @@ pub(super) async fn serve(conn: &mut Connection) {
     if conn.send(&greeting).await.is_err() {
         return;
     }
-    let mut state = State::NotAuthenticated;
-    loop {
-        let line = match conn.command(&["AUTHENTICATE"]).await {
-            Ok(line) => line,
-            Err(e) => {
-                goodbye(conn, &e).await;
-                return;
-            }
-        };
-        match command(conn, &mut state, &line).await {
-            Ok(Next::Continue) => {}
-            Ok(Next::Close) => return,
-            Err(e) => {
-                goodbye(conn, &e).await;
-                return;
-            }
-        }
-    }
+    run_commands(conn, &mut Imap(State::NotAuthenticated)).await;
 }
 
-/// The last words before closing on a broken link.
-async fn goodbye(conn: &mut Connection, error: &LinkError) {
-    let bye = match error {
-        LinkError::Timeout => "* BYE Autologout; idle for too long",
-        LinkError::TooLong => "* BYE [TOOBIG] Line too long",
-        LinkError::Io(e) if e == "too many commands" => "* BYE Too many commands",
-        LinkError::Closed | LinkError::Io(_) => return,
-    };
-    conn.event(&error.to_string());
-    let _ = conn.send(bye).await;
+/// IMAP's commands over the connection's state.
+struct Imap(State);
+
+impl Commands for Imap {
+    const AUTH_WORDS: &'static [&'static str] = &["AUTHENTICATE"];
+
+    async fn command(&mut self, conn: &mut Connection, line: &str) -> Result<Next, LinkError> {
+        command(conn, &mut self.0, line).await
+    }
+
+    fn goodbye(&self, error: &LinkError, _hostname: &str) -> Option<String> {
+        let bye = match error {
+            LinkError::Timeout => "* BYE Autologout; idle for too long",
+            LinkError::TooLong => "* BYE [TOOBIG] Line too long",
+            LinkError::TooManyCommands => "* BYE Too many commands",
+            LinkError::Closed | LinkError::Io(_) => return None,
+        };
+        Some(bye.to_owned())
+    }
 }
 
 /// The capability list before authentication.

@@ -13,18 +13,13 @@
 //! - An overlong line, a read timeout or too many failed authentications get `-ERR`
 //!   and the connection closes.
 
-use super::connection::Connection;
+use super::connection::{Commands, Connection, Next, run_commands};
 use super::session::{AuthEnd, authenticate};
 use super::transport::LinkError;
 use sasl_core::{FailureKind, ServerFailure};
 
 /// The busy reply when the connection cap is reached.
 pub(super) const BUSY: &str = "-ERR [SYS/TEMP] Too many connections, try again later";
-
-enum Next {
-    Continue,
-    Close,
-}
 
 /// Serves one POP3 connection (TLS, for implicit TLS, already started).
 pub(super) async fn serve(conn: &mut Connection) {
@@ -35,35 +30,28 @@ pub(super) async fn serve(conn: &mut Connection) {
     if conn.send(&greeting).await.is_err() {
         return;
     }
-    let mut authenticated = false;
-    loop {
-        let line = match conn.command(&["AUTH"]).await {
-            Ok(line) => line,
-            Err(e) => {
-                goodbye(conn, &e).await;
-                return;
-            }
-        };
-        match command(conn, &mut authenticated, &line).await {
-            Ok(Next::Continue) => {}
-            Ok(Next::Close) => return,
-            Err(e) => {
-                goodbye(conn, &e).await;
-                return;
-            }
-        }
-    }
+    run_commands(conn, &mut Pop3(false)).await;
 }
 
-async fn goodbye(conn: &mut Connection, error: &LinkError) {
-    let line = match error {
-        LinkError::Timeout => "-ERR Timeout, closing connection",
-        LinkError::TooLong => "-ERR Line too long",
-        LinkError::Io(e) if e == "too many commands" => "-ERR Too many commands",
-        LinkError::Closed | LinkError::Io(_) => return,
-    };
-    conn.event(&error.to_string());
-    let _ = conn.send(line).await;
+/// POP3's commands over the connection's state (whether it authenticated).
+struct Pop3(bool);
+
+impl Commands for Pop3 {
+    const AUTH_WORDS: &'static [&'static str] = &["AUTH"];
+
+    async fn command(&mut self, conn: &mut Connection, line: &str) -> Result<Next, LinkError> {
+        command(conn, &mut self.0, line).await
+    }
+
+    fn goodbye(&self, error: &LinkError, _hostname: &str) -> Option<String> {
+        let line = match error {
+            LinkError::Timeout => "-ERR Timeout, closing connection",
+            LinkError::TooLong => "-ERR Line too long",
+            LinkError::TooManyCommands => "-ERR Too many commands",
+            LinkError::Closed | LinkError::Io(_) => return None,
+        };
+        Some(line.to_owned())
+    }
 }
 
 fn capabilities(conn: &Connection, authenticated: bool) -> Vec<String> {

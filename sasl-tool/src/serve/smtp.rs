@@ -14,7 +14,7 @@
 //! - An overlong line gets `500 5.5.6` and the connection closes; a read timeout
 //!   `421 4.4.2`; too many failed authentications `421 4.7.0`.
 
-use super::connection::Connection;
+use super::connection::{Commands, Connection, Next, run_commands};
 use super::session::{AuthEnd, authenticate};
 use super::transport::LinkError;
 
@@ -32,49 +32,35 @@ struct State {
     recipients: u32,
 }
 
-enum Next {
-    Continue,
-    Close,
-}
-
 /// Serves one SMTP connection (TLS, for implicit TLS, already started).
 pub(super) async fn serve(conn: &mut Connection) {
     let greeting = format!("220 {} ESMTP sasl serve ready", conn.shared.hostname);
     if conn.send(&greeting).await.is_err() {
         return;
     }
-    let mut state = State::default();
-    loop {
-        let line = match conn.command(&["AUTH"]).await {
-            Ok(line) => line,
-            Err(e) => {
-                goodbye(conn, &e).await;
-                return;
-            }
-        };
-        match command(conn, &mut state, &line).await {
-            Ok(Next::Continue) => {}
-            Ok(Next::Close) => return,
-            Err(e) => {
-                goodbye(conn, &e).await;
-                return;
-            }
-        }
-    }
+    run_commands(conn, &mut Smtp(State::default())).await;
 }
 
-async fn goodbye(conn: &mut Connection, error: &LinkError) {
-    let host = conn.shared.hostname.clone();
-    let line = match error {
-        LinkError::Timeout => format!("421 4.4.2 {host} Timeout, closing connection"),
-        LinkError::TooLong => "500 5.5.6 Line too long".to_owned(),
-        LinkError::Io(e) if e == "too many commands" => {
-            format!("421 4.7.0 {host} Too many commands, closing connection")
+/// SMTP's commands over the connection's state.
+struct Smtp(State);
+
+impl Commands for Smtp {
+    const AUTH_WORDS: &'static [&'static str] = &["AUTH"];
+
+    async fn command(&mut self, conn: &mut Connection, line: &str) -> Result<Next, LinkError> {
+        command(conn, &mut self.0, line).await
+    }
+
+    fn goodbye(&self, error: &LinkError, host: &str) -> Option<String> {
+        match error {
+            LinkError::Timeout => Some(format!("421 4.4.2 {host} Timeout, closing connection")),
+            LinkError::TooLong => Some("500 5.5.6 Line too long".to_owned()),
+            LinkError::TooManyCommands => Some(format!(
+                "421 4.7.0 {host} Too many commands, closing connection"
+            )),
+            LinkError::Closed | LinkError::Io(_) => None,
         }
-        LinkError::Closed | LinkError::Io(_) => return,
-    };
-    conn.event(&error.to_string());
-    let _ = conn.send(&line).await;
+    }
 }
 
 async fn command(conn: &mut Connection, state: &mut State, line: &str) -> Result<Next, LinkError> {

@@ -32,6 +32,8 @@ pub(super) enum LinkError {
     Timeout,
     /// A line was longer than the cap.
     TooLong,
+    /// The connection sent more commands than one connection may.
+    TooManyCommands,
     /// A socket or TLS error.
     Io(String),
 }
@@ -42,6 +44,7 @@ impl std::fmt::Display for LinkError {
             LinkError::Closed => f.write_str("closed by the client"),
             LinkError::Timeout => f.write_str("timed out"),
             LinkError::TooLong => f.write_str("line too long"),
+            LinkError::TooManyCommands => f.write_str("too many commands"),
             LinkError::Io(e) => write!(f, "I/O error: {e}"),
         }
     }
