@@ -16,7 +16,7 @@
 //! [[account]]
 //! name = "alice"
 //! scram = ["SCRAM-SHA-256$4096:...$...:..."]  # any format `sasl hash` writes
-//! certificates = ["sha256/..."]               # SPKI fingerprints (`sasl cert`), for EXTERNAL
+//! certificates = ["-TnjALeuZz__A0CMLwNB7zqH..."]  # SPKI SHA-256, base64url (`sasl cert`), for EXTERNAL
 //! passkeys = ["passkey-v1:..."]               # `sasl passkey register` adds these
 //! ```
 //!
