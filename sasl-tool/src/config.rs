@@ -321,6 +321,11 @@ impl Accounts {
             .and_then(|name| self.accounts.get(name))
     }
 
+    /// Every account, by name.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &Account> {
+        self.accounts.values()
+    }
+
     /// The number of accounts.
     pub(crate) fn len(&self) -> usize {
         self.accounts.len()
