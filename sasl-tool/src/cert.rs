@@ -327,23 +327,28 @@ fn pem_private_key(der: &[u8]) -> zeroize::Zeroizing<String> {
     pem
 }
 
-/// Writes `data` to `path`: a new file unless `overwrite`; `secret` ones get mode 0600 on
-/// unix (also when an existing file had wider permissions).
+/// Writes `data` to `path`: a new file unless `overwrite`, and then through a temporary
+/// file beside it and a rename (a failed write leaves the old file whole); `secret` ones
+/// get mode 0600 on unix (also when an existing file had wider permissions).
 fn write_file(path: &Path, data: &[u8], secret: bool, overwrite: bool) -> Result<(), Failure> {
     let mut options = std::fs::OpenOptions::new();
     options.write(true);
-    if overwrite {
+    let target = if overwrite {
         options.create(true).truncate(true);
+        let mut tmp = PathBuf::from(path.as_os_str());
+        tmp.as_mut_os_string().push(".tmp");
+        tmp
     } else {
         options.create_new(true);
-    }
+        path.to_path_buf()
+    };
     #[cfg(unix)]
     if secret {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
     let doing = |e: std::io::Error| crate::failure::file_error(path, "writing", e);
-    let mut file = options.open(path).map_err(doing)?;
+    let mut file = options.open(&target).map_err(doing)?;
     #[cfg(unix)]
     if secret {
         use std::os::unix::fs::PermissionsExt;
@@ -354,7 +359,12 @@ fn write_file(path: &Path, data: &[u8], secret: bool, overwrite: bool) -> Result
     let _ = secret;
     file.write_all(data)
         .and_then(|()| file.sync_all())
-        .map_err(doing)
+        .map_err(doing)?;
+    drop(file);
+    if overwrite {
+        std::fs::rename(&target, path).map_err(doing)?;
+    }
+    Ok(())
 }
 
 /// `text` with control characters replaced, for one line of output.
@@ -373,6 +383,36 @@ fn toml_string(text: &str) -> String {
 #[allow(clippy::panic)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn overwriting_a_key_is_atomic_and_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("sasl-cert-write-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+        let key = dir.join("device.key");
+        let link = dir.join("old.key");
+        std::fs::write(&key, b"old key").unwrap_or_else(|e| panic!("{e}"));
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644))
+            .unwrap_or_else(|e| panic!("{e}"));
+        std::fs::hard_link(&key, &link).unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            write_file(&key, b"new key", true, false).is_err(),
+            "no --force"
+        );
+        write_file(&key, b"new key", true, true).unwrap_or_else(|e| panic!("{e}"));
+        let read = |p: &Path| std::fs::read(p).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(read(&key), b"new key");
+        // Replaced by a rename, not truncated in place: the old inode is untouched.
+        assert_eq!(read(&link), b"old key");
+        let mode = std::fs::metadata(&key)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+        assert!(!dir.join("device.key.tmp").exists());
+        std::fs::remove_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+    }
 
     #[test]
     fn suffixes_are_appended() {

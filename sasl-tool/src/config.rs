@@ -113,14 +113,39 @@ impl ServerConfigFile {
         }
     }
 
-    /// Writes the config to `path` (through a temporary file, then a rename).
+    /// Writes the config to `path` (through a temporary file, then a rename). The
+    /// file keeps the permissions it had (it holds stored SCRAM keys: a config made
+    /// private stays private); a new one is private (0600 on unix).
     pub(crate) fn save(&self, path: &Path) -> Result<(), Failure> {
+        use std::io::Write;
         let text = toml::to_string_pretty(self)
             .map_err(|e| Failure::error(format!("writing the config: {e}")))?;
         let tmp = path.with_extension("toml.tmp");
-        std::fs::write(&tmp, text)
-            .and_then(|()| std::fs::rename(&tmp, path))
-            .map_err(|e| Failure::error(format!("writing {}: {e}", path.display())))
+        let kept = std::fs::metadata(path).ok().map(|m| m.permissions());
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let write = || -> std::io::Result<()> {
+            let mut file = options.open(&tmp)?;
+            #[cfg(unix)]
+            let private = {
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::Permissions::from_mode(0o600)
+            };
+            #[cfg(not(unix))]
+            let private = file.metadata()?.permissions();
+            // Before any byte is written: a leftover temporary file may be readable.
+            file.set_permissions(kept.clone().unwrap_or(private))?;
+            file.write_all(text.as_bytes())?;
+            file.sync_all()?;
+            drop(file);
+            std::fs::rename(&tmp, path)
+        };
+        write().map_err(|e| Failure::error(format!("writing {}: {e}", path.display())))
     }
 
     /// The account named `name`, created when missing.
@@ -321,8 +346,44 @@ impl Accounts {
             .and_then(|name| self.accounts.get(name))
     }
 
+    /// Every account, by name.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &Account> {
+        self.accounts.values()
+    }
+
     /// The number of accounts.
     pub(crate) fn len(&self) -> usize {
         self.accounts.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn saving_keeps_a_private_config_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("sasl-config-save-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("server.toml");
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let config = ServerConfigFile {
+            hostname: Some("mail.example.test".to_owned()),
+            ..ServerConfigFile::default()
+        };
+        // A new file is private.
+        config.save(&path).unwrap();
+        assert_eq!(mode(&path), 0o600);
+        // A file's own permissions are kept, wider or narrower.
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
+        config.save(&path).unwrap();
+        assert_eq!(mode(&path), 0o640);
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o400)).unwrap();
+        config.save(&path).unwrap();
+        assert_eq!(mode(&path), 0o400);
+        assert_eq!(ServerConfigFile::load(&path).unwrap(), config);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -34,7 +34,7 @@ pub(crate) use target::Target;
 use crate::cli::{CbType, LoginArgs};
 use crate::failure::{CommandResult, Failure};
 use crate::secrets;
-use crate::term::Term;
+use crate::term::{Paint, Term};
 use crate::tls::{self, Trust};
 use dialog::{Dialog, Greeted};
 use hints::HintContext;
@@ -107,6 +107,12 @@ pub(crate) fn run(args: LoginArgs, term: &Term) -> CommandResult {
     let json = args.json;
     let passkey_path = args.passkey.clone();
     let (settings, prompt) = settings_from_args(args)?;
+    if matches!(settings.trust, Trust::Insecure) {
+        eprintln!(
+            "{} {INSECURE_WARNING}",
+            term.paint_err(Paint::Bad, "warning:")
+        );
+    }
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -258,8 +264,21 @@ async fn upgrade(
     let config = tls_config(settings)?;
     dialog.starttls(link).await?;
     link.start_tls(config, &settings.target.host).await?;
+    note_unchecked_certificate(link, settings);
     dialog.capabilities(link).await
 }
+
+/// With `--insecure`, says in the transcript (stdout and `--json`) that TLS is up but
+/// the server is unauthenticated: a password sent now goes to whoever answered.
+fn note_unchecked_certificate(link: &mut Link<'_>, settings: &LoginSettings) {
+    if matches!(settings.trust, Trust::Insecure) {
+        link.log.note(INSECURE_WARNING);
+    }
+}
+
+/// What `--insecure` means, said on stderr at the start and in the transcript.
+const INSECURE_WARNING: &str = "WARNING: the server's certificate is NOT checked (--insecure): \
+     anyone on the path can pose as this server and read what is sent; use --ca-file";
 
 /// The mechanisms to pass to the registry: the server's list, or with `--mech` and a
 /// server that lists none (POP3 without CAPA), the one asked for.
@@ -311,6 +330,7 @@ async fn attempt(
     ));
     if target.scheme.implicit_tls() {
         link.start_tls(tls_config(settings)?, &target.host).await?;
+        note_unchecked_certificate(&mut link, settings);
         if settings.starttls {
             link.log
                 .note("TLS from the start: --starttls is not needed".to_owned());
@@ -319,6 +339,15 @@ async fn attempt(
     let mut dialog = Dialog::new(target.scheme.protocol(), link.io.local());
     let mut capabilities = match dialog.greet(&mut link).await? {
         Greeted::Ready(capabilities) => capabilities,
+        Greeted::Preauth if settings.starttls && !link.io.is_tls() => {
+            // PREAUTH ends the not-authenticated state, so STARTTLS is no longer
+            // possible: an attacker on the path can send it to keep the connection in
+            // plain text (CVE-2020-12398, the "PREAUTH" STARTTLS stripping).
+            return Err(Failure::error(
+                "the server sent PREAUTH in plain text, so STARTTLS cannot be done (a possible STARTTLS stripping attack)",
+            )
+            .hint("do not trust this connection; use imaps:// if the server offers it"));
+        }
         Greeted::Preauth => {
             link.log
                 .note("the server authenticated the connection before any SASL exchange (PREAUTH)");

@@ -1003,3 +1003,57 @@ fn pop3_scram_and_a_refusal() {
         run.all()
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// Downgrades and unchecked certificates
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn preauth_in_plain_text_with_starttls_asked_is_an_error() {
+    // A man in the middle answers for the server with PREAUTH: STARTTLS is then
+    // impossible, and the login must not be reported as done.
+    let (port, server) = spawn_server(|mut conn, seen| {
+        conn.send("* PREAUTH [CAPABILITY IMAP4rev1 STARTTLS] welcome");
+        while let Some(line) = conn.read_line() {
+            seen.push(line.clone());
+            let tag = line.split(' ').next().unwrap_or_default().to_owned();
+            conn.send(&format!("{tag} OK done"));
+        }
+    });
+    let url = format!("imap://127.0.0.1:{port}");
+    let run = sasl(&[
+        &url,
+        "--user",
+        USER,
+        "--starttls",
+        "--mech",
+        "SCRAM-SHA-256",
+    ]);
+    let _ = server.join();
+    assert_eq!(run.status, 2, "{}", run.all());
+    assert!(run.stderr.contains("PREAUTH"), "{}", run.all());
+    assert!(!run.stdout.contains("authenticated"), "{}", run.all());
+}
+
+#[test]
+fn insecure_says_so_on_stderr_and_in_the_transcript() {
+    let (port, server) = imaps_server(tls());
+    let url = format!("imaps://127.0.0.1:{port}");
+    let run = sasl(&[&url, "--user", USER, "--insecure", "--json"]);
+    let _ = server.join();
+    assert_eq!(run.status, 0, "{}", run.all());
+    assert!(
+        run.stderr.contains("NOT checked (--insecure)"),
+        "{}",
+        run.all()
+    );
+    let json = run.json();
+    let noted = json["transcript"].as_array().unwrap().iter().any(|l| {
+        l["from"] == "note"
+            && l["line"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("--insecure")
+    });
+    assert!(noted, "{}", run.all());
+}

@@ -500,6 +500,34 @@ fn idle_connections_time_out() {
 }
 
 #[test]
+fn a_line_trickled_byte_by_byte_times_out_as_a_whole() {
+    // Slow-loris: one byte every 300 ms, never a line end. Each read is well within
+    // the 1 s timeout, but the line is not: the server must cut it off.
+    let server = server(&["--timeout", "1"]);
+    let mut client = Client::connect(server.addr("imap"));
+    client.recv();
+    let stream = client.stream_clone();
+    let started = Instant::now();
+    let trickle = std::thread::spawn(move || {
+        let mut stream = stream;
+        for _ in 0..30 {
+            if std::io::Write::write_all(&mut stream, b"a").is_err() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(300));
+        }
+    });
+    let reply = client.recv().unwrap_or_default();
+    assert!(reply.starts_with("* BYE Autologout"), "{reply}");
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "cut off after {:?}",
+        started.elapsed()
+    );
+    trickle.join().unwrap();
+}
+
+#[test]
 fn failure_delay_is_applied() {
     let server = Server::start(&[
         "--smtp",

@@ -234,8 +234,11 @@ impl Transport {
     }
 
     /// Reads one line, without its CRLF (or bare LF). Lines are bounded by
-    /// [`MAX_LINE`]; bytes that are not UTF-8 are replaced.
+    /// [`MAX_LINE`], and the whole line must arrive within the timeout (a server
+    /// trickling bytes is cut off too); bytes that are not UTF-8 are replaced.
     pub(crate) async fn read_line(&mut self) -> Result<String, Failure> {
+        let started = tokio::time::Instant::now();
+        let full = self.timeout;
         loop {
             if let Some(end) = self.buffer.iter().position(|b| *b == b'\n') {
                 let mut line: Vec<u8> = self.buffer.drain(..=end).collect();
@@ -251,7 +254,7 @@ impl Transport {
                 )));
             }
             let mut chunk = [0u8; 4096];
-            let timeout = self.timeout;
+            let timeout = full.saturating_sub(started.elapsed());
             let read = match &mut self.stream {
                 Stream::Plain(tcp) => {
                     within(
@@ -271,6 +274,10 @@ impl Transport {
                 }
                 Stream::Gone => return Err(Failure::error("the connection is gone")),
             }
+            .map_err(|e| match e {
+                TransportError::Timeout(doing, _) => TransportError::Timeout(doing, full),
+                other => other,
+            })
             .map_err(TransportError::into_failure)?;
             if read == 0 {
                 return Err(Failure::error("the server closed the connection")

@@ -21,8 +21,8 @@ use sasl_oauthbearer::JwtValidator;
 use sasl_scram::PasswordPrep;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-/// Iterations of the throwaway credential unknown users are checked against (the
-/// same as `--account`'s).
+/// Iterations of the throwaway credential unknown users are checked against when no
+/// account has a password credential (the same as `--account`'s).
 const DUMMY_ITERATIONS: u32 = 4096;
 
 /// The account store of a running server.
@@ -47,10 +47,18 @@ impl Store {
         accounts: Accounts,
         validator: Option<JwtValidator>,
     ) -> Result<Self, Failure> {
+        // The costliest password credential of the config (`sasl hash --iterations`
+        // may store far more than 4096): an unknown user must not answer faster.
+        let (hash, iterations) = accounts
+            .iter()
+            .filter_map(password_credential)
+            .map(|c| (c.hash(), c.iterations()))
+            .max_by_key(|(_, iterations)| *iterations)
+            .unwrap_or((ScramHash::Sha256, DUMMY_ITERATIONS));
         let dummy = sasl_scram::derive_with_random_salt(
-            ScramHash::Sha256,
+            hash,
             "unknown user",
-            DUMMY_ITERATIONS,
+            iterations,
             &sasl_core::OsRandom,
         )
         .map_err(|e| Failure::error(format!("deriving the unknown-user credential: {e}")))?;
@@ -235,6 +243,34 @@ mod tests {
         };
         assert_eq!(wrong.imap(), unknown.imap());
         assert_eq!(wrong.smtp(), unknown.smtp());
+    }
+
+    #[test]
+    fn unknown_users_cost_what_the_configs_credentials_cost() {
+        let stored = sasl_scram::derive_with_random_salt(
+            ScramHash::Sha512,
+            "pw",
+            6000,
+            &sasl_core::OsRandom,
+        )
+        .unwrap();
+        let file = crate::config::ServerConfigFile {
+            accounts: vec![crate::config::AccountEntry {
+                name: "bob".to_owned(),
+                scram: vec![
+                    sasl_scram::format_stored(&stored, sasl_scram::StoredFormat::Rfc5803).unwrap(),
+                ],
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        let store = Store::new(Accounts::from_file(&file).unwrap(), None).unwrap();
+        assert_eq!(
+            (store.dummy.hash(), store.dummy.iterations()),
+            (ScramHash::Sha512, 6000)
+        );
+        let empty = Store::new(Accounts::default(), None).unwrap();
+        assert_eq!(empty.dummy.iterations(), DUMMY_ITERATIONS);
     }
 
     #[test]

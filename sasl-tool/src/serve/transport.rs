@@ -1,8 +1,9 @@
 //! One connection's bytes: CRLF lines read and written over TCP or TLS
 //! (tokio-rustls), with the STARTTLS upgrade done in place.
 //!
-//! Every read and write is bounded in time (the server's `--timeout`), every line in
-//! length (the caller's cap; a longer line is [`LinkError::TooLong`] and the caller
+//! Every read and write is bounded in time (the server's `--timeout`: a whole line must
+//! arrive within it, so a client trickling bytes without a line end is cut off like
+//! an idle one), every line in length (the caller's cap; a longer line is [`LinkError::TooLong`] and the caller
 //! closes the connection). Plain-text bytes a client sent after its STARTTLS command
 //! but before the handshake are thrown away, never read as if they came over TLS
 //! (the STARTTLS command-injection attack, CVE-2011-0411).
@@ -140,7 +141,11 @@ impl Transport {
         Ok(())
     }
 
-    async fn read_some(&mut self, buffer: &mut [u8]) -> Result<usize, LinkError> {
+    async fn read_some(
+        &mut self,
+        buffer: &mut [u8],
+        deadline: Option<tokio::time::Instant>,
+    ) -> Result<usize, LinkError> {
         let read = async {
             match &mut self.stream {
                 Stream::Plain(s) => s.read(buffer).await,
@@ -148,15 +153,22 @@ impl Transport {
                 Stream::Gone => Ok(0),
             }
         };
-        match tokio::time::timeout(self.timeout, read).await {
+        let bounded = match deadline {
+            Some(deadline) => tokio::time::timeout_at(deadline, read),
+            // A timeout too large for a deadline: per read, as good as none.
+            None => tokio::time::timeout(self.timeout, read),
+        };
+        match bounded.await {
             Err(_) => Err(LinkError::Timeout),
             Ok(Err(e)) => Err(LinkError::Io(e.to_string())),
             Ok(Ok(n)) => Ok(n),
         }
     }
 
-    /// The next line without its line end (CRLF or a bare LF), at most `max` bytes.
+    /// The next line without its line end (CRLF or a bare LF), at most `max` bytes,
+    /// all of it within the timeout (not just each read: slow-loris).
     pub(super) async fn read_line(&mut self, max: usize) -> Result<Vec<u8>, LinkError> {
+        let deadline = tokio::time::Instant::now().checked_add(self.timeout);
         loop {
             if let Some(at) = self.pending.iter().position(|&b| b == b'\n') {
                 let mut line: Vec<u8> = self.pending.drain(..=at).collect();
@@ -173,7 +185,7 @@ impl Transport {
                 return Err(LinkError::TooLong);
             }
             let mut chunk = [0u8; READ_CHUNK];
-            let n = self.read_some(&mut chunk).await?;
+            let n = self.read_some(&mut chunk, deadline).await?;
             if n == 0 {
                 return Err(LinkError::Closed);
             }

@@ -243,6 +243,14 @@ impl Client {
         }
     }
 
+    /// A second handle on the plain-text socket (for writing from another thread).
+    pub fn stream_clone(&self) -> TcpStream {
+        match self.stream.as_ref() {
+            Some(Stream::Plain(s)) => s.try_clone().unwrap(),
+            _ => panic!("stream_clone needs a plain-text connection"),
+        }
+    }
+
     /// Sends raw bytes.
     pub fn send_raw(&mut self, data: &[u8]) -> std::io::Result<()> {
         match self.stream.as_mut() {
