@@ -266,7 +266,9 @@ pub(crate) fn connection_info(
         ConnectionInfo::plaintext()
     }
     .with_server(target.host.clone(), target.port)
-    .allow_plaintext_passwords(target.is_loopback());
+    // Both the name and the address connected to must be this machine's: a `localhost`
+    // that resolves elsewhere does not get passwords in the clear.
+    .allow_plaintext_passwords(target.is_loopback() && transport.peer().ip().is_loopback());
     if !tls {
         if matches!(
             cb_type,
