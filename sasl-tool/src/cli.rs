@@ -188,7 +188,7 @@ pub(crate) enum CbType {
 /// `sasl login`.
 #[derive(Debug, Args)]
 pub(crate) struct LoginArgs {
-    /// The server: imap|imaps|smtp|smtps|pop3|pop3s://host[:port].
+    /// The server: imap, imaps, smtp, smtps, pop3 or pop3s://host, with :port when not the default.
     #[arg(value_name = "URL")]
     pub(crate) url: String,
     /// The mechanism (default: the strongest both sides support).

@@ -1,7 +1,7 @@
 //! `sasl decode` and `sasl explain`: what SASL messages mean, field by field, with
 //! what is wrong where they are malformed.
 //!
-//! - [`line`] recognises the shape of a protocol line (`+ ...`, `334 ...`,
+//! - [`mod@line`] recognises the shape of a protocol line (`+ ...`, `334 ...`,
 //!   `A1 AUTHENTICATE ...`, `AUTH ...`, final replies, bare base64) and the `C:`/`S:`/`>`/`<`
 //!   prefixes of pasted transcripts;
 //! - [`mechs`] decodes one message for a mechanism (given, or guessed from the content),
