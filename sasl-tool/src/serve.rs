@@ -142,7 +142,7 @@ pub(crate) async fn spawn(setup: ServerSetup) -> Result<RunningServer, Failure> 
     let (stop, stopped) = watch::channel(false);
     let mut bound = Vec::new();
     for (protocol, address) in &setup.listeners {
-        let listener = tokio::net::TcpListener::bind(address).await.map_err(|e| {
+        let listener = listener::bind(*address).map_err(|e| {
             Failure::error(format!("listening on {address} ({}): {e}", protocol.name()))
                 .hint("pick another port, or 0 for any free one")
         })?;
