@@ -1,7 +1,7 @@
 //! A load and abuse test of `sasl serve` on loopback. Ignored by default: it opens
 //! over a thousand connections at once (about 6 s on 2 cores, most of it the 5 s
-//! slow-loris phase). Run it on the release build, with enough open files for the test and the server (each needs one
-//! per connection):
+//! slow-loris phase). Run it on the release build, with enough open files for the
+//! test and the server (each needs one per connection):
 //!
 //! ```sh
 //! ulimit -n 4096 && cargo test --release -p sasl-tool --test load -- --ignored --nocapture
