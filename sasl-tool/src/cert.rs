@@ -36,7 +36,7 @@ use p12_keystore::{
 use rustls_pki_types::CertificateDer;
 use sasl_core::Secret;
 use std::ffi::OsString;
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -145,9 +145,9 @@ pub(crate) fn run(args: CertArgs, term: &Term) -> CommandResult {
     let spki = tls::spki_fingerprint(&issued.cert_der)?;
     let cert_sha256 = tls::cert_fingerprint(&issued.cert_der);
 
-    write_file(&paths.cert, issued.cert_pem.as_bytes(), false, args.force)?;
-    write_file(&paths.key, key_pem.as_bytes(), true, args.force)?;
-    write_file(&paths.p12, &p12, true, args.force)?;
+    secrets::write_file(&paths.cert, issued.cert_pem.as_bytes(), false, args.force)?;
+    secrets::write_file(&paths.key, key_pem.as_bytes(), true, args.force)?;
+    secrets::write_file(&paths.p12, &p12, true, args.force)?;
 
     match source {
         PasswordSource::File => {
@@ -327,46 +327,6 @@ fn pem_private_key(der: &[u8]) -> zeroize::Zeroizing<String> {
     pem
 }
 
-/// Writes `data` to `path`: a new file unless `overwrite`, and then through a temporary
-/// file beside it and a rename (a failed write leaves the old file whole); `secret` ones
-/// get mode 0600 on unix (also when an existing file had wider permissions).
-fn write_file(path: &Path, data: &[u8], secret: bool, overwrite: bool) -> Result<(), Failure> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true);
-    let target = if overwrite {
-        options.create(true).truncate(true);
-        let mut tmp = PathBuf::from(path.as_os_str());
-        tmp.as_mut_os_string().push(".tmp");
-        tmp
-    } else {
-        options.create_new(true);
-        path.to_path_buf()
-    };
-    #[cfg(unix)]
-    if secret {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let doing = |e: std::io::Error| crate::failure::file_error(path, "writing", e);
-    let mut file = options.open(&target).map_err(doing)?;
-    #[cfg(unix)]
-    if secret {
-        use std::os::unix::fs::PermissionsExt;
-        file.set_permissions(std::fs::Permissions::from_mode(0o600))
-            .map_err(doing)?;
-    }
-    #[cfg(not(unix))]
-    let _ = secret;
-    file.write_all(data)
-        .and_then(|()| file.sync_all())
-        .map_err(doing)?;
-    drop(file);
-    if overwrite {
-        std::fs::rename(&target, path).map_err(doing)?;
-    }
-    Ok(())
-}
-
 /// `text` with control characters replaced, for one line of output.
 fn printable(text: &str) -> String {
     text.chars()
@@ -397,10 +357,10 @@ mod tests {
             .unwrap_or_else(|e| panic!("{e}"));
         std::fs::hard_link(&key, &link).unwrap_or_else(|e| panic!("{e}"));
         assert!(
-            write_file(&key, b"new key", true, false).is_err(),
+            secrets::write_file(&key, b"new key", true, false).is_err(),
             "no --force"
         );
-        write_file(&key, b"new key", true, true).unwrap_or_else(|e| panic!("{e}"));
+        secrets::write_file(&key, b"new key", true, true).unwrap_or_else(|e| panic!("{e}"));
         let read = |p: &Path| std::fs::read(p).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(read(&key), b"new key");
         // Replaced by a rename, not truncated in place: the old inode is untouched.

@@ -164,18 +164,11 @@ fn settings_from_args(args: LoginArgs) -> Result<(LoginSettings, bool), Failure>
             return Err(Failure::error("--cert and --key go together"));
         }
     };
-    let passkey = match &args.passkey {
-        Some(path) => {
-            let text = secrets::read_file(path, "passkey")?;
-            Some(
-                sasl_passkey::SoftwareAuthenticator::from_key_file(text.expose()).map_err(|e| {
-                    Failure::error(format!("reading the passkey file {}: {e}", path.display()))
-                        .hint("make one with `sasl passkey register`")
-                })?,
-            )
-        }
-        None => None,
-    };
+    let passkey = args
+        .passkey
+        .as_deref()
+        .map(crate::passkey::read_key_file)
+        .transpose()?;
     let trust = match (&args.ca_file, args.insecure) {
         (Some(path), _) => Trust::Roots(tls::load_certs(path)?),
         (None, true) => Trust::Insecure,

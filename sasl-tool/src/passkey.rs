@@ -40,8 +40,7 @@ use sasl_passkey::authenticator::RegistrationOptions;
 use sasl_passkey::webauthn::{
     CoseAlgorithm, CoseKey, CreationOptions, CredentialRecord, RelyingParty, verify_registration,
 };
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 
 /// The RP ID a config without `[passkey]` gets.
@@ -387,7 +386,7 @@ pub(crate) fn random_bytes(len: usize) -> Result<Vec<u8>, Failure> {
 }
 
 /// Reads an existing key file.
-fn read_key_file(path: &Path) -> Result<SoftwareAuthenticator, Failure> {
+pub(crate) fn read_key_file(path: &Path) -> Result<SoftwareAuthenticator, Failure> {
     let text = secrets::read_file(path, "passkey key")?;
     SoftwareAuthenticator::from_key_file(text.expose()).map_err(|e| {
         Failure::error(format!("reading the key file {}: {e}", path.display()))
@@ -395,32 +394,14 @@ fn read_key_file(path: &Path) -> Result<SoftwareAuthenticator, Failure> {
     })
 }
 
-/// Writes a secret file: mode 0600 on unix, through a temporary file beside it and a
-/// rename, so that a failure leaves the old file as it was.
+/// Writes a secret file (a key file: its text and a newline): mode 0600 on unix,
+/// through a temporary file beside it and a rename, so that a failure leaves the old file
+/// as it was.
 pub(crate) fn write_secret_file(path: &Path, text: &Secret<String>) -> Result<(), Failure> {
-    let mut tmp = PathBuf::from(path.as_os_str());
-    tmp.as_mut_os_string().push(".tmp");
-    let doing = |e: std::io::Error| crate::failure::file_error(&tmp, "writing", e);
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options.open(&tmp).map_err(doing)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        file.set_permissions(std::fs::Permissions::from_mode(0o600))
-            .map_err(doing)?;
-    }
-    file.write_all(text.expose().as_bytes())
-        .and_then(|()| file.write_all(b"\n"))
-        .and_then(|()| file.sync_all())
-        .map_err(doing)?;
-    drop(file);
-    std::fs::rename(&tmp, path).map_err(|e| crate::failure::file_error(path, "writing", e))
+    let mut bytes = zeroize::Zeroizing::new(Vec::with_capacity(text.expose().len() + 1));
+    bytes.extend_from_slice(text.expose().as_bytes());
+    bytes.push(b'\n');
+    secrets::write_file(path, &bytes, true, true)
 }
 
 #[cfg(test)]

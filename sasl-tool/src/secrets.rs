@@ -4,8 +4,8 @@
 
 use crate::failure::{Failure, file_error};
 use sasl_core::Secret;
-use std::io::{IsTerminal, Read};
-use std::path::Path;
+use std::io::{IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
 
 /// The largest secret read (64 KiB; a JWT is far smaller).
 pub(crate) const MAX_SECRET_LEN: usize = 64 * 1024;
@@ -101,6 +101,51 @@ pub(crate) fn read_bounded(reader: impl Read, what: &str) -> Result<Secret<Strin
             Err(Failure::error(format!("{what} is not valid UTF-8")))
         }
     }
+}
+
+/// Writes `data` to `path`: a new file unless `overwrite`, and then through a temporary
+/// file beside it and a rename (a failed write leaves the old file whole); `secret` ones
+/// get mode 0600 on unix (also when an existing file had wider permissions).
+pub(crate) fn write_file(
+    path: &Path,
+    data: &[u8],
+    secret: bool,
+    overwrite: bool,
+) -> Result<(), Failure> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true);
+    let target = if overwrite {
+        options.create(true).truncate(true);
+        let mut tmp = PathBuf::from(path.as_os_str());
+        tmp.as_mut_os_string().push(".tmp");
+        tmp
+    } else {
+        options.create_new(true);
+        path.to_path_buf()
+    };
+    #[cfg(unix)]
+    if secret {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let doing = |e: std::io::Error| file_error(path, "writing", e);
+    let mut file = options.open(&target).map_err(doing)?;
+    #[cfg(unix)]
+    if secret {
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))
+            .map_err(doing)?;
+    }
+    #[cfg(not(unix))]
+    let _ = secret;
+    file.write_all(data)
+        .and_then(|()| file.sync_all())
+        .map_err(doing)?;
+    drop(file);
+    if overwrite {
+        std::fs::rename(&target, path).map_err(doing)?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

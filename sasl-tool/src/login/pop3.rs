@@ -2,7 +2,7 @@
 //! greeting, `CAPA`, `STLS`, `AUTH` with an initial response (RFC 5034 allows one
 //! while the command fits in 255 octets), `QUIT`.
 
-use super::session::{AuthProtocol, Capabilities, Incoming};
+use super::session::{AuthProtocol, Capabilities, Incoming, auth_command, auth_line_fits};
 use super::transport::Link;
 use crate::failure::Failure;
 use sasl_core::{FailureKind, FailureReply, ServerReply};
@@ -111,19 +111,11 @@ impl Pop3 {
 
 impl AuthProtocol for Pop3 {
     fn command(&self, mechanism: &str, initial: Option<&str>) -> String {
-        match initial {
-            Some(initial) => format!("AUTH {mechanism} {initial}"),
-            None => format!("AUTH {mechanism}"),
-        }
+        auth_command(mechanism, initial)
     }
 
     fn takes_initial_response(&self, mechanism: &str, encoded_len: usize) -> bool {
-        let len = 5usize
-            .saturating_add(mechanism.len())
-            .saturating_add(1)
-            .saturating_add(encoded_len)
-            .saturating_add(2);
-        len <= MAX_COMMAND
+        auth_line_fits(mechanism, encoded_len, MAX_COMMAND)
     }
 
     fn read(&mut self, line: &str) -> Incoming {

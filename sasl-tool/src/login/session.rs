@@ -248,3 +248,22 @@ fn finish(session: &mut ClientSession, reply: ServerReply) -> Result<Ended, Fail
         },
     )
 }
+
+/// SMTP's and POP3's `AUTH <mechanism> [<initial response>]` command.
+pub(crate) fn auth_command(mechanism: &str, initial: Option<&str>) -> String {
+    match initial {
+        Some(initial) => format!("AUTH {mechanism} {initial}"),
+        None => format!("AUTH {mechanism}"),
+    }
+}
+
+/// Whether `AUTH <mechanism> <response>` plus CRLF fits a command line of `max` octets
+/// (RFC 4954 §4, RFC 5034 §4: else the response goes after the empty challenge).
+pub(crate) fn auth_line_fits(mechanism: &str, encoded_len: usize, max: usize) -> bool {
+    let len = 5usize
+        .saturating_add(mechanism.len())
+        .saturating_add(1)
+        .saturating_add(encoded_len)
+        .saturating_add(2);
+    len <= max
+}

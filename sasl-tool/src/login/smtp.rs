@@ -5,7 +5,7 @@
 //! A SCRAM server-final message may come as a last `334` challenge or with the `235`
 //! (`235 2.7.0 dj1...`): both are accepted.
 
-use super::session::{AuthProtocol, Capabilities, Incoming};
+use super::session::{AuthProtocol, Capabilities, Incoming, auth_command, auth_line_fits};
 use super::transport::Link;
 use crate::failure::Failure;
 use sasl_core::{FailureKind, FailureReply, ServerReply, wire};
@@ -194,21 +194,11 @@ impl AuthProtocol for Smtp {
     }
 
     fn command(&self, mechanism: &str, initial: Option<&str>) -> String {
-        match initial {
-            Some(initial) => format!("AUTH {mechanism} {initial}"),
-            None => format!("AUTH {mechanism}"),
-        }
+        auth_command(mechanism, initial)
     }
 
     fn takes_initial_response(&self, mechanism: &str, encoded_len: usize) -> bool {
-        // "AUTH " + mechanism + " " + response + CRLF (RFC 4954 §4: else send it after
-        // the empty 334).
-        let len = 5usize
-            .saturating_add(mechanism.len())
-            .saturating_add(1)
-            .saturating_add(encoded_len)
-            .saturating_add(2);
-        len <= MAX_COMMAND
+        auth_line_fits(mechanism, encoded_len, MAX_COMMAND)
     }
 
     fn read(&mut self, line: &str) -> Incoming {
