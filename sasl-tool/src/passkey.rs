@@ -390,7 +390,7 @@ pub(crate) fn read_key_file(path: &Path) -> Result<SoftwareAuthenticator, Failur
     let text = secrets::read_file(path, "passkey key")?;
     SoftwareAuthenticator::from_key_file(text.expose()).map_err(|e| {
         Failure::error(format!("reading the key file {}: {e}", path.display()))
-            .hint("key files come from `sasl passkey register`; pass a new path to start one")
+            .hint("key files come from `sasl passkey register`")
     })
 }
 
