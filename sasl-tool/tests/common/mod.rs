@@ -10,6 +10,8 @@
     clippy::indexing_slicing
 )]
 
+pub mod oidc;
+
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use rustls::{ClientConfig, ClientConnection, RootCertStore, StreamOwned};
