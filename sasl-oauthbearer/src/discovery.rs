@@ -120,7 +120,9 @@ pub use autoconfig::{
     autoconfig_urls, ispdb_url,
 };
 pub use issuer::{DiscoveryTarget, Issuer, metadata_urls, oidc_url, rfc8414_url};
+pub(crate) use issuer::{UrlKind, check_url, is_unreserved};
 pub use metadata::AuthorizationServerMetadata;
+pub(crate) use metadata::json_object;
 
 /// The largest metadata (JSON) document the parsers accept: 1 MiB. Real documents
 /// are a few kilobytes.

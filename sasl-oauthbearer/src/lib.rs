@@ -19,7 +19,9 @@
 //!   authorize again with these scopes, discover the provider, retry later, give
 //!   up), whatever shape the server's error had;
 //! - [`discovery`] (feature `discovery`): from an e-mail address to the identity
-//!   provider (Mozilla autoconfig, RFC 8414 and OpenID Connect metadata), sans-IO.
+//!   provider (Mozilla autoconfig, RFC 8414 and OpenID Connect metadata), sans-IO;
+//!   and [`authorization`] (same feature): from there to tokens (PKCE, the
+//!   authorization code and device grants, refresh, registration, revocation).
 //!
 //! ## Server
 //!
@@ -77,6 +79,8 @@
 //! ```
 #![forbid(unsafe_code)]
 
+#[cfg(feature = "discovery")]
+pub mod authorization;
 mod client;
 #[cfg(feature = "discovery")]
 pub mod discovery;

@@ -1443,3 +1443,364 @@ fn many_attributes_are_refused_by_size() {
         Err(DiscoveryError::TooLarge { .. })
     ));
 }
+
+// ---------------------------------------------------------------- real providers
+//
+// Reproduced shapes of real documents, written for these tests (2026-12-01, from public
+// copies found with a code search; member lists and values as published there):
+// - metadata-google.json: https://accounts.google.com/.well-known/openid-configuration,
+//   as mirrored in panva/wellknown (issuers/google/google.mjs).
+// - metadata-microsoft-common.json:
+//   https://login.microsoftonline.com/common/v2.0/.well-known/openid-configuration, as
+//   mirrored in panva/wellknown (issuers/entra-common/entra-common.mjs); its issuer is
+//   the template https://login.microsoftonline.com/{tenantid}/v2.0.
+// - metadata-microsoft-consumers.json: the same document for the `consumers` tenant,
+//   derived from the common one by putting `consumers` in the endpoint paths and the
+//   consumers tenant's issuer (https://login.microsoftonline.com/
+//   9188040d-6c67-4c5b-b112-36a304b66dad/v2.0); no copy of that document was found.
+// - autoconfig-gmail.xml, autoconfig-office365.xml, autoconfig-outlook-com.xml:
+//   Thunderbird ISPDB entries googlemail.com.xml, office365.com.xml and hotmail.com.xml
+//   of github.com/thunderbird/autoconfig (ispdb/), shortened (fewer <domain>s and
+//   <documentation>s), including office365's typo `%EMAILADDRESS` in its EWS/OWA
+//   entries.
+
+#[test]
+fn google_metadata() {
+    let target = DiscoveryTarget::from_issuer("https://accounts.google.com").unwrap();
+    assert_eq!(
+        target.urls(),
+        [
+            "https://accounts.google.com/.well-known/oauth-authorization-server",
+            "https://accounts.google.com/.well-known/openid-configuration",
+        ]
+    );
+    let m = target.verify(&fixture("metadata-google.json")).unwrap();
+    assert_eq!(
+        m.authorization_endpoint(),
+        Some("https://accounts.google.com/o/oauth2/v2/auth")
+    );
+    assert_eq!(
+        m.token_endpoint(),
+        Some("https://oauth2.googleapis.com/token")
+    );
+    assert_eq!(
+        m.device_authorization_endpoint(),
+        Some("https://oauth2.googleapis.com/device/code")
+    );
+    assert_eq!(
+        m.revocation_endpoint(),
+        Some("https://oauth2.googleapis.com/revoke")
+    );
+    assert_eq!(
+        m.registration_endpoint(),
+        None,
+        "Google has no dynamic registration"
+    );
+    assert!(m.supports_pkce_s256());
+    assert_eq!(
+        m.code_challenge_methods_supported().unwrap(),
+        ["plain", "S256"]
+    );
+    assert!(!m.authorization_response_iss_parameter_supported());
+    assert!(m.supports_grant_type("urn:ietf:params:oauth:grant-type:device_code"));
+    assert!(m.supports_grant_type("refresh_token"));
+    assert!(!m.supports_token_endpoint_auth_method("none"));
+    assert!(m.supports_token_endpoint_auth_method("client_secret_post"));
+    assert_eq!(m.extra()["subject_types_supported"][0], "public");
+}
+
+#[test]
+fn microsoft_common_metadata_names_a_template_issuer() {
+    // Verified for the issuer a client would ask for, the `common` document is refused:
+    // its issuer is a template, not an identifier.
+    let target =
+        DiscoveryTarget::from_issuer("https://login.microsoftonline.com/common/v2.0").unwrap();
+    assert_eq!(
+        target.urls()[2],
+        "https://login.microsoftonline.com/common/v2.0/.well-known/openid-configuration"
+    );
+    assert_eq!(
+        target
+            .verify(&fixture("metadata-microsoft-common.json"))
+            .unwrap_err(),
+        DiscoveryError::IssuerMismatch {
+            expected: "https://login.microsoftonline.com/common/v2.0".to_owned(),
+            found: "https://login.microsoftonline.com/{tenantid}/v2.0".to_owned(),
+        }
+    );
+    // Checked against the template itself, the document parses, which shows what it
+    // advertises (a client for Microsoft configures its endpoints instead).
+    let template = Issuer::parse("https://login.microsoftonline.com/{tenantid}/v2.0").unwrap();
+    let m = AuthorizationServerMetadata::parse(
+        &fixture("metadata-microsoft-common.json"),
+        &template,
+        Trust::HttpsOnly,
+    )
+    .unwrap();
+    assert_eq!(m.code_challenge_methods_supported(), None);
+    assert!(!m.supports_pkce_s256(), "PKCE works but is not advertised");
+    assert!(!m.authorization_response_iss_parameter_supported());
+    assert_eq!(
+        m.device_authorization_endpoint(),
+        Some("https://login.microsoftonline.com/common/oauth2/v2.0/devicecode")
+    );
+    assert_eq!(m.revocation_endpoint(), None);
+    assert_eq!(
+        m.grant_types_supported(),
+        ["authorization_code", "implicit"]
+    );
+    assert!(m.extra()["tenant_region_scope"].is_null());
+    assert_eq!(m.extra()["request_uri_parameter_supported"], false);
+}
+
+#[test]
+fn microsoft_consumers_metadata_verifies_for_its_tenant_issuer() {
+    let issuer = "https://login.microsoftonline.com/9188040d-6c67-4c5b-b112-36a304b66dad/v2.0";
+    let target = DiscoveryTarget::from_issuer(issuer).unwrap();
+    let m = target
+        .verify(&fixture("metadata-microsoft-consumers.json"))
+        .unwrap();
+    assert_eq!(m.issuer(), issuer);
+    assert_eq!(
+        m.authorization_endpoint(),
+        Some("https://login.microsoftonline.com/consumers/oauth2/v2.0/authorize")
+    );
+    assert_eq!(
+        m.token_endpoint(),
+        Some("https://login.microsoftonline.com/consumers/oauth2/v2.0/token")
+    );
+    assert_eq!(
+        m.device_authorization_endpoint(),
+        Some("https://login.microsoftonline.com/consumers/oauth2/v2.0/devicecode")
+    );
+    assert_eq!(m.registration_endpoint(), None);
+    assert!(!m.authorization_response_iss_parameter_supported());
+    // The same document is refused for the `consumers` alias.
+    assert!(matches!(
+        DiscoveryTarget::from_issuer("https://login.microsoftonline.com/consumers/v2.0")
+            .unwrap()
+            .verify(&fixture("metadata-microsoft-consumers.json")),
+        Err(DiscoveryError::IssuerMismatch { .. })
+    ));
+}
+
+#[test]
+fn iss_parameter_support_member() {
+    let doc = |value: &str| {
+        format!(
+            r#"{{"issuer":"https://as.example","response_types_supported":["code"],
+                "authorization_endpoint":"https://as.example/a","token_endpoint":"https://as.example/t"{value}}}"#
+        )
+        .into_bytes()
+    };
+    let target = DiscoveryTarget::from_issuer("https://as.example").unwrap();
+    assert!(
+        !target
+            .verify(&doc(""))
+            .unwrap()
+            .authorization_response_iss_parameter_supported()
+    );
+    let m = target
+        .verify(&doc(
+            r#","authorization_response_iss_parameter_supported":true"#,
+        ))
+        .unwrap();
+    assert!(m.authorization_response_iss_parameter_supported());
+    assert!(
+        !m.extra()
+            .contains_key("authorization_response_iss_parameter_supported")
+    );
+    assert!(
+        !target
+            .verify(&doc(
+                r#","authorization_response_iss_parameter_supported":false"#
+            ))
+            .unwrap()
+            .authorization_response_iss_parameter_supported()
+    );
+    for bad in [r#""true""#, "1", "null", "[true]"] {
+        assert_eq!(
+            target
+                .verify(&doc(&format!(
+                    r#","authorization_response_iss_parameter_supported":{bad}"#
+                )))
+                .unwrap_err(),
+            DiscoveryError::InvalidField {
+                field: "authorization_response_iss_parameter_supported",
+                reason: "not a boolean".to_owned()
+            },
+            "{bad}"
+        );
+    }
+}
+
+#[test]
+fn metadata_json_errors_do_not_quote_a_bare_value() {
+    let target = DiscoveryTarget::from_issuer("https://as.example").unwrap();
+    for doc in [r#""ya29.do-not-quote""#, "12345678901234567", "-1.5e3"] {
+        let err = target.verify(doc.as_bytes()).unwrap_err();
+        assert!(matches!(err, DiscoveryError::Json(_)), "{doc}");
+        let message = err.to_string();
+        assert!(
+            !message.contains("do-not-quote")
+                && !message.contains("12345678901234567")
+                && !message.contains("1.5"),
+            "{message}"
+        );
+    }
+}
+
+#[test]
+fn ispdb_gmail_entry() {
+    let config = Autoconfig::parse(&fixture("autoconfig-gmail.xml"), "tim@gmail.com").unwrap();
+    assert_eq!(config.provider_id(), "googlemail.com");
+    assert_eq!(config.display_short_name(), Some("GMail"));
+    let servers: Vec<_> = config
+        .oauth_servers()
+        .map(|s| {
+            (
+                s.protocol().clone(),
+                s.hostname().to_owned(),
+                s.port(),
+                s.socket_type(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        servers,
+        [
+            (
+                Protocol::Imap,
+                "imap.gmail.com".to_owned(),
+                993,
+                SocketType::Tls
+            ),
+            (
+                Protocol::Pop3,
+                "pop.gmail.com".to_owned(),
+                995,
+                SocketType::Tls
+            ),
+            (
+                Protocol::Smtp,
+                "smtp.gmail.com".to_owned(),
+                587,
+                SocketType::StartTls
+            ),
+            (
+                Protocol::Smtp,
+                "smtp.gmail.com".to_owned(),
+                465,
+                SocketType::Tls
+            ),
+        ]
+    );
+    assert_eq!(
+        config.incoming_servers()[0].username(),
+        Some("tim@gmail.com")
+    );
+    assert_eq!(
+        config.incoming_servers()[0].authentication(),
+        [AuthMethod::OAuth2, AuthMethod::PasswordCleartext]
+    );
+    let oauth = config.oauth2().unwrap();
+    // The ISPDB names the issuer by host name: a key into the client's own table, not
+    // a discovery issuer.
+    assert_eq!(
+        oauth.issuer(),
+        &OAuth2Issuer::Hostname("accounts.google.com".to_owned())
+    );
+    assert!(oauth.issuer_url().is_none());
+    assert_eq!(oauth.scopes()[0], "https://mail.google.com/");
+    assert_eq!(oauth.scopes().len(), 4);
+    assert_eq!(
+        oauth.auth_url(),
+        Some("https://accounts.google.com/o/oauth2/auth")
+    );
+    assert_eq!(
+        oauth.token_url(),
+        Some("https://www.googleapis.com/oauth2/v3/token")
+    );
+    assert_eq!(oauth.client_id(), None);
+}
+
+#[test]
+fn ispdb_office365_entry_skips_web_service_servers() {
+    let config = Autoconfig::parse(
+        &fixture("autoconfig-office365.xml"),
+        "tim@contoso.onmicrosoft.com",
+    )
+    .unwrap();
+    // ews, owa and graph (a <url>, no <hostname>) are skipped; the old `exchange`
+    // entry has a hostname and is kept.
+    let incoming: Vec<_> = config
+        .incoming_servers()
+        .iter()
+        .map(|s| s.protocol().clone())
+        .collect();
+    assert_eq!(
+        incoming,
+        [
+            Protocol::Imap,
+            Protocol::Pop3,
+            Protocol::Other("exchange".to_owned())
+        ]
+    );
+    let smtp = &config.outgoing_servers()[0];
+    assert_eq!(
+        (smtp.hostname(), smtp.port(), smtp.socket_type()),
+        ("smtp.office365.com", 587, SocketType::StartTls)
+    );
+    let oauth = config.oauth2().unwrap();
+    assert_eq!(
+        oauth.issuer(),
+        &OAuth2Issuer::Hostname("login.microsoftonline.com".to_owned())
+    );
+    assert_eq!(
+        oauth.scopes(),
+        [
+            "https://outlook.office365.com/IMAP.AccessAsUser.All",
+            "https://outlook.office365.com/POP.AccessAsUser.All",
+            "https://outlook.office365.com/SMTP.Send",
+            "offline_access"
+        ]
+    );
+    assert_eq!(
+        oauth.auth_url(),
+        Some("https://login.microsoftonline.com/common/oauth2/v2.0/authorize")
+    );
+    // A mail-protocol server without a hostname is still an error.
+    let broken = String::from_utf8(fixture("autoconfig-office365.xml"))
+        .unwrap()
+        .replace(
+            "<hostname>outlook.office365.com</hostname>\n      <port>993</port>",
+            "<port>993</port>",
+        );
+    assert_eq!(
+        Autoconfig::parse(broken.as_bytes(), "tim@contoso.onmicrosoft.com").unwrap_err(),
+        DiscoveryError::MissingField("hostname")
+    );
+}
+
+#[test]
+fn ispdb_outlook_com_entry_has_no_oauth2_block() {
+    let config =
+        Autoconfig::parse(&fixture("autoconfig-outlook-com.xml"), "tim@outlook.com").unwrap();
+    assert_eq!(config.provider_id(), "hotmail.com");
+    assert!(config.domains().iter().any(|d| d == "outlook.com"));
+    // OAuth2 is offered, but the file has no <oAuth2> block: the client needs its own
+    // settings for Microsoft.
+    assert_eq!(config.oauth_servers().count(), 4);
+    assert!(config.oauth2().is_none());
+    let hosts: Vec<_> = config
+        .outgoing_servers()
+        .iter()
+        .map(|s| s.hostname())
+        .collect();
+    assert_eq!(hosts, ["smtp.office365.com", "smtp-mail.outlook.com"]);
+    assert!(
+        config
+            .servers()
+            .all(|s| s.direction() == Direction::Incoming || s.port() == 587)
+    );
+}

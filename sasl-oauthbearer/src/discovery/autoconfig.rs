@@ -365,7 +365,9 @@ impl Autoconfig {
     /// domain as written). Refused are documents that are too large, not UTF-8,
     /// malformed, with a DTD, with a root other than `<clientConfig>` (or a `version`
     /// other than `1.1`), with other than exactly one `<emailProvider>` (and its `id`),
-    /// or without an `<incomingServer>`. Each server needs a `type`, a valid
+    /// or without an `<incomingServer>`. Web-service entries of a non-mail `type`
+    /// with a `<url>` and no `<hostname>` (EWS, OWA, Graph) are skipped. Each server
+    /// needs a `type`, a valid
     /// `<hostname>`, a `<port>` from 1 to 65535, a `<socketType>` of `SSL`, `TLS`,
     /// `STARTTLS` or `plain`, and at least one `<authentication>`; an `<oAuth2>`
     /// block (beside `<emailProvider>`, or inside it) needs an `<issuer>` that is an
@@ -415,12 +417,14 @@ impl Autoconfig {
         let display_short_name = optional_text(provider, "displayShortName")?;
 
         let incoming = children(provider, "incomingServer")
+            .filter(|n| !is_web_service(*n))
             .map(|n| parse_server(n, Direction::Incoming, &email))
             .collect::<Result<Vec<_>, _>>()?;
         if incoming.is_empty() {
             return Err(DiscoveryError::MissingField("incomingServer"));
         }
         let outgoing = children(provider, "outgoingServer")
+            .filter(|n| !is_web_service(*n))
             .map(|n| parse_server(n, Direction::Outgoing, &email))
             .collect::<Result<Vec<_>, _>>()?;
 
@@ -497,6 +501,21 @@ impl Autoconfig {
     pub fn oauth2(&self) -> Option<&OAuth2Config> {
         self.oauth2.as_ref()
     }
+}
+
+/// Whether a server element describes a web service by `<url>` instead of a mail
+/// server by `<hostname>`: Thunderbird's ISPDB lists Exchange Web Services, OWA and
+/// Microsoft Graph that way (`<incomingServer type="ews"><url>..</url>`, as in its
+/// `office365.com` entry). Such entries are skipped rather than failing the whole
+/// document; servers of the mail protocols still need a `<hostname>`.
+fn is_web_service(node: Node<'_, '_>) -> bool {
+    let mail_protocol = node
+        .attribute("type")
+        .map(Protocol::from_attribute)
+        .is_some_and(|p| matches!(p, Protocol::Imap | Protocol::Pop3 | Protocol::Smtp));
+    !mail_protocol
+        && children(node, "hostname").next().is_none()
+        && children(node, "url").next().is_some()
 }
 
 fn children<'a, 'input: 'a>(

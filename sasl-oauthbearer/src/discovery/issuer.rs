@@ -13,7 +13,7 @@ const OPENID_CONFIGURATION_PATH: &str = "/.well-known/openid-configuration";
 
 /// Which rules a URL is checked against.
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub(super) enum UrlKind {
+pub(crate) enum UrlKind {
     /// An endpoint (RFC 6749 §3.1): a query is allowed, a fragment is not.
     Endpoint,
     /// A discovery document URL: no query, no fragment.
@@ -24,11 +24,11 @@ pub(super) enum UrlKind {
 }
 
 /// A URL that passed [`check_url`]: its `scheme://authority` part and the rest.
-pub(super) struct CheckedUrl<'a> {
+pub(crate) struct CheckedUrl<'a> {
     /// `scheme://authority`, as written.
-    pub(super) origin: &'a str,
+    pub(crate) origin: &'a str,
     /// The path (and, for endpoints, the query), as written; may be empty.
-    pub(super) rest: &'a str,
+    pub(crate) rest: &'a str,
 }
 
 fn bad(field: &'static str, url: &str, problem: UrlProblem) -> DiscoveryError {
@@ -41,7 +41,7 @@ fn bad(field: &'static str, url: &str, problem: UrlProblem) -> DiscoveryError {
 
 /// Checks a URL as written (the URL parser normalises, so the checks that matter
 /// for identity are done on the raw text) and then as parsed.
-pub(super) fn check_url<'a>(
+pub(crate) fn check_url<'a>(
     raw: &'a str,
     field: &'static str,
     trust: Trust,
@@ -158,7 +158,7 @@ fn hex_value(b: u8) -> Option<u8> {
 }
 
 /// RFC 3986 §2.3 unreserved characters.
-pub(super) fn is_unreserved(b: u8) -> bool {
+pub(crate) fn is_unreserved(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
 }
 

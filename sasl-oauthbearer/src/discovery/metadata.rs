@@ -9,6 +9,16 @@ use serde_json::{Map, Value};
 use super::issuer::{UrlKind, check_url};
 use super::{DiscoveryError, Issuer, Trust, document_text};
 
+/// Parses a JSON document of at most [`MAX_DOCUMENT_SIZE`](super::MAX_DOCUMENT_SIZE)
+/// bytes (UTF-8, a byte-order mark skipped) that must be an object without duplicate
+/// member names. Shared with the OAuth client's response parsers.
+pub(crate) fn json_object(document: &[u8]) -> Result<Map<String, Value>, DiscoveryError> {
+    let text = document_text(document, super::MAX_DOCUMENT_SIZE)?;
+    let UniqueObject(map) =
+        serde_json::from_str(text).map_err(|e| DiscoveryError::Json(e.to_string()))?;
+    Ok(map)
+}
+
 /// Authorization-server metadata whose `issuer` was checked against the issuer the
 /// client asked for.
 ///
@@ -46,6 +56,7 @@ pub struct AuthorizationServerMetadata {
     revocation_endpoint: Option<String>,
     userinfo_endpoint: Option<String>,
     device_authorization_endpoint: Option<String>,
+    authorization_response_iss_parameter_supported: bool,
     extra: Map<String, Value>,
 }
 
@@ -55,7 +66,10 @@ struct UniqueObject(Map<String, Value>);
 
 impl<'de> Deserialize<'de> for UniqueObject {
     fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_map(UniqueObjectVisitor)
+        // `deserialize_any`, not `deserialize_map`: serde_json answers a non-object
+        // given to `deserialize_map` with a message that quotes the value, without
+        // asking the visitor.
+        deserializer.deserialize_any(UniqueObjectVisitor)
     }
 }
 
@@ -66,6 +80,25 @@ impl<'de> Visitor<'de> for UniqueObjectVisitor {
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a JSON object")
+    }
+
+    // The default messages for a document that is a bare string or number quote the
+    // value; these documents can be token responses carrying secrets, so the
+    // messages here name only the type.
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<UniqueObject, E> {
+        Err(E::custom("a string, expected a JSON object"))
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<UniqueObject, E> {
+        Err(E::custom("a number, expected a JSON object"))
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<UniqueObject, E> {
+        Err(E::custom("a number, expected a JSON object"))
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<UniqueObject, E> {
+        Err(E::custom("a number, expected a JSON object"))
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<UniqueObject, A::Error> {
@@ -95,6 +128,17 @@ impl Members {
             Some(_) => Err(DiscoveryError::InvalidField {
                 field,
                 reason: "not a string".to_owned(),
+            }),
+        }
+    }
+
+    fn boolean(&mut self, field: &'static str) -> Result<Option<bool>, DiscoveryError> {
+        match self.map.remove(field) {
+            None => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(b)),
+            Some(_) => Err(DiscoveryError::InvalidField {
+                field,
+                reason: "not a boolean".to_owned(),
             }),
         }
     }
@@ -137,9 +181,7 @@ impl AuthorizationServerMetadata {
     /// checks it against `expected`, the issuer the client asked for. See the type's
     /// documentation for what is refused.
     pub fn parse(document: &[u8], expected: &Issuer, trust: Trust) -> Result<Self, DiscoveryError> {
-        let text = document_text(document, super::MAX_DOCUMENT_SIZE)?;
-        let UniqueObject(map) =
-            serde_json::from_str(text).map_err(|e| DiscoveryError::Json(e.to_string()))?;
+        let map = json_object(document)?;
         let mut members = Members { map, trust };
 
         let issuer = members
@@ -171,6 +213,9 @@ impl AuthorizationServerMetadata {
             .unwrap_or_else(|| vec!["client_secret_basic".to_owned()]);
         let code_challenge_methods_supported =
             members.strings("code_challenge_methods_supported")?;
+        let authorization_response_iss_parameter_supported = members
+            .boolean("authorization_response_iss_parameter_supported")?
+            .unwrap_or(false);
 
         let uses_authorization_endpoint = grant_types_supported
             .iter()
@@ -197,6 +242,7 @@ impl AuthorizationServerMetadata {
             revocation_endpoint,
             userinfo_endpoint,
             device_authorization_endpoint,
+            authorization_response_iss_parameter_supported,
             extra: members.map,
         })
     }
@@ -269,6 +315,15 @@ impl AuthorizationServerMetadata {
     /// `device_authorization_endpoint` (RFC 8628).
     pub fn device_authorization_endpoint(&self) -> Option<&str> {
         self.device_authorization_endpoint.as_deref()
+    }
+
+    /// `authorization_response_iss_parameter_supported` (RFC 9207 §3): whether the
+    /// server puts `iss` in its authorization responses, so that a client must refuse
+    /// a response without one
+    /// ([`RedirectCheck::require_iss`](crate::authorization::RedirectCheck::require_iss)).
+    /// `false` when absent; a value other than a JSON boolean is refused by the parser.
+    pub fn authorization_response_iss_parameter_supported(&self) -> bool {
+        self.authorization_response_iss_parameter_supported
     }
 
     /// The members not listed above (such as `subject_types_supported`,
