@@ -78,6 +78,11 @@ pub(crate) enum Command {
     /// Enroll or list software-authenticator passkeys of the server config's accounts.
     #[command(subcommand)]
     Passkey(PasskeyCommand),
+    /// OAuth for mail clients from the e-mail address alone: discover the provider,
+    /// register, get consent once, then print fresh access tokens (for mutt, aerc,
+    /// isync and friends).
+    #[command(subcommand)]
+    Oauth(OAuthCommand),
     /// Decode one SASL message (a `+ ...` or `334 ...` line, an AUTHENTICATE argument, or
     /// bare base64) and say what each field means.
     #[command(
@@ -152,6 +157,10 @@ pub(crate) struct ServeArgs {
     /// The token audience (`aud`) to require (repeatable: any one of them).
     #[arg(long, value_name = "AUD")]
     pub(crate) audience: Vec<String>,
+    /// The identity provider's OpenID configuration URL, sent to clients in OAUTHBEARER
+    /// failures (RFC 7628 §3.2.2) so they can find where to get a token.
+    #[arg(long, value_name = "URL")]
+    pub(crate) openid_configuration: Option<String>,
     /// Offer PLAIN and LOGIN before TLS too (never on a real network).
     #[arg(long)]
     pub(crate) allow_plaintext: bool,
@@ -423,4 +432,199 @@ pub(crate) struct ExplainArgs {
     /// Print JSON.
     #[arg(long)]
     pub(crate) json: bool,
+}
+
+/// `sasl oauth`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum OAuthCommand {
+    /// Discover the account's identity provider, register with it, get the user's
+    /// consent and the first token.
+    #[command(
+        after_help = "Examples:\n  sasl oauth login alice@example.org\n  sasl oauth login alice@example.org --flow device\n  sasl oauth login me@gmail.com --issuer https://accounts.google.com --client-id ID.apps.googleusercontent.com \\\n        --client-secret SECRET --scope https://mail.google.com/ --imap imaps://imap.gmail.com --smtp smtps://smtp.gmail.com\n  sasl oauth login alice@example.org --encrypt-cmd 'gpg -e -r alice@example.org' --decrypt-cmd 'gpg -d -q'\n\nExit status: 0 logged in, 1 refused (by the provider or the user), 2 discovery, network or file error."
+    )]
+    Login(Box<OAuthLoginArgs>),
+    /// Print a valid access token on stdout (and nothing else), refreshing it when
+    /// needed: for imap_oauth_refresh_command, aerc's token-cmd, isync's PassCmd.
+    #[command(
+        after_help = "Examples:\n  sasl oauth token alice@example.org\n  set imap_oauth_refresh_command=\"sasl oauth token alice@example.org\"   (mutt)\n\nExit status: 0 a token was printed, 1 the provider refused the refresh (run `sasl oauth login` again), 2 error."
+    )]
+    Token(OAuthTokenArgs),
+    /// Log into the account's IMAP and SMTP servers with OAUTHBEARER and XOAUTH2 and
+    /// report each result.
+    #[command(
+        after_help = "Example:\n  sasl oauth test alice@example.org\n\nExit status: 0 every login worked, 1 a server refused, 2 error."
+    )]
+    Test(OAuthTestArgs),
+    /// Show what is stored for the account (never a token).
+    #[command(after_help = "Example:\n  sasl oauth show alice@example.org --json")]
+    Show(OAuthShowArgs),
+    /// Revoke the account's tokens at the provider (RFC 7009) and delete its files.
+    #[command(after_help = "Example:\n  sasl oauth forget alice@example.org")]
+    Forget(OAuthForgetArgs),
+}
+
+/// The token store, shared by the `oauth` commands.
+#[derive(Debug, Args, Clone, Default)]
+pub(crate) struct OAuthStoreArgs {
+    /// The directory of the account and token files (default: `SASL_OAUTH_DIR`, else
+    /// `$XDG_DATA_HOME/sasl/oauth`, else `~/.local/share/sasl/oauth`).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) store: Option<PathBuf>,
+}
+
+/// How `sasl oauth login` gets the user's consent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub(crate) enum OAuthFlow {
+    /// Authorization code with PKCE and a redirect to 127.0.0.1 (RFC 8252).
+    #[default]
+    Browser,
+    /// The device authorization grant (RFC 8628): a code to enter on another device.
+    Device,
+    /// Authorization code, pasting the address the browser ended on (browser elsewhere).
+    Paste,
+}
+
+/// `sasl oauth login`.
+#[derive(Debug, Args)]
+pub(crate) struct OAuthLoginArgs {
+    /// The account's e-mail address.
+    #[arg(value_name = "ADDRESS")]
+    pub(crate) address: String,
+    /// The token store.
+    #[command(flatten)]
+    pub(crate) store: OAuthStoreArgs,
+    /// The issuer to use, instead of discovering it.
+    #[arg(long, value_name = "URL")]
+    pub(crate) issuer: Option<String>,
+    /// The client id to use, instead of registering (or of autoconfig's).
+    #[arg(long, value_name = "ID")]
+    pub(crate) client_id: Option<String>,
+    /// The client secret that goes with --client-id, for providers that issue one to
+    /// installed applications (it is no real secret there; it shows in `ps`).
+    #[arg(
+        long,
+        value_name = "SECRET",
+        requires = "client_id",
+        conflicts_with = "client_secret_file"
+    )]
+    pub(crate) client_secret: Option<String>,
+    /// Read the client secret from this file.
+    #[arg(long, value_name = "FILE", requires = "client_id")]
+    pub(crate) client_secret_file: Option<PathBuf>,
+    /// A scope to ask for (repeatable), instead of autoconfig's or the default
+    /// `openid email offline_access`.
+    #[arg(long, value_name = "SCOPE")]
+    pub(crate) scope: Vec<String>,
+    /// The authorization endpoint, instead of the metadata's.
+    #[arg(long, value_name = "URL")]
+    pub(crate) auth_url: Option<String>,
+    /// The token endpoint, instead of the metadata's.
+    #[arg(long, value_name = "URL")]
+    pub(crate) token_url: Option<String>,
+    /// The device authorization endpoint, instead of the metadata's.
+    #[arg(long, value_name = "URL")]
+    pub(crate) device_auth_url: Option<String>,
+    /// Fetch the autoconfig document from this URL instead of the address's domain.
+    #[arg(long, value_name = "URL")]
+    pub(crate) autoconfig_url: Option<String>,
+    /// The IMAP server, instead of autoconfig's: imaps://host[:port] or imap://host[:port] (STARTTLS).
+    #[arg(long, value_name = "URL")]
+    pub(crate) imap: Option<String>,
+    /// The SMTP submission server, instead of autoconfig's: smtps://host[:port] or smtp://host[:port] (STARTTLS).
+    #[arg(long, value_name = "URL")]
+    pub(crate) smtp: Option<String>,
+    /// How to get the user's consent.
+    #[arg(long, value_enum, default_value_t = OAuthFlow::Browser)]
+    pub(crate) flow: OAuthFlow,
+    /// Print the sign-in address only; do not try to open a browser.
+    #[arg(long)]
+    pub(crate) no_browser: bool,
+    /// The port of the loopback redirect listener (default: any free port).
+    #[arg(long, value_name = "PORT")]
+    pub(crate) port: Option<u16>,
+    /// Do not register dynamically, even if the provider allows it.
+    #[arg(long)]
+    pub(crate) no_register: bool,
+    /// Encrypt the token file with this command (stdin to stdout), e.g. `gpg -e -r KEY`.
+    #[arg(long, value_name = "COMMAND", requires = "decrypt_cmd")]
+    pub(crate) encrypt_cmd: Option<String>,
+    /// Decrypt the token file with this command, e.g. `gpg -d -q`.
+    #[arg(long, value_name = "COMMAND", requires = "encrypt_cmd")]
+    pub(crate) decrypt_cmd: Option<String>,
+    /// CA certificates (PEM) to trust for the provider's and the mail servers' TLS,
+    /// instead of the system's.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) ca_file: Option<PathBuf>,
+    /// Allow plain `http://` to 127.0.0.1 and localhost (a local test provider only).
+    #[arg(long)]
+    pub(crate) allow_http_loopback: bool,
+    /// Seconds to wait for the user's consent.
+    #[arg(long, value_name = "SECONDS", default_value_t = 300)]
+    pub(crate) timeout: u64,
+}
+
+/// `sasl oauth token`.
+#[derive(Debug, Args)]
+pub(crate) struct OAuthTokenArgs {
+    /// The account's e-mail address.
+    #[arg(value_name = "ADDRESS")]
+    pub(crate) address: String,
+    /// The token store.
+    #[command(flatten)]
+    pub(crate) store: OAuthStoreArgs,
+    /// Refresh when the token expires in less than this many seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    pub(crate) min_validity: u64,
+}
+
+/// `sasl oauth test`.
+#[derive(Debug, Args)]
+pub(crate) struct OAuthTestArgs {
+    /// The account's e-mail address.
+    #[arg(value_name = "ADDRESS")]
+    pub(crate) address: String,
+    /// The token store.
+    #[command(flatten)]
+    pub(crate) store: OAuthStoreArgs,
+    /// The IMAP server, instead of the stored one.
+    #[arg(long, value_name = "URL")]
+    pub(crate) imap: Option<String>,
+    /// The SMTP submission server, instead of the stored one.
+    #[arg(long, value_name = "URL")]
+    pub(crate) smtp: Option<String>,
+    /// CA certificates (PEM) to trust for the mail servers, instead of the stored
+    /// choice (the login's --ca-file, else the system's).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) ca_file: Option<PathBuf>,
+    /// Print the results as JSON.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+/// `sasl oauth show`.
+#[derive(Debug, Args)]
+pub(crate) struct OAuthShowArgs {
+    /// The account's e-mail address.
+    #[arg(value_name = "ADDRESS")]
+    pub(crate) address: String,
+    /// The token store.
+    #[command(flatten)]
+    pub(crate) store: OAuthStoreArgs,
+    /// Print JSON.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+/// `sasl oauth forget`.
+#[derive(Debug, Args)]
+pub(crate) struct OAuthForgetArgs {
+    /// The account's e-mail address.
+    #[arg(value_name = "ADDRESS")]
+    pub(crate) address: String,
+    /// The token store.
+    #[command(flatten)]
+    pub(crate) store: OAuthStoreArgs,
+    /// Delete the files without revoking the tokens at the provider.
+    #[arg(long)]
+    pub(crate) no_revoke: bool,
 }

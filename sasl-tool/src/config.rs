@@ -12,6 +12,7 @@
 //! jwks = "jwks.json"                     # relative to this file
 //! issuer = "https://issuer.example.test"
 //! audience = ["imap"]
+//! openid_configuration = "https://issuer.example.test/.well-known/openid-configuration"  # optional
 //!
 //! [[account]]
 //! name = "alice"
@@ -71,6 +72,9 @@ pub(crate) struct OAuthSection {
     pub(crate) issuer: String,
     /// The audiences to accept (any one).
     pub(crate) audience: Vec<String>,
+    /// The OpenID configuration URL to send in OAUTHBEARER failures (RFC 7628 §3.2.2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) openid_configuration: Option<String>,
 }
 
 /// `[[account]]`.

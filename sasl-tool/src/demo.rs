@@ -75,6 +75,7 @@ async fn run_rows() -> Result<Vec<RowResult>, Failure> {
             jwks_json: fixtures.jwks.clone(),
             issuer: ISSUER.to_owned(),
             audiences: vec![AUDIENCE.to_owned()],
+            openid_configuration: None,
         }),
         passkey: fixtures.config.passkey.clone(),
         hostname: HOST.to_owned(),

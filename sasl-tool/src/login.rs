@@ -204,6 +204,7 @@ struct Progress {
     round_trips: usize,
     server_reply: Option<String>,
     server_verified: bool,
+    openid_configuration: Option<String>,
 }
 
 /// Logs in; `prompt` allows asking for a password on the terminal.
@@ -235,6 +236,7 @@ async fn drive(mut settings: LoginSettings, prompt: bool) -> LoginReport {
         elapsed: started.elapsed(),
         server_verified: progress.server_verified,
         server_reply: progress.server_reply,
+        openid_configuration: progress.openid_configuration,
         passkey,
     }
 }
@@ -466,6 +468,12 @@ fn conclude(
     context: &HintContext<'_>,
 ) -> LoginOutcome {
     let line = exchange.server_reply.as_deref();
+    if let Ended::Refused(failure) | Ended::Aborted(failure) = &exchange.ended {
+        progress.openid_configuration = failure
+            .token_error()
+            .and_then(|token| token.openid_configuration())
+            .map(str::to_owned);
+    }
     match exchange.ended {
         Ended::Authenticated(success) => {
             progress.channel_binding = success.channel_binding().map(|b| b.name().to_owned());

@@ -1,6 +1,7 @@
 //! `sasl`: the command-line program of the sasl crate family.
 //!
-//! One module per command (`demo`, `serve`, `login`, `hash`, `cert`, `passkey`, `explain`),
+//! One module per command (`demo`, `serve`, `login`, `hash`, `cert`, `passkey`, `oauth`,
+//! `explain`),
 //! over shared pieces: [`cli`] (the arguments), [`failure`] (errors with exit status and a
 //! hint), [`term`] (colour), [`tls`] (certificates and rustls configs), [`config`] (the
 //! server's account file), [`secrets`] (reading passwords and tokens).
@@ -14,6 +15,7 @@ mod explain;
 mod failure;
 mod hash;
 mod login;
+mod oauth;
 mod passkey;
 mod secrets;
 mod serve;
@@ -21,7 +23,7 @@ mod term;
 mod tls;
 
 use clap::Parser;
-use cli::{Cli, Command, PasskeyCommand};
+use cli::{Cli, Command, OAuthCommand, PasskeyCommand};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -36,6 +38,11 @@ fn main() -> ExitCode {
         Command::Cert(args) => cert::run(args, &term),
         Command::Passkey(PasskeyCommand::Register(args)) => passkey::run_register(args, &term),
         Command::Passkey(PasskeyCommand::List(args)) => passkey::run_list(args, &term),
+        Command::Oauth(OAuthCommand::Login(args)) => oauth::run_login(*args, &term),
+        Command::Oauth(OAuthCommand::Token(args)) => oauth::run_token(args),
+        Command::Oauth(OAuthCommand::Test(args)) => oauth::run_test(args, &term),
+        Command::Oauth(OAuthCommand::Show(args)) => oauth::run_show(args),
+        Command::Oauth(OAuthCommand::Forget(args)) => oauth::run_forget(args),
         Command::Decode(args) => explain::run_decode(args, &term),
         Command::Explain(args) => explain::run_explain(args, &term),
     };

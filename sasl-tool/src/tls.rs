@@ -394,6 +394,19 @@ const SYSTEM_BUNDLES: &[&str] = &[
 
 fn system_roots() -> Result<RootCertStore, Failure> {
     let mut store = RootCertStore::empty();
+    for cert in system_root_certs()? {
+        // A bundle may hold certificates webpki cannot use; skip those.
+        let _ = store.add(cert);
+    }
+    if store.is_empty() {
+        return Err(no_system_roots());
+    }
+    Ok(store)
+}
+
+/// The system's CA certificates: the first bundle found (`SSL_CERT_FILE`, else the
+/// usual paths) that holds any.
+pub(crate) fn system_root_certs() -> Result<Vec<CertificateDer<'static>>, Failure> {
     let paths = std::env::var_os("SSL_CERT_FILE")
         .map(|p| vec![std::path::PathBuf::from(p)])
         .unwrap_or_else(|| {
@@ -406,16 +419,17 @@ fn system_roots() -> Result<RootCertStore, Failure> {
         let Ok(text) = std::fs::read(&path) else {
             continue;
         };
-        for cert in CertificateDer::pem_slice_iter(&text).flatten() {
-            // A bundle may hold certificates webpki cannot use; skip those.
-            let _ = store.add(cert);
-        }
-        if !store.is_empty() {
-            return Ok(store);
+        let certs: Vec<_> = CertificateDer::pem_slice_iter(&text).flatten().collect();
+        if !certs.is_empty() {
+            return Ok(certs);
         }
     }
-    Err(Failure::error("no system CA certificates found")
-        .hint("pass --ca-file FILE, set SSL_CERT_FILE, or --insecure for a test server"))
+    Err(no_system_roots())
+}
+
+fn no_system_roots() -> Failure {
+    Failure::error("no system CA certificates found")
+        .hint("pass --ca-file FILE, set SSL_CERT_FILE, or --insecure for a test server")
 }
 
 /// `--insecure`: accepts any server certificate, still checks the handshake signatures.

@@ -285,6 +285,9 @@ pub(crate) struct LoginReport {
     pub(crate) server_verified: bool,
     /// The server's final reply to the exchange, as sent.
     pub(crate) server_reply: Option<String>,
+    /// The `openid-configuration` URL of an OAUTHBEARER failure (RFC 7628 §3.2.2), where
+    /// `sasl oauth` can start discovery.
+    pub(crate) openid_configuration: Option<String>,
     /// The passkey authenticator after the login, if it signed an assertion: its
     /// counters moved, so whoever keeps its key file must write it back.
     pub(crate) passkey: Option<sasl_passkey::SoftwareAuthenticator>,
@@ -353,6 +356,7 @@ impl LoginReport {
             "server_reply": self.server_reply,
             "failure": failure,
             "hint": hint,
+            "openid_configuration": self.openid_configuration,
             "exit_status": self.exit_status(),
             "elapsed_ms": u64::try_from(self.elapsed.as_millis()).unwrap_or(u64::MAX),
             "transcript": self.transcript,

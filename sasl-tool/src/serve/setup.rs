@@ -49,6 +49,9 @@ pub(crate) struct OAuthSettings {
     pub(crate) issuer: String,
     /// The audiences (`aud`) to accept: any one of them.
     pub(crate) audiences: Vec<String>,
+    /// The identity provider's OpenID configuration URL, sent in OAUTHBEARER failures
+    /// (RFC 7628 §3.2.2) so that clients can discover where to get a token.
+    pub(crate) openid_configuration: Option<String>,
 }
 
 /// What `sasl demo` hands over to run a server in-process
@@ -288,7 +291,12 @@ fn build(
             );
             let validator = JwtValidator::new(&oauth.jwks_json, rules)
                 .map_err(|e| Failure::error(format!("the OAuth settings (JWKS): {e}")))?;
-            let config = BearerServerConfig::new();
+            let mut config = BearerServerConfig::new();
+            if let Some(url) = &oauth.openid_configuration {
+                config = config.with_openid_configuration(url).map_err(|e| {
+                    Failure::error(format!("the OpenID configuration URL {url:?}: {e}"))
+                })?;
+            }
             registry = registry
                 .with(BearerServer::factory(
                     BearerMechanism::OAuthBearer,
@@ -385,6 +393,7 @@ fn oauth_from_args(
             jwks_json: read_jwks(jwks)?,
             issuer,
             audiences: args.audience.clone(),
+            openid_configuration: args.openid_configuration.clone(),
         }));
     }
     let Some((file, path)) = file else {
@@ -398,6 +407,10 @@ fn oauth_from_args(
         jwks_json: read_jwks(&base.join(&oauth.jwks))?,
         issuer: oauth.issuer.clone(),
         audiences: oauth.audience.clone(),
+        openid_configuration: args
+            .openid_configuration
+            .clone()
+            .or_else(|| oauth.openid_configuration.clone()),
     }))
 }
 

@@ -42,6 +42,9 @@ pub struct ProviderOptions {
     pub refresh_ttl: u64,
     /// Whether dynamic client registration (RFC 7591) is open (else `--no-registration`).
     pub registration: bool,
+    /// Serve https with this certificate chain and key (PEM files; `--tls-cert`,
+    /// `--tls-key`); plain http when `None`.
+    pub tls: Option<(PathBuf, PathBuf)>,
 }
 
 impl Default for ProviderOptions {
@@ -51,6 +54,7 @@ impl Default for ProviderOptions {
             access_ttl: 300,
             refresh_ttl: 86400,
             registration: true,
+            tls: None,
         }
     }
 }
@@ -197,6 +201,13 @@ impl OidcProvider {
         if !options.registration {
             command.arg("--no-registration");
         }
+        if let Some((cert, key)) = &options.tls {
+            command
+                .arg("--tls-cert")
+                .arg(cert)
+                .arg("--tls-key")
+                .arg(key);
+        }
         let mut child = command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -262,7 +273,7 @@ impl OidcProvider {
         })
     }
 
-    /// `http://127.0.0.1:PORT`.
+    /// `http://127.0.0.1:PORT` (`https://` with [`ProviderOptions::tls`]).
     pub fn issuer(&self) -> &str {
         &self.issuer
     }

@@ -141,6 +141,8 @@ async function startBrowser() {
             '--disable-component-update',
             '--disable-sync',
             '--disable-dev-shm-usage',
+            // Loopback test servers with a certificate the test made.
+            '--ignore-certificate-errors',
             // The dev pages @import a web font: fail every name but loopback at once
             // instead of waiting on a closed network.
             '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost',

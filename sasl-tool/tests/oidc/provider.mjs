@@ -5,13 +5,15 @@
 //
 //   node provider.mjs [--port N] [--audience AUD] [--access-ttl SECS]
 //                     [--refresh-ttl SECS] [--no-registration] [--jwks-out PATH]
+//                     [--tls-cert PEM --tls-key PEM]
 //
 // Prints one JSON line {"issuer","port","scope"} on stdout when listening, then runs
 // until killed or until stdin reaches end of file. Everything else goes to stderr.
 
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { parseArgs } from 'node:util';
 
 import Provider from 'oidc-provider';
@@ -36,6 +38,8 @@ try {
       'refresh-ttl': { type: 'string', default: '86400' },
       'no-registration': { type: 'boolean', default: false },
       'jwks-out': { type: 'string' },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
     },
     strict: true,
   }));
@@ -71,14 +75,20 @@ const kid = randomUUID();
 const privateJwk = { ...privateKey.export({ format: 'jwk' }), kid, alg: 'ES256', use: 'sig' };
 const { d: _d, ...publicJwk } = privateJwk;
 
-const server = createServer();
+// With --tls-cert/--tls-key the provider speaks https (as a real one must: the
+// openid-configuration a mail server names is https only); else plain http.
+const tls = args['tls-cert'] && args['tls-key']
+  ? { cert: readFileSync(args['tls-cert']), key: readFileSync(args['tls-key']) }
+  : null;
+if (Boolean(args['tls-cert']) !== Boolean(args['tls-key'])) usage('--tls-cert and --tls-key go together');
+const server = tls ? createHttpsServer(tls) : createServer();
 server.listen(port, '127.0.0.1');
 await new Promise((resolve, reject) => {
   server.once('listening', resolve);
   server.once('error', reject);
 });
 const actualPort = server.address().port;
-const issuer = `http://127.0.0.1:${actualPort}`;
+const issuer = `${tls ? 'https' : 'http'}://127.0.0.1:${actualPort}`;
 
 const provider = new Provider(issuer, {
   jwks: { keys: [privateJwk] },
