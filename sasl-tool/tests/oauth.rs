@@ -40,7 +40,7 @@ struct World {
 
 impl World {
     /// `None` when the provider cannot run here (and SASL_REQUIRE_PEERS is not set).
-    fn start(name: &str, options: &ProviderOptions, oauth_block: bool) -> Option<World> {
+    fn start(name: &str, options: &ProviderOptions, oauth_block: OAuthBlock) -> Option<World> {
         let dir = scratch_dir(&format!("oauth-{name}"));
         // One loopback certificate for the provider (https, as the openid-configuration
         // a mail server names must be) and `sasl serve`; the tool trusts it by --ca-file.
@@ -76,14 +76,18 @@ impl World {
             "--openid-configuration",
             &openid,
         ]);
-        let oauth = if oauth_block {
-            format!(
+        let oauth = match oauth_block {
+            OAuthBlock::Absent => String::new(),
+            OAuthBlock::Issuer => format!(
                 "<oAuth2><issuer>{}</issuer><scope>{}</scope></oAuth2>",
                 provider.issuer(),
                 provider.scope()
-            )
-        } else {
-            String::new()
+            ),
+            OAuthBlock::IssuerAndClientId(id) => format!(
+                "<oAuth2><issuer>{}</issuer><scope>{}</scope><clientID>{id}</clientID></oAuth2>",
+                provider.issuer(),
+                provider.scope()
+            ),
         };
         let xml = format!(
             r#"<?xml version="1.0" encoding="UTF-8"?>
@@ -181,6 +185,17 @@ impl World {
         assert!(landed.contains("code="), "{landed}");
         running.finish()
     }
+}
+
+/// What the autoconfig file's `<oAuth2>` block says.
+#[derive(Clone, Copy)]
+enum OAuthBlock {
+    /// No block: discovery must ask the mail server.
+    Absent,
+    /// The issuer and scope.
+    Issuer,
+    /// The issuer, scope and a client id.
+    IssuerAndClientId(&'static str),
 }
 
 /// A process of `sasl` whose stderr is read line by line as it comes.
@@ -396,7 +411,8 @@ fn assert_test_logins(world: &World) {
 
 #[test]
 fn browser_flow_discovery_registration_consent_token_login_refresh() {
-    let Some(world) = World::start("browser", &ProviderOptions::default(), true) else {
+    let Some(world) = World::start("browser", &ProviderOptions::default(), OAuthBlock::Issuer)
+    else {
         return;
     };
     let done = world.browser_login(&[]);
@@ -457,6 +473,40 @@ fn browser_flow_discovery_registration_consent_token_login_refresh() {
     );
     assert_test_logins(&world);
 
+    // Two mail clients refreshing at once must take turns (with rotation, presenting a
+    // rotated-away refresh token makes the provider revoke the whole grant): while
+    // someone holds the account's lock, `token` waits, and then goes on.
+    let lock_path = world.dir.join("store").join(format!("{ADDRESS}.lock"));
+    let lock = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&lock_path)
+        .unwrap();
+    lock.lock().unwrap();
+    let mut waiting = Running::start(&[
+        "oauth".to_owned(),
+        "token".to_owned(),
+        ADDRESS.to_owned(),
+        "--store".to_owned(),
+        world.store(),
+        "--min-validity".to_owned(),
+        "1000000".to_owned(),
+    ]);
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(
+        waiting.child.try_wait().unwrap().is_none(),
+        "token did not wait for the lock"
+    );
+    let before = world.tokens();
+    lock.unlock().unwrap();
+    waiting.finish().assert_status(0);
+    assert_ne!(world.tokens()["refresh_token"], before["refresh_token"]);
+    world
+        .oauth("token", &["--min-validity", "1000000"])
+        .assert_status(0);
+    assert_test_logins(&world);
+
     // A second login at the same provider keeps the registration.
     let again = world.browser_login(&[]);
     again.assert_status(0);
@@ -489,7 +539,8 @@ fn browser_flow_discovery_registration_consent_token_login_refresh() {
 
 #[test]
 fn device_flow_with_issuer_from_the_mail_servers_oauthbearer_failure() {
-    let Some(world) = World::start("device", &ProviderOptions::default(), false) else {
+    let Some(world) = World::start("device", &ProviderOptions::default(), OAuthBlock::Absent)
+    else {
         return;
     };
     let scope = world.provider.scope().to_owned();
@@ -522,7 +573,7 @@ fn device_flow_with_issuer_from_the_mail_servers_oauthbearer_failure() {
 
 #[test]
 fn paste_flow_and_the_refusals_of_the_authorization_response() {
-    let Some(world) = World::start("paste", &ProviderOptions::default(), true) else {
+    let Some(world) = World::start("paste", &ProviderOptions::default(), OAuthBlock::Issuer) else {
         return;
     };
     // The paste flow: the browser ends on a redirect nobody listens to.
@@ -581,7 +632,7 @@ fn refresh_tokens_expired_or_revoked_say_log_in_again() {
         refresh_ttl: 3,
         ..ProviderOptions::default()
     };
-    let Some(world) = World::start("expired", &options, true) else {
+    let Some(world) = World::start("expired", &options, OAuthBlock::Issuer) else {
         return;
     };
     world.browser_login(&[]).assert_status(0);
@@ -595,7 +646,8 @@ fn refresh_tokens_expired_or_revoked_say_log_in_again() {
     );
     assert_eq!(done.stdout, "");
 
-    let Some(world) = World::start("revoked", &ProviderOptions::default(), true) else {
+    let Some(world) = World::start("revoked", &ProviderOptions::default(), OAuthBlock::Issuer)
+    else {
         return;
     };
     world.browser_login(&[]).assert_status(0);
@@ -623,7 +675,8 @@ fn refresh_tokens_expired_or_revoked_say_log_in_again() {
 
 #[test]
 fn discovery_refusals_issuer_mismatch_no_registration_loose_permissions() {
-    let Some(world) = World::start("mismatch", &ProviderOptions::default(), true) else {
+    let Some(world) = World::start("mismatch", &ProviderOptions::default(), OAuthBlock::Issuer)
+    else {
         return;
     };
     // The issuer given and the metadata's differ (localhost is not 127.0.0.1): the
@@ -655,7 +708,7 @@ fn discovery_refusals_issuer_mismatch_no_registration_loose_permissions() {
         registration: false,
         ..ProviderOptions::default()
     };
-    let Some(closed) = World::start("closed", &options, true) else {
+    let Some(closed) = World::start("closed", &options, OAuthBlock::Issuer) else {
         return;
     };
     let done = closed.login(&[]).finish();
@@ -670,7 +723,8 @@ fn discovery_refusals_issuer_mismatch_no_registration_loose_permissions() {
 
 #[test]
 fn encrypted_token_file() {
-    let Some(world) = World::start("encrypted", &ProviderOptions::default(), true) else {
+    let Some(world) = World::start("encrypted", &ProviderOptions::default(), OAuthBlock::Issuer)
+    else {
         return;
     };
     // A reversible filter stands in for gpg: the file must not hold the token as is.
@@ -721,4 +775,50 @@ fn replace_param(url: &str, name: &str, value: &str) -> String {
         })
         .collect();
     format!("{base}?{}", pairs.join("&"))
+}
+
+#[test]
+fn refused_registration_falls_back_to_autoconfig_client_id_and_client_id_overrides() {
+    // Registration needs an initial access token the tool does not have: refused.
+    let options = ProviderOptions {
+        static_client: Some("sasl-static-client".to_owned()),
+        registration_token: Some("initial-access-token-the-tool-lacks".to_owned()),
+        ..ProviderOptions::default()
+    };
+    let Some(world) = World::start(
+        "fallback",
+        &options,
+        OAuthBlock::IssuerAndClientId("sasl-static-client"),
+    ) else {
+        return;
+    };
+    let done = world.browser_login(&[]);
+    done.assert_status(0);
+    assert!(done.stderr.contains("failed ("), "{}", done.stderr);
+    assert!(
+        done.stderr.contains("using autoconfig's client id"),
+        "{}",
+        done.stderr
+    );
+    assert!(
+        done.stderr
+            .contains("client id sasl-static-client (from autoconfig)"),
+        "{}",
+        done.stderr
+    );
+    assert_test_logins(&world);
+
+    // A client id on the command line wins over discovery (known providers).
+    let done = world.browser_login(&["--client-id", "sasl-static-client"]);
+    done.assert_status(0);
+    assert!(
+        done.stderr
+            .contains("client id sasl-static-client (from --client-id)"),
+        "{}",
+        done.stderr
+    );
+    let show = world.oauth("show", &["--json"]);
+    let account: serde_json::Value = serde_json::from_str(&show.stdout).unwrap();
+    assert_eq!(account["client_source"], "command line");
+    assert_eq!(account["client_auth"], "none");
 }

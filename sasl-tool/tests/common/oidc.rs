@@ -45,6 +45,12 @@ pub struct ProviderOptions {
     /// Serve https with this certificate chain and key (PEM files; `--tls-cert`,
     /// `--tls-key`); plain http when `None`.
     pub tls: Option<(PathBuf, PathBuf)>,
+    /// A public native client known in advance (`--static-client`), with the loopback
+    /// redirect `http://127.0.0.1/oauth/callback` on any port.
+    pub static_client: Option<String>,
+    /// Registration needs this initial access token (`--registration-token`): clients
+    /// without it are refused.
+    pub registration_token: Option<String>,
 }
 
 impl Default for ProviderOptions {
@@ -55,6 +61,8 @@ impl Default for ProviderOptions {
             refresh_ttl: 86400,
             registration: true,
             tls: None,
+            static_client: None,
+            registration_token: None,
         }
     }
 }
@@ -200,6 +208,12 @@ impl OidcProvider {
             .arg(&jwks_path);
         if !options.registration {
             command.arg("--no-registration");
+        }
+        if let Some(id) = &options.static_client {
+            command.args(["--static-client", id]);
+        }
+        if let Some(token) = &options.registration_token {
+            command.args(["--registration-token", token]);
         }
         if let Some((cert, key)) = &options.tls {
             command

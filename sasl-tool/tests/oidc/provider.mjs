@@ -5,7 +5,8 @@
 //
 //   node provider.mjs [--port N] [--audience AUD] [--access-ttl SECS]
 //                     [--refresh-ttl SECS] [--no-registration] [--jwks-out PATH]
-//                     [--tls-cert PEM --tls-key PEM]
+//                     [--tls-cert PEM --tls-key PEM] [--static-client ID]
+//                     [--registration-token TOKEN]
 //
 // Prints one JSON line {"issuer","port","scope"} on stdout when listening, then runs
 // until killed or until stdin reaches end of file. Everything else goes to stderr.
@@ -39,6 +40,8 @@ try {
       'no-registration': { type: 'boolean', default: false },
       'jwks-out': { type: 'string' },
       'tls-cert': { type: 'string' },
+      'static-client': { type: 'string' },
+      'registration-token': { type: 'string' },
       'tls-key': { type: 'string' },
     },
     strict: true,
@@ -90,8 +93,22 @@ await new Promise((resolve, reject) => {
 const actualPort = server.address().port;
 const issuer = `${tls ? 'https' : 'http'}://127.0.0.1:${actualPort}`;
 
+// --static-client ID: a public native client known in advance (what an autoconfig
+// <clientID> or a --client-id names), with a loopback redirect on any port.
+const staticClients = args['static-client']
+  ? [{
+    client_id: args['static-client'],
+    application_type: 'native',
+    token_endpoint_auth_method: 'none',
+    redirect_uris: ['http://127.0.0.1/oauth/callback'],
+    grant_types: ['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code'],
+    response_types: ['code'],
+  }]
+  : [];
+
 const provider = new Provider(issuer, {
   jwks: { keys: [privateJwk] },
+  clients: staticClients,
   cookies: { keys: ['sasl-tool-oidc-test-cookie-key-1', 'sasl-tool-oidc-test-cookie-key-2'] },
   async findAccount(_ctx, id) {
     return {
@@ -120,7 +137,11 @@ const provider = new Provider(issuer, {
   },
   features: {
     devInteractions: { enabled: true },
-    registration: { enabled: !args['no-registration'] },
+    // --registration-token T: registration needs that initial access token (RFC 7591
+    // §3), so an unauthenticated client is refused.
+    registration: args['registration-token']
+      ? { enabled: !args['no-registration'], initialAccessToken: args['registration-token'] }
+      : { enabled: !args['no-registration'] },
     deviceFlow: { enabled: true },
     revocation: { enabled: true },
     introspection: { enabled: true },
