@@ -527,10 +527,12 @@ pub(crate) struct OAuthLoginArgs {
     /// Fetch the autoconfig document from this URL instead of the address's domain.
     #[arg(long, value_name = "URL")]
     pub(crate) autoconfig_url: Option<String>,
-    /// The IMAP server, instead of autoconfig's: imaps://host[:port] or imap://host[:port] (STARTTLS).
+    /// The IMAP server, instead of autoconfig's: imaps://HOST:PORT, or imap://HOST:PORT for
+    /// STARTTLS (the port may be left out).
     #[arg(long, value_name = "URL")]
     pub(crate) imap: Option<String>,
-    /// The SMTP submission server, instead of autoconfig's: smtps://host[:port] or smtp://host[:port] (STARTTLS).
+    /// The SMTP submission server, instead of autoconfig's: smtps://HOST:PORT, or
+    /// smtp://HOST:PORT for STARTTLS (the port may be left out).
     #[arg(long, value_name = "URL")]
     pub(crate) smtp: Option<String>,
     /// How to get the user's consent.

@@ -1,10 +1,9 @@
 //! `sasl`: the command-line program of the sasl crate family.
 //!
 //! One module per command (`demo`, `serve`, `login`, `hash`, `cert`, `passkey`, `oauth`,
-//! `explain`),
-//! over shared pieces: [`cli`] (the arguments), [`failure`] (errors with exit status and a
-//! hint), [`term`] (colour), [`tls`] (certificates and rustls configs), [`config`] (the
-//! server's account file), [`secrets`] (reading passwords and tokens).
+//! `explain`), over shared pieces: [`cli`] (the arguments), [`failure`] (errors with exit
+//! status and a hint), [`term`] (colour), [`tls`] (certificates and rustls configs),
+//! [`config`] (the server's account file), [`secrets`] (reading passwords and tokens).
 #![forbid(unsafe_code)]
 
 mod cert;

@@ -13,8 +13,8 @@
 //! - `show`, `forget` (which revokes at the provider, RFC 7009).
 //!
 //! The OAuth messages themselves are sasl-oauthbearer's sans-IO
-//! [`authorization`](sasl_oauthbearer::authorization) and
-//! [`discovery`](sasl_oauthbearer::discovery) modules; here are the I/O ([`http`]),
+//! [`sasl_oauthbearer::authorization`] and
+//! [`sasl_oauthbearer::discovery`] modules; here are the I/O ([`http`]),
 //! the files and the reporting. Tokens never go to a log, to stderr or into an error.
 
 mod client;
