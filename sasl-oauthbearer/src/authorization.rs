@@ -135,7 +135,7 @@ mod request;
 mod token;
 mod wire;
 
-pub use device::{DeviceAuthorization, DevicePolling, PollOutcome};
+pub use device::{DeviceAuthorization, DevicePolling, MAX_POLL_INTERVAL, PollOutcome};
 pub use pkce::{PkceVerifier, state_from_random};
 pub use registration::{ClientRegistration, RegistrationError, RegistrationRequest};
 pub use request::{

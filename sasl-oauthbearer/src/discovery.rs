@@ -166,6 +166,24 @@ impl Trust {
     }
 }
 
+/// Checks a URL given from elsewhere (a command line, a configuration file) by the
+/// rules every discovered endpoint passes: absolute `https` (or `http` where `trust`
+/// allows it, judged on the parsed host, so `http://127.0.0.1.evil.example` is not
+/// loopback), a host, no userinfo, no fragment, printable ASCII only. `field` names
+/// the URL in the error.
+///
+/// ```
+/// use sasl_oauthbearer::discovery::{Trust, check_endpoint};
+///
+/// assert!(check_endpoint("https://idp.example/token", "token URL", Trust::HttpsOnly).is_ok());
+/// assert!(check_endpoint("http://127.0.0.1:8080/token", "token URL", Trust::AllowHttpLoopback).is_ok());
+/// assert!(check_endpoint("http://127.0.0.1.evil.example/token", "token URL", Trust::AllowHttpLoopback).is_err());
+/// assert!(check_endpoint("http://127.0.0.1:8080/token", "token URL", Trust::HttpsOnly).is_err());
+/// ```
+pub fn check_endpoint(url: &str, field: &'static str, trust: Trust) -> Result<(), DiscoveryError> {
+    issuer::check_url(url, field, trust, issuer::UrlKind::Endpoint).map(drop)
+}
+
 /// Why a URL was refused (inside [`DiscoveryError::BadUrl`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]

@@ -1007,6 +1007,33 @@ fn rfc8628_polling_pending_slow_down_and_success() {
 }
 
 #[test]
+fn device_polling_never_sleeps_past_the_cap_or_the_deadline() {
+    use sasl_oauthbearer::authorization::MAX_POLL_INTERVAL;
+    // A server asking for an absurd interval is polled at the cap.
+    let huge = r#"{"device_code":"d","user_code":"u","verification_uri":"https://e.example/d","expires_in":18446744073709551615,"interval":18446744073709551615}"#;
+    let device = DeviceAuthorization::parse(200, huge.as_bytes(), NOW, Trust::HttpsOnly).unwrap();
+    assert_eq!(device.interval(), MAX_POLL_INTERVAL);
+    let mut polling = DevicePolling::new(&device);
+    let slow = br#"{"error":"slow_down"}"#;
+    for i in 0..100 {
+        match polling.on_response(400, slow, at(i)).unwrap() {
+            PollOutcome::Wait(d) => assert!(d <= MAX_POLL_INTERVAL, "{d:?}"),
+            PollOutcome::Token(_) => panic!("a token from slow_down"),
+        }
+    }
+    // Close to the deadline, the wait ends at the deadline.
+    let short = r#"{"device_code":"d","user_code":"u","verification_uri":"https://e.example/d","expires_in":60,"interval":30}"#;
+    let device = DeviceAuthorization::parse(200, short.as_bytes(), NOW, Trust::HttpsOnly).unwrap();
+    let mut polling = DevicePolling::new(&device);
+    let pending = br#"{"error":"authorization_pending"}"#;
+    assert!(matches!(
+        polling.on_response(400, pending, at(50)).unwrap(),
+        PollOutcome::Wait(d) if d == Duration::from_secs(10)
+    ));
+    assert!(polling.on_response(400, pending, at(60)).is_err());
+}
+
+#[test]
 fn rfc8628_polling_denied_expired_and_deadline() {
     let mut polling = DevicePolling::new(&device());
     let err = polling

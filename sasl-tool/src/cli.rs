@@ -440,7 +440,7 @@ pub(crate) enum OAuthCommand {
     /// Discover the account's identity provider, register with it, get the user's
     /// consent and the first token.
     #[command(
-        after_help = "Examples:\n  sasl oauth login alice@example.org\n  sasl oauth login alice@example.org --flow device\n  sasl oauth login me@gmail.com --issuer https://accounts.google.com --client-id ID.apps.googleusercontent.com \\\n        --client-secret SECRET --scope https://mail.google.com/ --imap imaps://imap.gmail.com --smtp smtps://smtp.gmail.com\n  sasl oauth login alice@example.org --encrypt-cmd 'gpg -e -r alice@example.org' --decrypt-cmd 'gpg -d -q'\n\nExit status: 0 logged in, 1 refused (by the provider or the user), 2 discovery, network or file error."
+        after_help = "Examples:\n  sasl oauth login alice@example.org\n  sasl oauth login alice@example.org --flow device\n  sasl oauth login me@gmail.com --issuer https://accounts.google.com --client-id ID.apps.googleusercontent.com \\\n        --client-secret-file secret.txt --scope https://mail.google.com/ --imap imaps://imap.gmail.com --smtp smtps://smtp.gmail.com\n  sasl oauth login alice@example.org --encrypt-cmd 'gpg -e -r alice@example.org' --decrypt-cmd 'gpg -d -q'\n\nExit status: 0 logged in, 1 refused (by the provider or the user), 2 discovery, network or file error."
     )]
     Login(Box<OAuthLoginArgs>),
     /// Print a valid access token on stdout (and nothing else), refreshing it when

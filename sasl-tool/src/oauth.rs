@@ -106,6 +106,7 @@ pub(crate) fn run_login(args: OAuthLoginArgs, term: &Term) -> CommandResult {
                 &endpoints.token,
                 &client.credentials,
                 &scopes,
+                Duration::from_secs(args.timeout.max(1)),
                 &http,
             )?
         }
@@ -125,8 +126,7 @@ pub(crate) fn run_login(args: OAuthLoginArgs, term: &Term) -> CommandResult {
                 timeout: Duration::from_secs(args.timeout.max(1)),
             };
             if args.flow == OAuthFlow::Paste {
-                drop(listener);
-                consent::paste_flow(&grant, &redirect_uri, &http)?
+                consent::paste_flow(&grant, listener, &redirect_uri, &http)?
             } else {
                 let browser = if args.no_browser {
                     consent::Browser::PrintOnly
@@ -161,7 +161,7 @@ pub(crate) fn run_login(args: OAuthLoginArgs, term: &Term) -> CommandResult {
         encrypt_cmd: args.encrypt_cmd.clone(),
         decrypt_cmd: args.decrypt_cmd.clone(),
         obtained_at: now,
-        expires_at: token.expires_at().map(sasl_core::UnixTime::as_secs),
+        expires_at: trusted_expiry(&token, now),
         refresh_token: token.refresh_token().is_some(),
     };
     let tokens = Tokens {
@@ -171,7 +171,11 @@ pub(crate) fn run_login(args: OAuthLoginArgs, term: &Term) -> CommandResult {
         registration_access_token: client.registration_access_token.clone(),
     };
     store::create_directory(&dir)?;
-    store::write(&paths, &account, &tokens)?;
+    {
+        // Not while a `token` of the earlier login refreshes.
+        let _lock = store::lock(&paths)?;
+        store::write(&paths, &account, &tokens)?;
+    }
     println!(
         "{} {} (token {}, {})",
         term.paint(Paint::Good, "logged in:"),
@@ -305,10 +309,33 @@ fn fresh_token(paths: &Paths, min_validity: u64) -> Result<Secret<String>, Failu
         tokens.refresh_token = Some(rotated.to_owned());
     }
     account.obtained_at = now;
-    account.expires_at = refreshed.expires_at().map(sasl_core::UnixTime::as_secs);
+    account.expires_at = trusted_expiry(&refreshed, now);
     account.refresh_token = tokens.refresh_token.is_some();
-    store::write(paths, &account, &tokens)?;
+    store::write(paths, &account, &tokens).map_err(|failure| {
+        Failure::error(format!(
+            "the provider issued new tokens, but they could not be stored: {}",
+            failure.message()
+        ))
+        .hint(format!(
+            "if the provider rotated the refresh token, the stored one is spent: fix the cause, then {again}"
+        ))
+    })?;
     Ok(Secret::new(tokens.access_token.clone()))
+}
+
+/// The longest lifetime taken at face value when a refresh token can renew the access
+/// token: a provider's absurd `expires_in` must not make `token` hand out a dead token
+/// forever.
+const MAX_TRUSTED_LIFETIME: u64 = 24 * 3600;
+
+/// When to consider the token expired (Unix seconds).
+fn trusted_expiry(token: &TokenResponse, now: u64) -> Option<u64> {
+    let at = token.expires_at().map(sasl_core::UnixTime::as_secs)?;
+    if token.refresh_token().is_some() {
+        Some(at.min(now.saturating_add(MAX_TRUSTED_LIFETIME)))
+    } else {
+        Some(at)
+    }
 }
 
 /// The HTTP client for an account's provider.
@@ -489,6 +516,8 @@ pub(crate) fn run_forget(args: OAuthForgetArgs) -> CommandResult {
         &store::directory(args.store.store.as_deref())?,
         &args.address,
     )?;
+    // Locked throughout, so a concurrent refresh cannot write the files back.
+    let _lock = store::lock(&paths)?;
     if !args.no_revoke {
         revoke(&paths)?;
     }
@@ -506,7 +535,6 @@ pub(crate) fn run_forget(args: OAuthForgetArgs) -> CommandResult {
 /// Revokes the refresh token, or the access token when there is none (RFC 7009), when
 /// the provider has a revocation endpoint.
 fn revoke(paths: &Paths) -> Result<(), Failure> {
-    let _lock = store::lock(paths)?;
     let account = store::read_account(paths)?;
     let Some(endpoint) = account.revocation_endpoint.as_deref() else {
         eprintln!(

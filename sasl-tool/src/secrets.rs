@@ -103,9 +103,11 @@ pub(crate) fn read_bounded(reader: impl Read, what: &str) -> Result<Secret<Strin
     }
 }
 
-/// Writes `data` to `path`: a new file unless `overwrite`, and then through a temporary
-/// file beside it and a rename (a failed write leaves the old file whole); `secret` ones
-/// get mode 0600 on unix (also when an existing file had wider permissions).
+/// Writes `data` to `path`: a new file unless `overwrite`, and then through a new
+/// temporary file beside it (a random name, created exclusively, so a planted file or
+/// link there is never followed) and a rename (a failed write leaves the old file
+/// whole); `secret` ones get mode 0600 on unix (also when an existing file had wider
+/// permissions).
 pub(crate) fn write_file(
     path: &Path,
     data: &[u8],
@@ -115,9 +117,10 @@ pub(crate) fn write_file(
     let mut options = std::fs::OpenOptions::new();
     options.write(true);
     let target = if overwrite {
-        options.create(true).truncate(true);
+        options.create_new(true);
         let mut tmp = PathBuf::from(path.as_os_str());
-        tmp.as_mut_os_string().push(".tmp");
+        tmp.as_mut_os_string()
+            .push(format!(".{:016x}.tmp", rand::random::<u64>()));
         tmp
     } else {
         options.create_new(true);
@@ -138,14 +141,20 @@ pub(crate) fn write_file(
     }
     #[cfg(not(unix))]
     let _ = secret;
-    file.write_all(data)
-        .and_then(|()| file.sync_all())
-        .map_err(doing)?;
+    let written = file.write_all(data).and_then(|()| file.sync_all());
     drop(file);
-    if overwrite {
-        std::fs::rename(&target, path).map_err(doing)?;
+    let done = written.and_then(|()| {
+        if overwrite {
+            std::fs::rename(&target, path)
+        } else {
+            Ok(())
+        }
+    });
+    if done.is_err() && overwrite {
+        // Leave no half-written temporary file behind.
+        let _ = std::fs::remove_file(&target);
     }
-    Ok(())
+    done.map_err(doing)
 }
 
 #[cfg(test)]

@@ -822,3 +822,48 @@ fn refused_registration_falls_back_to_autoconfig_client_id_and_client_id_overrid
     assert_eq!(account["client_source"], "command line");
     assert_eq!(account["client_auth"], "none");
 }
+
+#[test]
+fn stray_requests_to_the_redirect_listener_do_not_end_the_login() {
+    let Some(world) = World::start("stray", &ProviderOptions::default(), OAuthBlock::Issuer) else {
+        return;
+    };
+    let mut running = world.login(&[]);
+    let url = running.url_after("Open this address");
+    let redirect = param(&url, "redirect_uri")
+        .unwrap()
+        .replace("%3A", ":")
+        .replace("%2F", "/");
+    let authority = redirect
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    // Another local program: one connection that never sends anything, one with a
+    // forged state, one with no state at all.
+    let idle = std::net::TcpStream::connect(&authority).unwrap();
+    for query in ["code=stolen&state=forged", "error=access_denied"] {
+        let mut stray = std::net::TcpStream::connect(&authority).unwrap();
+        write!(
+            stray,
+            "GET /oauth/callback?{query} HTTP/1.1\r\nHost: {authority}\r\n\r\n"
+        )
+        .unwrap();
+        let mut answer = String::new();
+        stray.read_to_string(&mut answer).unwrap();
+        assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    }
+    // The real answer still gets through.
+    let landed = browser_code_flow(&url, ADDRESS, "http://127.0.0.1:", false).unwrap();
+    assert!(landed.contains("code="));
+    let done = running.finish();
+    done.assert_status(0);
+    assert!(
+        done.stderr.contains("ignored a request to"),
+        "{}",
+        done.stderr
+    );
+    drop(idle);
+    assert_test_logins(&world);
+}

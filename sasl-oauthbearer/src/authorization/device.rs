@@ -20,6 +20,10 @@ pub(super) const DEVICE_CODE_GRANT_TYPE: &str = "urn:ietf:params:oauth:grant-typ
 const DEFAULT_INTERVAL_SECS: u64 = 5;
 /// How much `slow_down` adds to the interval (RFC 8628 §3.5).
 const SLOW_DOWN_SECS: u64 = 5;
+/// The longest interval honoured: a server asking for more (or growing it past this
+/// with `slow_down`) gets polled every 5 minutes, so no answer can make a client sleep
+/// for years.
+pub const MAX_POLL_INTERVAL: Duration = Duration::from_secs(300);
 
 /// A device authorization response (RFC 8628 §3.2): show the user
 /// [`user_code`](Self::user_code) and [`verification_uri`](Self::verification_uri)
@@ -84,7 +88,7 @@ impl DeviceAuthorization {
         let interval = members
             .seconds("interval")?
             .unwrap_or(DEFAULT_INTERVAL_SECS)
-            .max(1);
+            .clamp(1, MAX_POLL_INTERVAL.as_secs());
         Ok(Self {
             device_code,
             user_code,
@@ -214,7 +218,8 @@ impl DevicePolling {
             Some(OAuthErrorCode::SlowDown) => {
                 self.interval = self
                     .interval
-                    .saturating_add(Duration::from_secs(SLOW_DOWN_SECS));
+                    .saturating_add(Duration::from_secs(SLOW_DOWN_SECS))
+                    .min(MAX_POLL_INTERVAL);
             }
             _ => return Err(error),
         }
@@ -224,6 +229,8 @@ impl DevicePolling {
                 "the device code expired before the user approved",
             )));
         }
-        Ok(PollOutcome::Wait(self.interval))
+        // Never past the deadline: the last poll happens when the code expires.
+        let left = Duration::from_secs(self.expires_at.as_secs().saturating_sub(now.as_secs()));
+        Ok(PollOutcome::Wait(self.interval.min(left)))
     }
 }

@@ -15,8 +15,8 @@ use super::http::Http;
 use crate::failure::Failure;
 use sasl_core::{RandomSource, UnixTime};
 use sasl_oauthbearer::authorization::{
-    self, AuthorizationParams, ClientCredentials, DeviceAuthorization, DevicePolling, PkceVerifier,
-    PollOutcome, RedirectCheck, TokenResponse,
+    self, AuthorizationError, AuthorizationParams, ClientCredentials, DeviceAuthorization,
+    DevicePolling, PkceVerifier, PollOutcome, RedirectCheck, TokenResponse,
 };
 use std::io::{BufRead, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -77,32 +77,64 @@ pub(crate) fn browser_flow(
     }
     eprintln!("Waiting for the browser at {redirect_uri} ...");
     let deadline = Instant::now() + grant.timeout;
-    let (target, mut stream) = wait_for_redirect(&listener, deadline)?;
-    let checked = session.check(&target, grant);
-    let page = match &checked {
-        Ok(_) => "Signed in. You can close this window and go back to the terminal.",
-        Err(_) => "Sign-in failed. The terminal says why.",
-    };
-    respond(
-        &mut stream,
-        if checked.is_ok() {
-            "200 OK"
-        } else {
-            "400 Bad Request"
-        },
-        page,
-    );
-    let code = checked?;
-    session.exchange(&code, grant, http)
+    loop {
+        let (target, mut stream) = wait_for_redirect(&listener, deadline)?;
+        match session.check(&target, grant) {
+            Ok(code) => {
+                respond(
+                    &mut stream,
+                    "200 OK",
+                    "Signed in. You can close this window and go back to the terminal.",
+                );
+                return session.exchange(&code, grant, http);
+            }
+            // The provider answered this session (the state matched) with an error:
+            // that is the answer.
+            Err((failure, true)) => {
+                respond(
+                    &mut stream,
+                    "400 Bad Request",
+                    "Sign-in failed. The terminal says why.",
+                );
+                return Err(failure);
+            }
+            // Anything else that reaches the port (another local program, a stale
+            // tab) is not this session's answer: refuse it and keep waiting.
+            Err((failure, false)) => {
+                respond(
+                    &mut stream,
+                    "400 Bad Request",
+                    "This is not the answer sasl is waiting for.",
+                );
+                eprintln!("ignored a request to {redirect_uri}: {}", failure.message());
+            }
+        }
+    }
 }
 
 /// The paste flow: the user signs in anywhere and pastes the address the browser
 /// ended on.
+/// The listener stays bound meanwhile, so no other local program can take the port and
+/// show the browser a page of its own; if the browser does reach it (same machine), it
+/// gets a page saying to paste the address.
 pub(crate) fn paste_flow(
     grant: &CodeGrant<'_>,
+    listener: TcpListener,
     redirect_uri: &str,
     http: &Http,
 ) -> Result<TokenResponse, Failure> {
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            if read_request_target(&mut stream, Instant::now() + REQUEST_BUDGET).is_ok() {
+                respond(
+                    &mut stream,
+                    "200 OK",
+                    "Copy the address of this page into the terminal where sasl is waiting.",
+                );
+            }
+        }
+    });
     let session = Session::new(grant, redirect_uri, http)?;
     eprintln!(
         "Open this address in a browser (on any machine) to sign in and allow access:\n\n  {}\n",
@@ -121,7 +153,9 @@ pub(crate) fn paste_flow(
     if pasted.is_empty() {
         return Err(Failure::error("nothing was pasted"));
     }
-    let code = session.check(pasted, grant)?;
+    let code = session
+        .check(pasted, grant)
+        .map_err(|(failure, _)| failure)?;
     session.exchange(&code, grant, http)
 }
 
@@ -158,18 +192,31 @@ impl Session {
         })
     }
 
+    /// Checks an authorization response; on failure also says whether it carried this
+    /// session's `state` (so it is this session's answer, not a stray request).
     fn check(
         &self,
         redirect: &str,
         grant: &CodeGrant<'_>,
-    ) -> Result<authorization::AuthorizationCode, Failure> {
+    ) -> Result<authorization::AuthorizationCode, (Failure, bool)> {
         let check = RedirectCheck {
             state: &self.state,
             issuer: grant.issuer,
             require_iss: grant.require_iss,
         };
-        authorization::parse_redirect(redirect, &check)
-            .map_err(|e| Failure::refused(format!("the authorization response was refused: {e}")))
+        authorization::parse_redirect(redirect, &check).map_err(|e| {
+            let ours = matches!(
+                e,
+                AuthorizationError::Provider(_)
+                    | AuthorizationError::CodeMissing
+                    | AuthorizationError::IssuerMismatch { .. }
+                    | AuthorizationError::IssuerMissing
+            ) && carries_state(redirect, &self.state);
+            (
+                Failure::refused(format!("the authorization response was refused: {e}")),
+                ours,
+            )
+        })
     }
 
     fn exchange(
@@ -187,11 +234,13 @@ impl Session {
 }
 
 /// The device flow.
+/// Polling ends at the device code's expiry or after `timeout`, whichever is first.
 pub(crate) fn device_flow(
     device_endpoint: &str,
     token_endpoint: &str,
     client: &ClientCredentials,
     scopes: &[String],
+    timeout: Duration,
     http: &Http,
 ) -> Result<TokenResponse, Failure> {
     let form = authorization::device_authorization_request(client, scopes);
@@ -212,10 +261,22 @@ pub(crate) fn device_flow(
         ),
     }
     eprintln!("Waiting for the approval ...");
+    let expires_in = device
+        .expires_at()
+        .as_secs()
+        .saturating_sub(now().as_secs());
+    let deadline = Instant::now() + timeout.min(Duration::from_secs(expires_in));
     let mut polling = DevicePolling::new(&device);
     let mut wait = polling.interval();
     loop {
-        std::thread::sleep(wait);
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(
+                Failure::refused("the device sign-in was not approved in time")
+                    .hint("run the command again, or raise --timeout"),
+            );
+        }
+        std::thread::sleep(wait.min(left));
         let form = authorization::device_grant(client, &device);
         let response = http.post_form(token_endpoint, &form)?;
         match polling.on_response(response.status, &response.body, now()) {
@@ -240,7 +301,12 @@ fn wait_for_redirect(
     loop {
         match listener.accept() {
             Ok((mut stream, _)) => {
-                let Ok(target) = read_request_target(&mut stream) else {
+                // A connection gets a few seconds for its request line and headers in
+                // all (not per read), and never beyond the overall deadline.
+                let budget = deadline
+                    .saturating_duration_since(Instant::now())
+                    .min(REQUEST_BUDGET);
+                let Ok(target) = read_request_target(&mut stream, Instant::now() + budget) else {
                     continue;
                 };
                 let path = target.split('?').next().unwrap_or_default();
@@ -263,15 +329,20 @@ fn wait_for_redirect(
     }
 }
 
-/// The request target of an HTTP/1.x GET (at most 16 KiB of head, 10 s).
-fn read_request_target(stream: &mut TcpStream) -> Result<String, ()> {
+/// How long one connection to the redirect listener may take to send its request.
+const REQUEST_BUDGET: Duration = Duration::from_secs(3);
+
+/// The request target of an HTTP/1.x GET (at most 16 KiB of head, by `until`).
+fn read_request_target(stream: &mut TcpStream, until: Instant) -> Result<String, ()> {
     stream.set_nonblocking(false).map_err(drop)?;
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .map_err(drop)?;
     let mut head = Vec::new();
     let mut buf = [0u8; 2048];
     while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+        let left = until.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(());
+        }
+        stream.set_read_timeout(Some(left)).map_err(drop)?;
         let n = stream.read(&mut buf).map_err(drop)?;
         if n == 0 || head.len() + n > 16 * 1024 {
             return Err(());
@@ -327,6 +398,16 @@ fn open_browser(url: &str) {
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn();
+}
+
+/// Whether the redirect's query has `state` equal to ours (for telling this session's
+/// answers from stray requests; the constant-time check is the library's).
+fn carries_state(redirect: &str, state: &str) -> bool {
+    let query = redirect.split_once('?').map_or(redirect, |(_, q)| q);
+    let query = query.split('#').next().unwrap_or_default();
+    query
+        .split('&')
+        .any(|pair| pair.strip_prefix("state=") == Some(state))
 }
 
 /// The current time.

@@ -42,6 +42,11 @@ pub(crate) struct Found {
 impl Found {
     /// Reports one step: on stderr now, and in the account file's record.
     pub(crate) fn say(&mut self, line: String) {
+        // Documents from the network may carry terminal control characters.
+        let line: String = line
+            .chars()
+            .map(|c| if c.is_control() { '?' } else { c })
+            .collect();
         eprintln!("  {line}");
         self.report.push(line);
     }
@@ -271,6 +276,12 @@ fn metadata(
                         ""
                     }
                 ));
+                if !metadata.supports_pkce_s256() {
+                    found.say(
+                        "warning: the metadata does not list PKCE S256; it is sent anyway, but a provider that ignores it leaves a stolen code usable"
+                            .to_owned(),
+                    );
+                }
                 Ok(metadata)
             }
             Err(e) => Err(Failure::error(format!(

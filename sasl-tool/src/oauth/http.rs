@@ -7,23 +7,28 @@
 use crate::failure::Failure;
 use rustls::pki_types::CertificateDer;
 use sasl_oauthbearer::authorization::FormRequest;
-use sasl_oauthbearer::discovery::{MAX_DOCUMENT_SIZE, Trust};
+use sasl_oauthbearer::discovery::{MAX_DOCUMENT_SIZE, Trust, check_endpoint};
 use std::sync::Arc;
 use std::time::Duration;
 use ureq::tls::{Certificate, RootCerts, TlsConfig};
+use zeroize::Zeroizing;
 
-/// An HTTP response: its status and its body (at most [`MAX_DOCUMENT_SIZE`] bytes).
-#[derive(Debug)]
+/// An HTTP response: its status and its body (at most [`MAX_DOCUMENT_SIZE`] bytes),
+/// zeroized on drop (token endpoint answers carry tokens). No `Debug`: it would print
+/// them.
 pub(crate) struct Response {
     /// The status code.
     pub(crate) status: u16,
     /// The body.
-    pub(crate) body: Vec<u8>,
+    pub(crate) body: Zeroizing<Vec<u8>>,
 }
 
-/// The client: one agent with the roots to trust and the URL-scheme policy.
+/// The client: the roots to trust and the URL-scheme policy; proxies from the
+/// environment for the Internet, never for loopback (a code or token for
+/// `http://127.0.0.1` must not travel to a proxy).
 pub(crate) struct Http {
     agent: ureq::Agent,
+    direct: ureq::Agent,
     trust: Trust,
 }
 
@@ -43,18 +48,23 @@ impl Http {
             .iter()
             .map(|der| Certificate::from_der(der.as_ref()).to_owned())
             .collect();
-        let tls = TlsConfig::builder()
-            .root_certs(RootCerts::Specific(Arc::new(roots)))
-            .build();
-        let agent = ureq::Agent::config_builder()
-            .timeout_global(Some(timeout))
-            .max_redirects(0)
-            .http_status_as_error(false)
-            .user_agent(concat!("sasl/", env!("CARGO_PKG_VERSION")))
-            .tls_config(tls)
-            .build()
-            .into();
-        Ok(Http { agent, trust })
+        let roots = RootCerts::Specific(Arc::new(roots));
+        let agent = |proxy: bool| -> ureq::Agent {
+            let tls = TlsConfig::builder().root_certs(roots.clone()).build();
+            let builder = ureq::Agent::config_builder()
+                .timeout_global(Some(timeout))
+                .max_redirects(0)
+                .http_status_as_error(false)
+                .user_agent(concat!("sasl/", env!("CARGO_PKG_VERSION")))
+                .tls_config(tls);
+            let builder = if proxy { builder } else { builder.proxy(None) };
+            builder.build().into()
+        };
+        Ok(Http {
+            agent: agent(true),
+            direct: agent(false),
+            trust,
+        })
     }
 
     /// The URL-scheme policy.
@@ -64,9 +74,8 @@ impl Http {
 
     /// GET `url`, asking for `accept`.
     pub(crate) fn get(&self, url: &str, accept: &str) -> Result<Response, Failure> {
-        self.check(url)?;
-        let response = self
-            .agent
+        let agent = self.check(url)?;
+        let response = agent
             .get(url)
             .header("Accept", accept)
             .call()
@@ -76,9 +85,8 @@ impl Http {
 
     /// POST a form (a token, device or revocation request).
     pub(crate) fn post_form(&self, url: &str, form: &FormRequest) -> Result<Response, Failure> {
-        self.check(url)?;
-        let mut request = self
-            .agent
+        let agent = self.check(url)?;
+        let mut request = agent
             .post(url)
             .header("Content-Type", FormRequest::CONTENT_TYPE)
             .header("Accept", "application/json");
@@ -93,9 +101,8 @@ impl Http {
 
     /// POST a JSON document (a client registration).
     pub(crate) fn post_json(&self, url: &str, json: &str) -> Result<Response, Failure> {
-        self.check(url)?;
-        let response = self
-            .agent
+        let agent = self.check(url)?;
+        let response = agent
             .post(url)
             .header("Content-Type", "application/json")
             .header("Accept", "application/json")
@@ -104,37 +111,42 @@ impl Http {
         read(url, response)
     }
 
-    /// Refuses `http://` unless the trust allows it for this URL (the library checks
-    /// discovered URLs too; this also covers the ones given on the command line).
-    fn check(&self, url: &str) -> Result<(), Failure> {
-        let lower = url.to_ascii_lowercase();
-        if lower.starts_with("https://") {
-            return Ok(());
-        }
-        if lower.starts_with("http://") {
-            let host = lower
-                .trim_start_matches("http://")
-                .split(['/', '?', '#'])
-                .next()
-                .unwrap_or_default();
-            let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
-            let loopback = host == "localhost"
-                || host.starts_with("localhost:")
-                || host.starts_with("127.")
-                || host.starts_with("[::1]");
-            let allowed = match self.trust {
-                Trust::AllowHttp => true,
-                Trust::AllowHttpLoopback => loopback,
-                _ => false,
-            };
-            if allowed {
-                return Ok(());
+    /// Checks `url` by the library's endpoint rules (`https`, or `http` to a loopback
+    /// host when the trust allows it, judged on the parsed host; no userinfo), which
+    /// discovered URLs passed already and URLs from the command line or the account
+    /// file pass here; then picks the agent: no proxy for loopback.
+    fn check(&self, url: &str) -> Result<&ureq::Agent, Failure> {
+        check_endpoint(url, "URL", self.trust).map_err(|e| {
+            let failure = Failure::error(format!("refusing {url:?}: {e}"));
+            if url.to_ascii_lowercase().starts_with("http://") {
+                failure.hint("OAuth endpoints must be https (--allow-http-loopback is for a local test provider)")
+            } else {
+                failure
             }
-            return Err(Failure::error(format!("refusing plain-text http: {url}"))
-                .hint("OAuth endpoints must be https (--allow-http-loopback is for a local test provider)"));
-        }
-        Err(Failure::error(format!("not an http(s) URL: {url:?}")))
+        })?;
+        Ok(if is_loopback(url) {
+            &self.direct
+        } else {
+            &self.agent
+        })
     }
+}
+
+/// Whether a URL that passed [`check_endpoint`] (so: `scheme://host[:port]...`, no
+/// userinfo) names a loopback host.
+fn is_loopback(url: &str) -> bool {
+    let Some((_, rest)) = url.split_once("://") else {
+        return false;
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => authority.split(':').next().unwrap_or_default(),
+    };
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 fn read(url: &str, mut response: ureq::http::Response<ureq::Body>) -> Result<Response, Failure> {
@@ -146,9 +158,55 @@ fn read(url: &str, mut response: ureq::http::Response<ureq::Body>) -> Result<Res
         .limit(limit)
         .read_to_vec()
         .map_err(|e| Failure::error(format!("reading the answer of {url}: {e}")))?;
-    Ok(Response { status, body })
+    Ok(Response {
+        status,
+        body: Zeroizing::new(body),
+    })
 }
 
 fn transport_error(url: &str, error: &ureq::Error) -> Failure {
     Failure::error(format!("{url}: {error}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn http(trust: Trust) -> Http {
+        Http::new(Some(Vec::new()), trust, Duration::from_secs(1)).expect("no roots needed")
+    }
+
+    #[test]
+    fn plain_http_only_to_real_loopback_hosts_and_only_when_allowed() {
+        let loopback = http(Trust::AllowHttpLoopback);
+        for ok in [
+            "http://127.0.0.1:8080/token",
+            "http://localhost/token",
+            "http://[::1]:9/x",
+            "https://idp.example/token",
+        ] {
+            assert!(loopback.check(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "http://127.0.0.1.evil.example/token",
+            "http://127.evil.example/",
+            "http://localhost.evil/",
+            "http://localhost:80@evil.example/",
+            "http://evil.example/token",
+            "ftp://127.0.0.1/x",
+            "https://idp.example/token#frag",
+        ] {
+            assert!(loopback.check(bad).is_err(), "{bad}");
+        }
+        assert!(http(Trust::HttpsOnly).check("http://127.0.0.1/x").is_err());
+    }
+
+    #[test]
+    fn loopback_hosts_skip_the_proxy() {
+        assert!(is_loopback("http://127.0.0.1:8080/token"));
+        assert!(is_loopback("https://localhost/x"));
+        assert!(is_loopback("http://[::1]:9/x"));
+        assert!(!is_loopback("https://idp.example/token"));
+        assert!(!is_loopback("https://127.0.0.1.evil.example/"));
+    }
 }

@@ -185,7 +185,8 @@ impl Paths {
     }
 }
 
-/// Creates the store directory (mode 0700) if needed.
+/// Creates the store directory (mode 0700) if needed, and refuses one that others
+/// may write to (they could replace the files, or plant links where they are written).
 pub(crate) fn create_directory(dir: &Path) -> Result<(), Failure> {
     let mut builder = std::fs::DirBuilder::new();
     builder.recursive(true);
@@ -196,7 +197,27 @@ pub(crate) fn create_directory(dir: &Path) -> Result<(), Failure> {
     }
     builder
         .create(dir)
-        .map_err(|e| file_error(dir, "creating the token directory", e))
+        .map_err(|e| file_error(dir, "creating the token directory", e))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir)
+            .map_err(|e| file_error(dir, "reading", e))?
+            .permissions()
+            .mode();
+        if mode & 0o022 != 0 {
+            return Err(Failure::error(format!(
+                "the token directory {} may be written by others (mode {:o})",
+                dir.display(),
+                mode & 0o777
+            ))
+            .hint(format!(
+                "`chmod 700 {}`, or choose another --store",
+                dir.display()
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// An exclusive lock on the account, held until dropped.
@@ -318,10 +339,12 @@ pub(crate) fn write(paths: &Paths, account: &Account, tokens: &Tokens) -> Result
     secrets::write_file(&paths.account, format!("{text}\n").as_bytes(), true, true)
 }
 
-/// Deletes the account's files; says which existed.
+/// Deletes the account's files; says whether any existed. The lock file stays: a
+/// process waiting on it, and one that would create a new one, must not both hold "the
+/// lock".
 pub(crate) fn remove(paths: &Paths) -> Result<bool, Failure> {
     let mut any = false;
-    for path in [&paths.tokens, &paths.account, &paths.lock] {
+    for path in [&paths.tokens, &paths.account] {
         match std::fs::remove_file(path) {
             Ok(()) => any = true,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
@@ -354,10 +377,12 @@ fn run_filter(command: &str, input: &[u8], flag: &str) -> Result<Vec<u8>, Failur
     });
     let mut output = Vec::new();
     if let Some(stdout) = child.stdout.take() {
-        stdout
-            .take(MAX_FILE + 1)
-            .read_to_end(&mut output)
-            .map_err(|e| Failure::error(format!("reading the {flag} command's output: {e}")))?;
+        let read = stdout.take(MAX_FILE + 1).read_to_end(&mut output);
+        if read.is_err() || output.len() as u64 > MAX_FILE {
+            // Stop it rather than wait on a full pipe.
+            let _ = child.kill();
+        }
+        read.map_err(|e| Failure::error(format!("reading the {flag} command's output: {e}")))?;
     }
     let status = child
         .wait()
@@ -419,5 +444,26 @@ mod tests {
         assert_eq!(sealed, b"uryyb");
         assert!(run_filter("exit 3", b"x", "--decrypt-cmd").is_err());
         assert!(run_filter("cat >/dev/null", b"x", "--decrypt-cmd").is_err());
+        // Endless output is cut off, not waited on.
+        assert!(run_filter("yes", b"x", "--decrypt-cmd").is_err());
+    }
+
+    #[test]
+    fn a_directory_others_may_write_is_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("sasl-store-test-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        create_directory(&dir).expect("a new private directory");
+        assert_eq!(
+            std::fs::metadata(&dir)
+                .expect("exists")
+                .permissions()
+                .mode()
+                & 0o777,
+            0o700
+        );
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).expect("chmod");
+        assert!(create_directory(&dir).is_err());
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
