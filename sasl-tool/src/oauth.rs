@@ -55,6 +55,9 @@ const ASSUMED_LIFETIME: u64 = 3600;
 pub(crate) fn run_login(args: OAuthLoginArgs, term: &Term) -> CommandResult {
     let dir = store::directory(args.store.store.as_deref())?;
     let paths = Paths::of(&dir, &args.address)?;
+    if let (Some(encrypt), Some(decrypt)) = (&args.encrypt_cmd, &args.decrypt_cmd) {
+        store::check_filters(encrypt, decrypt)?;
+    }
     let trust = if args.allow_http_loopback {
         Trust::AllowHttpLoopback
     } else {

@@ -339,6 +339,21 @@ pub(crate) fn write(paths: &Paths, account: &Account, tokens: &Tokens) -> Result
     secrets::write_file(&paths.account, format!("{text}\n").as_bytes(), true, true)
 }
 
+/// Checks, before anything is asked of the user, that `decrypt` undoes `encrypt`
+/// (gpg without a key, a typo): else the tokens of the login would be lost.
+pub(crate) fn check_filters(encrypt: &str, decrypt: &str) -> Result<(), Failure> {
+    let probe = b"{\"sasl-oauth\":\"encryption round trip\"}";
+    let sealed = run_filter(encrypt, probe, "--encrypt-cmd")?;
+    let opened = run_filter(decrypt, &sealed, "--decrypt-cmd")?;
+    if opened != probe {
+        return Err(Failure::error(
+            "--decrypt-cmd does not give back what --encrypt-cmd was given",
+        )
+        .hint("try both commands by hand: echo test | ENCRYPT | DECRYPT"));
+    }
+    Ok(())
+}
+
 /// Deletes the account's files; says whether any existed. The lock file stays: a
 /// process waiting on it, and one that would create a new one, must not both hold "the
 /// lock".
@@ -446,6 +461,8 @@ mod tests {
         assert!(run_filter("cat >/dev/null", b"x", "--decrypt-cmd").is_err());
         // Endless output is cut off, not waited on.
         assert!(run_filter("yes", b"x", "--decrypt-cmd").is_err());
+        assert!(check_filters("rev", "rev").is_ok());
+        assert!(check_filters("rev", "cat").is_err());
     }
 
     #[test]
