@@ -32,7 +32,7 @@ use crate::term::{Paint, Term};
 use crate::tls;
 use http::Http;
 use sasl_core::Secret;
-use sasl_oauthbearer::authorization::{self, ClientCredentials, OAuthError, TokenResponse};
+use sasl_oauthbearer::authorization::{self, OAuthError, TokenResponse};
 use sasl_oauthbearer::discovery::Trust;
 use serde_json::json;
 use std::io::Write;
@@ -292,7 +292,7 @@ fn fresh_token(paths: &Paths, min_validity: u64) -> Result<Secret<String>, Failu
         );
     };
     let http = account_http(&account)?;
-    let client = credentials(&account, &tokens);
+    let client = account.credentials(&tokens);
     let form = authorization::refresh_grant(&client, &refresh_token, None);
     let response = http.post_form(&account.token_endpoint, &form)?;
     let refreshed =
@@ -354,18 +354,6 @@ fn account_http(account: &Account) -> Result<Http, Failure> {
         Trust::HttpsOnly
     };
     Http::new(roots, trust, HTTP_TIMEOUT)
-}
-
-/// The client credentials of an account.
-fn credentials(account: &Account, tokens: &Tokens) -> ClientCredentials {
-    let id = account.client_id.clone();
-    match (account.client_auth.as_str(), &tokens.client_secret) {
-        ("client_secret_basic", Some(secret)) => {
-            ClientCredentials::secret_basic(id, secret.clone())
-        }
-        ("client_secret_post", Some(secret)) => ClientCredentials::secret_post(id, secret.clone()),
-        _ => ClientCredentials::public(id),
-    }
 }
 
 /// `sasl oauth test`.
@@ -547,7 +535,7 @@ fn revoke(paths: &Paths) -> Result<(), Failure> {
     };
     let tokens = store::read_tokens(paths, &account)?;
     let http = account_http(&account)?;
-    let client = credentials(&account, &tokens);
+    let client = account.credentials(&tokens);
     // Revoking the refresh token ends the grant and, at providers that can, the access
     // tokens issued from it (RFC 7009 §2.1); JWT access tokens often cannot be revoked
     // at all, and then expire on their own.

@@ -181,19 +181,7 @@ pub(crate) fn choose(
             "client id {} (registered by the earlier login)",
             previous.account.client_id
         ));
-        let id = previous.account.client_id.clone();
-        let credentials = match (
-            previous.account.client_auth.as_str(),
-            &previous.tokens.client_secret,
-        ) {
-            ("client_secret_basic", Some(secret)) => {
-                ClientCredentials::secret_basic(id, secret.clone())
-            }
-            ("client_secret_post", Some(secret)) => {
-                ClientCredentials::secret_post(id, secret.clone())
-            }
-            _ => ClientCredentials::public(id),
-        };
+        let credentials = previous.account.credentials(&previous.tokens);
         return Ok(Client {
             credentials,
             source: "registered",

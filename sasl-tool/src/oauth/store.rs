@@ -12,6 +12,7 @@
 
 use crate::failure::{Failure, file_error};
 use crate::secrets;
+use sasl_oauthbearer::authorization::ClientCredentials;
 use serde::{Deserialize, Serialize};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -78,9 +79,24 @@ pub(crate) struct Account {
 }
 
 impl Account {
-    /// A new account record (version set).
+    /// The format version this program writes.
     pub(crate) fn version() -> u32 {
         VERSION
+    }
+
+    /// The client credentials for the token endpoint: the recorded method, with the
+    /// secret from the token file.
+    pub(crate) fn credentials(&self, tokens: &Tokens) -> ClientCredentials {
+        let id = self.client_id.clone();
+        match (self.client_auth.as_str(), &tokens.client_secret) {
+            ("client_secret_basic", Some(secret)) => {
+                ClientCredentials::secret_basic(id, secret.clone())
+            }
+            ("client_secret_post", Some(secret)) => {
+                ClientCredentials::secret_post(id, secret.clone())
+            }
+            _ => ClientCredentials::public(id),
+        }
     }
 }
 
