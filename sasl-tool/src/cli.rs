@@ -444,7 +444,8 @@ pub(crate) enum OAuthCommand {
     )]
     Login(Box<OAuthLoginArgs>),
     /// Print a valid access token on stdout (and nothing else), refreshing it when
-    /// needed: for imap_oauth_refresh_command, aerc's token-cmd, isync's PassCmd.
+    /// needed: for mutt's imap_oauth_refresh_command, aerc's source-cred-cmd, isync's
+    /// PassCmd.
     #[command(
         after_help = "Examples:\n  sasl oauth token alice@example.org\n  set imap_oauth_refresh_command=\"sasl oauth token alice@example.org\"   (mutt)\n\nExit status: 0 a token was printed, 1 the provider refused the refresh (run `sasl oauth login` again), 2 error."
     )]

@@ -1,6 +1,6 @@
 //! `sasl oauth`: OAuth for mail clients from the e-mail address alone, and a token
-//! helper that drops into mutt's `imap_oauth_refresh_command`, aerc's `token-cmd` or
-//! isync's `PassCmd`.
+//! helper that drops into mutt's `imap_oauth_refresh_command`, aerc's `source-cred-cmd`
+//! or isync's `PassCmd`.
 //!
 //! - `login`: [`discover`] the provider (autoconfig, the mail server's OAUTHBEARER
 //!   error, the issuer's metadata), choose the [`client`] (given, registered by
