@@ -6,8 +6,8 @@
 use libfuzzer_sys::fuzz_target;
 use sasl_core::UnixTime;
 use sasl_oauthbearer::authorization::{
-    ClientRegistration, DeviceAuthorization, DevicePolling, OAuthError, PollOutcome,
-    RedirectCheck, RegistrationRequest, TokenResponse, parse_redirect,
+    ClientRegistration, DeviceAuthorization, DevicePolling, MAX_POLL_INTERVAL, OAuthError,
+    PollOutcome, RedirectCheck, RegistrationRequest, TokenResponse, parse_redirect,
 };
 use sasl_oauthbearer::discovery::Trust;
 
@@ -22,7 +22,9 @@ fn check_token(t: &TokenResponse) {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&selector, rest)) = data.split_first() else { return };
+    let Some((&selector, rest)) = data.split_first() else {
+        return;
+    };
     let status = [200u16, 201, 400, 401, 500, 302][usize::from(selector >> 5) % 6];
     match selector & 7 {
         0 => {
@@ -41,7 +43,11 @@ fuzz_target!(|data: &[u8]| {
         }
         2 => {
             if let Ok(d) = DeviceAuthorization::parse(status, rest, NOW, Trust::HttpsOnly) {
-                assert!(d.verification_uri().get(..8).is_some_and(|s| s.eq_ignore_ascii_case("https://")));
+                assert!(
+                    d.verification_uri()
+                        .get(..8)
+                        .is_some_and(|s| s.eq_ignore_ascii_case("https://"))
+                );
                 assert!(d.interval().as_secs() >= 1);
                 assert!(d.expires_at() >= NOW);
             }
@@ -69,6 +75,7 @@ fuzz_target!(|data: &[u8]| {
                 Ok(PollOutcome::Token(t)) => check_token(&t),
                 Ok(PollOutcome::Wait(d)) => {
                     assert!(d == before || d == before + std::time::Duration::from_secs(5));
+                    assert!(d <= MAX_POLL_INTERVAL);
                 }
                 Err(_) => {}
             }
@@ -83,7 +90,10 @@ fuzz_target!(|data: &[u8]| {
             if let Ok(code) = parse_redirect(&text, &check) {
                 assert!(!code.as_str().is_empty());
                 // The same redirect never passes for another state.
-                let other = RedirectCheck { state: "0ther", ..check };
+                let other = RedirectCheck {
+                    state: "0ther",
+                    ..check
+                };
                 assert!(parse_redirect(&text, &other).is_err());
             }
         }

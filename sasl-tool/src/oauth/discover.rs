@@ -298,3 +298,59 @@ fn metadata(
     ))
     .hint("give the endpoints with --auth-url and --token-url"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn autoconfig_servers_become_login_urls_tls_only() {
+        let xml = br#"<?xml version="1.0"?>
+<clientConfig version="1.1">
+  <emailProvider id="example.org">
+    <domain>example.org</domain>
+    <incomingServer type="pop3">
+      <hostname>pop.example.org</hostname><port>995</port><socketType>SSL</socketType>
+      <username>%EMAILADDRESS%</username><authentication>OAuth2</authentication>
+    </incomingServer>
+    <incomingServer type="imap">
+      <hostname>plain.example.org</hostname><port>143</port><socketType>plain</socketType>
+      <username>%EMAILADDRESS%</username><authentication>OAuth2</authentication>
+    </incomingServer>
+    <incomingServer type="imap">
+      <hostname>imap.example.org</hostname><port>143</port><socketType>STARTTLS</socketType>
+      <username>%EMAILADDRESS%</username><authentication>OAuth2</authentication>
+    </incomingServer>
+    <outgoingServer type="smtp">
+      <hostname>smtp.example.org</hostname><port>465</port><socketType>SSL</socketType>
+      <username>%EMAILADDRESS%</username><authentication>OAuth2</authentication>
+    </outgoingServer>
+  </emailProvider>
+</clientConfig>"#;
+        let config = Autoconfig::parse(xml, "alice@example.org").expect("parses");
+        assert_eq!(
+            first_server(&config, &Protocol::Imap).as_deref(),
+            Some("imap://imap.example.org:143")
+        );
+        assert_eq!(
+            first_server(&config, &Protocol::Smtp).as_deref(),
+            Some("smtps://smtp.example.org:465")
+        );
+        for url in [
+            first_server(&config, &Protocol::Imap),
+            first_server(&config, &Protocol::Smtp),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            assert!(Target::parse(&url).is_ok(), "{url}");
+        }
+    }
+
+    #[test]
+    fn report_lines_lose_control_characters() {
+        let mut found = Found::default();
+        found.say("provider \u{9b}31mred\u{7} id".to_owned());
+        assert_eq!(found.report, ["provider ?31mred? id"]);
+    }
+}
