@@ -411,6 +411,61 @@ fn redirect_duplicates_and_missing_parts() {
     ));
     let long = format!("?code=a&state=xyz&pad={}", "p".repeat(MAX_REDIRECT_LEN));
     assert!(matches!(err(&long), AuthorizationError::Malformed(_)));
+    // The limit is exactly MAX_REDIRECT_LEN bytes (64 KiB): a redirect of that length
+    // (and a merely long one) is read, one byte more is not.
+    let head = "?code=a&state=xyz&pad=";
+    for length in [2000, MAX_REDIRECT_LEN] {
+        let exact = format!("{head}{}", "p".repeat(length - head.len()));
+        assert_eq!(exact.len(), length);
+        assert!(parse_redirect(&exact, &check("xyz")).is_ok(), "{length}");
+    }
+    let over = format!("{head}{}", "p".repeat(MAX_REDIRECT_LEN + 1 - head.len()));
+    assert!(matches!(err(&over), AuthorizationError::Malformed(_)));
+}
+
+#[test]
+fn a_bare_query_with_a_colon_is_not_taken_for_a_url() {
+    // "code=a:b" is no scheme (a scheme has no '='), so this is a bare query.
+    let code = parse_redirect("code=a:b&state=xyz", &check("xyz")).unwrap();
+    assert_eq!(code.as_str(), "a:b");
+    let code = parse_redirect("state=xyz&code=http://x", &check("xyz")).unwrap();
+    assert_eq!(code.as_str(), "http://x");
+    // A real URL still is one.
+    let code = parse_redirect("app.sasl+x-y:/cb?code=c&state=xyz", &check("xyz")).unwrap();
+    assert_eq!(code.as_str(), "c");
+}
+
+#[test]
+fn code_challenge_must_be_43_base64url_characters() {
+    let scopes = ["openid".to_owned()];
+    // '-' and '_' are base64url; '+', '/' and '=' are not.
+    let url_safe = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw_cM";
+    assert!(
+        authorization_url(
+            "https://as.example/authorize",
+            &params(&scopes, url_safe, &[]),
+            Trust::HttpsOnly
+        )
+        .is_ok()
+    );
+    for bad in [
+        "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw+cM",
+        "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw/cM",
+        "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstwcM=",
+        "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-c",
+    ] {
+        assert!(
+            matches!(
+                authorization_url(
+                    "https://as.example/authorize",
+                    &params(&scopes, bad, &[]),
+                    Trust::HttpsOnly
+                ),
+                Err(AuthorizationError::Malformed(_))
+            ),
+            "{bad}"
+        );
+    }
 }
 
 #[test]
@@ -1303,7 +1358,13 @@ fn debug_output_never_shows_secrets() {
         assert!(!output.contains(SECRET), "{output}");
         assert!(!output.contains("S3CR3T"), "{output}");
     }
-    // What Debug does show.
+    // What Debug does show: the type, with the secret redacted.
+    assert!(outputs[0].starts_with("PkceVerifier"), "{}", outputs[0]);
+    assert!(
+        outputs[1].starts_with("AuthorizationCode"),
+        "{}",
+        outputs[1]
+    );
     assert!(outputs[2].contains("visible-client-id") && outputs[2].contains("client_secret_basic"));
     assert!(outputs[7].contains("WDJB-MJHT"));
     // The secrets are still there for their use.
