@@ -135,16 +135,19 @@ mod request;
 mod token;
 mod wire;
 
-pub use device::{DeviceAuthorization, DevicePolling, MAX_POLL_INTERVAL, PollOutcome};
+pub use device::{
+    DeviceAuthorization, DevicePolling, MAX_POLL_INTERVAL, PollOutcome,
+    device_authorization_request, device_grant,
+};
 pub use pkce::{PkceVerifier, state_from_random};
 pub use registration::{ClientRegistration, RegistrationError, RegistrationRequest};
 pub use request::{
     AuthorizationCode, AuthorizationParams, MAX_REDIRECT_LEN, RedirectCheck, authorization_url,
-    parse_redirect,
+    code_grant, parse_redirect,
 };
 pub use token::{
     ClientCredentials, FormRequest, OAuthError, OAuthErrorCode, TokenEndpointError, TokenResponse,
-    code_grant, device_authorization_request, device_grant, refresh_grant, revocation_request,
+    refresh_grant, revocation_request,
 };
 
 use crate::discovery::DiscoveryError;

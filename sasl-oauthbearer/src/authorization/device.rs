@@ -8,7 +8,8 @@ use sasl_core::UnixTime;
 use zeroize::Zeroizing;
 
 use super::token::{
-    OAuthError, OAuthErrorCode, TokenEndpointError, TokenResponse, success_members,
+    ClientCredentials, FormRequest, OAuthError, OAuthErrorCode, TokenEndpointError, TokenResponse,
+    success_members,
 };
 use super::wire::{Members, is_vschar};
 use crate::discovery::{DiscoveryError, Trust, UrlKind, check_url};
@@ -100,7 +101,7 @@ impl DeviceAuthorization {
     }
 
     /// The device code, for [`device_grant`](super::device_grant).
-    pub(super) fn device_code(&self) -> &str {
+    fn device_code(&self) -> &str {
         &self.device_code
     }
 
@@ -233,4 +234,27 @@ impl DevicePolling {
         let left = Duration::from_secs(self.expires_at.as_secs().saturating_sub(now.as_secs()));
         Ok(PollOutcome::Wait(self.interval.min(left)))
     }
+}
+
+/// The device authorization request (RFC 8628 §3.1): `scope` if `scopes` is not
+/// empty, and the client's authentication. Its answer is a
+/// [`DeviceAuthorization`].
+pub fn device_authorization_request(client: &ClientCredentials, scopes: &[String]) -> FormRequest {
+    let scope = scopes.join(" ");
+    let mut pairs = Vec::new();
+    if !scope.is_empty() {
+        pairs.push(("scope", scope.as_str()));
+    }
+    client.request(pairs)
+}
+
+/// The device access token request (RFC 8628 §3.4):
+/// `grant_type=urn:ietf:params:oauth:grant-type:device_code` and the `device_code`.
+/// Send it every [`DevicePolling::interval`](super::DevicePolling::interval) and feed
+/// each answer to [`DevicePolling::on_response`](super::DevicePolling::on_response).
+pub fn device_grant(client: &ClientCredentials, device_code: &DeviceAuthorization) -> FormRequest {
+    client.request(vec![
+        ("grant_type", DEVICE_CODE_GRANT_TYPE),
+        ("device_code", device_code.device_code()),
+    ])
 }

@@ -9,7 +9,7 @@ use zeroize::Zeroizing;
 
 use super::AuthorizationError;
 use super::pkce::PkceVerifier;
-use super::token::OAuthError;
+use super::token::{ClientCredentials, FormRequest, OAuthError};
 use super::wire::{decode, encode_into, is_scope_token, is_vschar, sanitise};
 use crate::discovery::{Trust, UrlKind, check_url};
 
@@ -346,4 +346,21 @@ fn has_scheme(s: &str) -> bool {
     let mut bytes = scheme.bytes();
     bytes.next().is_some_and(|b| b.is_ascii_alphabetic())
         && bytes.all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
+}
+
+/// The token request that redeems an authorization code (RFC 6749 §4.1.3 with RFC
+/// 7636 §4.5): `grant_type=authorization_code`, `code`, `redirect_uri` (the same one
+/// the authorization request used) and `code_verifier`.
+pub fn code_grant(
+    client: &ClientCredentials,
+    code: &AuthorizationCode,
+    redirect_uri: &str,
+    verifier: &PkceVerifier,
+) -> FormRequest {
+    client.request(vec![
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", redirect_uri),
+        ("code_verifier", verifier.as_str()),
+    ])
 }

@@ -9,9 +9,6 @@ use base64::engine::general_purpose::STANDARD;
 use sasl_core::UnixTime;
 use zeroize::Zeroizing;
 
-use super::device::{DEVICE_CODE_GRANT_TYPE, DeviceAuthorization};
-use super::pkce::PkceVerifier;
-use super::request::AuthorizationCode;
 use super::wire::{
     Members, basic_credentials, description, form, is_nqschar, is_scope_token, is_vschar, sanitise,
 };
@@ -98,7 +95,7 @@ impl ClientCredentials {
     }
 
     /// A form request with the client's authentication added to `pairs`.
-    fn request<'a>(&'a self, mut pairs: Vec<(&'a str, &'a str)>) -> FormRequest {
+    pub(super) fn request<'a>(&'a self, mut pairs: Vec<(&'a str, &'a str)>) -> FormRequest {
         let authorization = match &self.auth {
             ClientAuth::None => {
                 pairs.push(("client_id", &self.client_id));
@@ -184,23 +181,6 @@ impl fmt::Debug for FormRequest {
     }
 }
 
-/// The token request that redeems an authorization code (RFC 6749 §4.1.3 with RFC
-/// 7636 §4.5): `grant_type=authorization_code`, `code`, `redirect_uri` (the same one
-/// the authorization request used) and `code_verifier`.
-pub fn code_grant(
-    client: &ClientCredentials,
-    code: &AuthorizationCode,
-    redirect_uri: &str,
-    verifier: &PkceVerifier,
-) -> FormRequest {
-    client.request(vec![
-        ("grant_type", "authorization_code"),
-        ("code", code.as_str()),
-        ("redirect_uri", redirect_uri),
-        ("code_verifier", verifier.as_str()),
-    ])
-}
-
 /// A refresh request (RFC 6749 §6): `grant_type=refresh_token`, `refresh_token`, and
 /// `scope` (space-separated) if `scopes` is given and not empty; without it the new
 /// token has the scopes of the old one.
@@ -221,29 +201,6 @@ pub fn refresh_grant(
         pairs.push(("scope", scope));
     }
     client.request(pairs)
-}
-
-/// The device authorization request (RFC 8628 §3.1): `scope` if `scopes` is not
-/// empty, and the client's authentication. Its answer is a
-/// [`DeviceAuthorization`].
-pub fn device_authorization_request(client: &ClientCredentials, scopes: &[String]) -> FormRequest {
-    let scope = scopes.join(" ");
-    let mut pairs = Vec::new();
-    if !scope.is_empty() {
-        pairs.push(("scope", scope.as_str()));
-    }
-    client.request(pairs)
-}
-
-/// The device access token request (RFC 8628 §3.4):
-/// `grant_type=urn:ietf:params:oauth:grant-type:device_code` and the `device_code`.
-/// Send it every [`DevicePolling::interval`](super::DevicePolling::interval) and feed
-/// each answer to [`DevicePolling::on_response`](super::DevicePolling::on_response).
-pub fn device_grant(client: &ClientCredentials, device_code: &DeviceAuthorization) -> FormRequest {
-    client.request(vec![
-        ("grant_type", DEVICE_CODE_GRANT_TYPE),
-        ("device_code", device_code.device_code()),
-    ])
 }
 
 /// A token revocation request (RFC 7009 §2.1): `token` and, if given,
