@@ -1003,6 +1003,13 @@ fn device_authorization_variants_and_refusals() {
             "{bad}"
         );
     }
+    // The reasons say which rule the URI broke.
+    let reason = |json: &str| match parse(json) {
+        Err(TokenEndpointError::Malformed(reason)) => reason,
+        other => panic!("{json}: {other:?}"),
+    };
+    assert!(reason(r#"{"device_code":"d","user_code":"u","verification_uri":"http://e.example/d","expires_in":60}"#).contains("is not https"));
+    assert!(reason(r#"{"device_code":"d","user_code":"u","verification_uri":"https://e.example/d#x","expires_in":60}"#).contains("fragment"));
     // http only with trust.
     let local = r#"{"device_code":"d","user_code":"u","verification_uri":"http://127.0.0.1:8080/d","expires_in":60}"#;
     assert!(parse(local).is_err());
