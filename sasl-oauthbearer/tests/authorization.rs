@@ -1372,6 +1372,8 @@ fn debug_output_never_shows_secrets() {
         "{}",
         outputs[1]
     );
+    assert!(outputs[4].starts_with("FormRequest"), "{}", outputs[4]);
+    assert!(outputs[6].starts_with("TokenResponse"), "{}", outputs[6]);
     assert!(outputs[2].contains("visible-client-id") && outputs[2].contains("client_secret_basic"));
     assert!(outputs[7].contains("WDJB-MJHT"));
     // The secrets are still there for their use.
@@ -1558,4 +1560,32 @@ proptest! {
             ]
         );
     }
+}
+
+#[test]
+fn error_codes_display_and_length_bound() {
+    assert_eq!(OAuthErrorCode::InvalidGrant.to_string(), "invalid_grant");
+    assert_eq!(OAuthErrorCode::parse("slow_down").to_string(), "slow_down");
+    // An error code of up to 128 characters is read; a longer one is not an error
+    // response at all.
+    let at_limit = "e".repeat(128);
+    let error = OAuthError::parse(format!(r#"{{"error":"{at_limit}"}}"#).as_bytes()).unwrap();
+    assert_eq!(error.code().as_str(), at_limit);
+    let over = "e".repeat(129);
+    assert!(OAuthError::parse(format!(r#"{{"error":"{over}"}}"#).as_bytes()).is_err());
+}
+
+#[test]
+fn a_200_with_a_token_is_a_success_even_with_an_error_member() {
+    let both = br#"{"access_token":"a","token_type":"Bearer","error":"server_error"}"#;
+    assert_eq!(
+        TokenResponse::parse(200, both, NOW).unwrap().access_token(),
+        "a"
+    );
+    // Without a token, the error member is the answer.
+    let error_only = br#"{"error":"invalid_grant"}"#;
+    assert!(matches!(
+        TokenResponse::parse(200, error_only, NOW),
+        Err(TokenEndpointError::OAuth(e)) if *e.code() == OAuthErrorCode::InvalidGrant
+    ));
 }
