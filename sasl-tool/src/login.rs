@@ -79,6 +79,33 @@ pub(crate) struct LoginSettings {
     pub(crate) timeout: Duration,
 }
 
+impl LoginSettings {
+    /// A bearer-token login (`mech` OAUTHBEARER or XOAUTH2) as `user`, with STARTTLS
+    /// on plain connections: a token never goes out before TLS.
+    pub(crate) fn bearer(
+        target: Target,
+        mech: &str,
+        user: &str,
+        token: Secret<String>,
+        trust: Trust,
+    ) -> Self {
+        LoginSettings {
+            target,
+            mech: Some(mech.to_owned()),
+            user: Some(user.to_owned()),
+            authzid: None,
+            password: None,
+            token: Some(token),
+            client_cert: None,
+            passkey: None,
+            trust,
+            starttls: true,
+            cb_type: None,
+            timeout: Duration::from_secs(30),
+        }
+    }
+}
+
 impl std::fmt::Debug for LoginSettings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("LoginSettings")
@@ -113,10 +140,7 @@ pub(crate) fn run(args: LoginArgs, term: &Term) -> CommandResult {
             term.paint_err(Paint::Bad, "warning:")
         );
     }
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Failure::error(format!("starting the async runtime: {e}")))?;
+    let runtime = runtime()?;
     let mut report = runtime.block_on(drive(settings, prompt));
     // A passkey that signed has a new counter: keep it, or the server's counter check
     // refuses the next login with this key file.
@@ -189,6 +213,14 @@ fn settings_from_args(args: LoginArgs) -> Result<(LoginSettings, bool), Failure>
         timeout: Duration::from_secs(args.timeout.max(1)),
     };
     Ok((settings, prompt))
+}
+
+/// The single-threaded runtime a command drives its logins on.
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::error(format!("starting the async runtime: {e}")))
 }
 
 /// Logs in with `settings` (never asking on the terminal) and reports what happened.

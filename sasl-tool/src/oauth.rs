@@ -58,11 +58,7 @@ pub(crate) fn run_login(args: OAuthLoginArgs, term: &Term) -> CommandResult {
     if let (Some(encrypt), Some(decrypt)) = (&args.encrypt_cmd, &args.decrypt_cmd) {
         store::check_filters(encrypt, decrypt)?;
     }
-    let trust = if args.allow_http_loopback {
-        Trust::AllowHttpLoopback
-    } else {
-        Trust::HttpsOnly
-    };
+    let trust = url_trust(args.allow_http_loopback);
     let roots = args.ca_file.as_deref().map(tls::load_certs).transpose()?;
     let http = Http::new(roots.clone(), trust, HTTP_TIMEOUT)?;
     let start = discover::Start {
@@ -97,6 +93,7 @@ pub(crate) fn run_login(args: OAuthLoginArgs, term: &Term) -> CommandResult {
         &http,
     )?;
 
+    let timeout = Duration::from_secs(args.timeout.max(1));
     let token = match args.flow {
         OAuthFlow::Device => {
             drop(listener);
@@ -109,7 +106,7 @@ pub(crate) fn run_login(args: OAuthLoginArgs, term: &Term) -> CommandResult {
                 &endpoints.token,
                 &client.credentials,
                 &scopes,
-                Duration::from_secs(args.timeout.max(1)),
+                timeout,
                 &http,
             )?
         }
@@ -126,7 +123,7 @@ pub(crate) fn run_login(args: OAuthLoginArgs, term: &Term) -> CommandResult {
                 issuer: endpoints.issuer.as_deref(),
                 require_iss: endpoints.iss_parameter,
                 address: &args.address,
-                timeout: Duration::from_secs(args.timeout.max(1)),
+                timeout,
             };
             if args.flow == OAuthFlow::Paste {
                 consent::paste_flow(&grant, listener, &redirect_uri, &http)?
@@ -258,10 +255,7 @@ fn absolute(path: &Path) -> std::path::PathBuf {
 
 /// `sasl oauth token`.
 pub(crate) fn run_token(args: OAuthTokenArgs) -> CommandResult {
-    let paths = Paths::of(
-        &store::directory(args.store.store.as_deref())?,
-        &args.address,
-    )?;
+    let paths = store::paths(&args.store, &args.address)?;
     let token = fresh_token(&paths, args.min_validity)?;
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "{}", token.expose())
@@ -348,20 +342,21 @@ fn account_http(account: &Account) -> Result<Http, Failure> {
         .as_deref()
         .map(tls::load_certs)
         .transpose()?;
-    let trust = if account.allow_http_loopback {
+    Http::new(roots, url_trust(account.allow_http_loopback), HTTP_TIMEOUT)
+}
+
+/// The URL policy: https only, or also http to loopback (`--allow-http-loopback`).
+fn url_trust(allow_http_loopback: bool) -> Trust {
+    if allow_http_loopback {
         Trust::AllowHttpLoopback
     } else {
         Trust::HttpsOnly
-    };
-    Http::new(roots, trust, HTTP_TIMEOUT)
+    }
 }
 
 /// `sasl oauth test`.
 pub(crate) fn run_test(args: OAuthTestArgs, term: &Term) -> CommandResult {
-    let paths = Paths::of(
-        &store::directory(args.store.store.as_deref())?,
-        &args.address,
-    )?;
+    let paths = store::paths(&args.store, &args.address)?;
     let account = store::read_account(&paths)?;
     let servers: Vec<(&str, String)> = [
         ("IMAP", args.imap.clone().or_else(|| account.imap.clone())),
@@ -382,27 +377,17 @@ pub(crate) fn run_test(args: OAuthTestArgs, term: &Term) -> CommandResult {
         Some(path) => tls::Trust::Roots(tls::load_certs(path)?),
         None => tls::Trust::System,
     };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Failure::error(format!("starting the async runtime: {e}")))?;
+    let runtime = login::runtime()?;
     let mut rows = Vec::new();
     for (name, url) in &servers {
         for mech in ["OAUTHBEARER", "XOAUTH2"] {
-            let settings = LoginSettings {
-                target: Target::parse(url)?,
-                mech: Some(mech.to_owned()),
-                user: Some(account.address.clone()),
-                authzid: None,
-                password: None,
-                token: Some(Secret::new(token.expose().clone())),
-                client_cert: None,
-                passkey: None,
-                trust: trust.clone(),
-                starttls: true,
-                cb_type: None,
-                timeout: Duration::from_secs(30),
-            };
+            let settings = LoginSettings::bearer(
+                Target::parse(url)?,
+                mech,
+                &account.address,
+                Secret::new(token.expose().clone()),
+                trust.clone(),
+            );
             let report = runtime.block_on(login::login(settings));
             let failure = report.failure().map(|f| f.to_string());
             rows.push((*name, url.clone(), mech, report.authenticated(), failure));
@@ -442,10 +427,7 @@ pub(crate) fn run_test(args: OAuthTestArgs, term: &Term) -> CommandResult {
 
 /// `sasl oauth show`.
 pub(crate) fn run_show(args: OAuthShowArgs) -> CommandResult {
-    let paths = Paths::of(
-        &store::directory(args.store.store.as_deref())?,
-        &args.address,
-    )?;
+    let paths = store::paths(&args.store, &args.address)?;
     let account = store::read_account(&paths)?;
     let now = consent::now().as_secs();
     if args.json {
@@ -503,10 +485,7 @@ pub(crate) fn run_show(args: OAuthShowArgs) -> CommandResult {
 
 /// `sasl oauth forget`.
 pub(crate) fn run_forget(args: OAuthForgetArgs) -> CommandResult {
-    let paths = Paths::of(
-        &store::directory(args.store.store.as_deref())?,
-        &args.address,
-    )?;
+    let paths = store::paths(&args.store, &args.address)?;
     // Locked throughout, so a concurrent refresh cannot write the files back.
     let _lock = store::lock(&paths)?;
     if !args.no_revoke {

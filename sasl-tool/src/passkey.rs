@@ -108,7 +108,7 @@ pub(crate) fn run_register(args: PasskeyRegisterArgs, term: &Term) -> CommandRes
         .and_then(|account| account.passkeys.first())
     {
         Some(record) => record.user_handle().to_vec(),
-        None => random_bytes(USER_HANDLE_LEN)?,
+        None => secrets::random::<USER_HANDLE_LEN>()?.to_vec(),
     };
     let rp_name = config
         .hostname
@@ -185,7 +185,7 @@ pub(crate) fn enroll(
     alg: PasskeyAlg,
 ) -> Result<Enrolled, Failure> {
     // 1. The server side: creation options for the account.
-    let challenge = random_bytes(CHALLENGE_LEN)?;
+    let challenge = secrets::random::<CHALLENGE_LEN>()?.to_vec();
     let creation = CreationOptions::new(
         rp,
         rp_name,
@@ -373,16 +373,6 @@ fn authenticator_options(json: &str, alg: PasskeyAlg) -> Result<RegistrationOpti
     )
     .with_algorithms(vec![wanted])
     .with_user_verification(user_verification))
-}
-
-/// `len` bytes from the system's random source.
-pub(crate) fn random_bytes(len: usize) -> Result<Vec<u8>, Failure> {
-    use ring::rand::SecureRandom;
-    let mut bytes = vec![0u8; len];
-    ring::rand::SystemRandom::new()
-        .fill(&mut bytes)
-        .map_err(|_| Failure::error("the system's random source failed"))?;
-    Ok(bytes)
 }
 
 /// Reads an existing key file.

@@ -103,6 +103,17 @@ pub(crate) fn read_bounded(reader: impl Read, what: &str) -> Result<Secret<Strin
     }
 }
 
+/// `N` bytes from the system's random source (nonces, challenges, PKCE verifiers,
+/// temporary-file names).
+pub(crate) fn random<const N: usize>() -> Result<[u8; N], Failure> {
+    use ring::rand::SecureRandom;
+    let mut bytes = [0u8; N];
+    ring::rand::SystemRandom::new()
+        .fill(&mut bytes)
+        .map_err(|_| Failure::error("the system's random source failed"))?;
+    Ok(bytes)
+}
+
 /// Writes `data` to `path`: a new file unless `overwrite`, and then through a new
 /// temporary file beside it (a random name, created exclusively, so a planted file or
 /// link there is never followed) and a rename (a failed write leaves the old file

@@ -110,7 +110,7 @@ impl Fixtures {
         };
         let rp = crate::passkey::relying_party(&passkey_section)?;
         let enroll = |alg| {
-            let handle = crate::passkey::random_bytes(32)?;
+            let handle = crate::secrets::random::<32>()?.to_vec();
             crate::passkey::enroll(&rp, HOST, USER, handle, ORIGIN.to_owned(), alg)
         };
         let Enrolled {

@@ -10,7 +10,7 @@
 //! `<clientID>`. A refused registration falls back to autoconfig's client id, or says
 //! what to pass.
 
-use super::discover::Found;
+use super::discover::{Found, say};
 use super::http::Http;
 use super::store::{Account, Tokens};
 use crate::cli::OAuthLoginArgs;
@@ -42,47 +42,41 @@ pub(crate) struct Endpoints {
 impl Endpoints {
     /// The endpoints from the command line, the metadata and autoconfig, in that order.
     pub(crate) fn resolve(args: &OAuthLoginArgs, found: &mut Found) -> Result<Self, Failure> {
-        let owned = |value: Option<&str>| value.map(str::to_owned);
-        let metadata = found.metadata.as_ref();
-        let autoconfig = found.autoconfig.as_ref();
-        let from_metadata = (
-            owned(metadata.and_then(|m| m.authorization_endpoint())),
-            owned(metadata.and_then(|m| m.token_endpoint())),
-            owned(metadata.and_then(|m| m.device_authorization_endpoint())),
-        );
-        let from_autoconfig = (
-            owned(autoconfig.and_then(|a| a.auth_url())),
-            owned(autoconfig.and_then(|a| a.token_url())),
-        );
+        let Found {
+            report,
+            metadata,
+            autoconfig,
+            ..
+        } = found;
+        let (metadata, autoconfig) = (metadata.as_ref(), autoconfig.as_ref());
         let authorization = pick(
-            found,
+            report,
             "authorization endpoint",
             args.auth_url.as_deref(),
             "--auth-url",
-            from_metadata.0,
-            from_autoconfig.0,
+            metadata.and_then(|m| m.authorization_endpoint()),
+            autoconfig.and_then(|a| a.auth_url()),
         );
         let token = pick(
-            found,
+            report,
             "token endpoint",
             args.token_url.as_deref(),
             "--token-url",
-            from_metadata.1,
-            from_autoconfig.1,
+            metadata.and_then(|m| m.token_endpoint()),
+            autoconfig.and_then(|a| a.token_url()),
         )
         .ok_or_else(|| {
             Failure::error("no token endpoint: discovery found no metadata and none was given")
                 .hint("pass --issuer URL, or --auth-url and --token-url")
         })?;
         let device = pick(
-            found,
+            report,
             "device authorization endpoint",
             args.device_auth_url.as_deref(),
             "--device-auth-url",
-            from_metadata.2,
+            metadata.and_then(|m| m.device_authorization_endpoint()),
             None,
         );
-        let metadata = found.metadata.as_ref();
         Ok(Endpoints {
             issuer: metadata.map(|m| m.issuer().to_owned()),
             authorization,
@@ -103,23 +97,23 @@ impl Endpoints {
 /// The first of the given, the metadata's and autoconfig's values; reports overrides
 /// and autoconfig fallbacks (the metadata's are the expected case).
 fn pick(
-    found: &mut Found,
+    report: &mut Vec<String>,
     what: &str,
     given: Option<&str>,
     flag: &str,
-    metadata: Option<String>,
-    autoconfig: Option<String>,
+    metadata: Option<&str>,
+    autoconfig: Option<&str>,
 ) -> Option<String> {
     if let Some(url) = given {
-        found.say(format!("{what} {url} (from {flag})"));
+        say(report, format!("{what} {url} (from {flag})"));
         return Some(url.to_owned());
     }
-    if metadata.is_some() {
-        return metadata;
+    if let Some(url) = metadata {
+        return Some(url.to_owned());
     }
     let url = autoconfig?;
-    found.say(format!("{what} {url} (from autoconfig)"));
-    Some(url)
+    say(report, format!("{what} {url} (from autoconfig)"));
+    Some(url.to_owned())
 }
 
 /// The client chosen, and what the account file records of it.

@@ -13,7 +13,8 @@
 
 use super::http::Http;
 use crate::failure::Failure;
-use sasl_core::{RandomSource, UnixTime};
+use crate::secrets;
+use sasl_core::UnixTime;
 use sasl_oauthbearer::authorization::{
     self, AuthorizationError, AuthorizationParams, ClientCredentials, DeviceAuthorization,
     DevicePolling, PkceVerifier, PollOutcome, RedirectCheck, TokenResponse,
@@ -114,6 +115,7 @@ pub(crate) fn browser_flow(
 
 /// The paste flow: the user signs in anywhere and pastes the address the browser
 /// ended on.
+///
 /// The listener stays bound meanwhile, so no other local program can take the port and
 /// show the browser a page of its own; if the browser does reach it (same machine), it
 /// gets a page saying to paste the address.
@@ -169,8 +171,8 @@ struct Session {
 
 impl Session {
     fn new(grant: &CodeGrant<'_>, redirect_uri: &str, http: &Http) -> Result<Self, Failure> {
-        let verifier = PkceVerifier::from_random(random()?);
-        let state = authorization::state_from_random(random()?);
+        let verifier = PkceVerifier::from_random(secrets::random()?);
+        let state = authorization::state_from_random(secrets::random()?);
         let challenge = verifier.challenge();
         let extra = [("login_hint", grant.address)];
         let params = AuthorizationParams {
@@ -410,19 +412,7 @@ fn carries_state(redirect: &str, state: &str) -> bool {
         .any(|pair| pair.strip_prefix("state=") == Some(state))
 }
 
-/// The current time.
+/// The current time (the epoch if the clock is before it).
 pub(crate) fn now() -> UnixTime {
-    UnixTime::from_secs(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs()),
-    )
-}
-
-fn random<const N: usize>() -> Result<[u8; N], Failure> {
-    let mut bytes = [0u8; N];
-    sasl_core::OsRandom
-        .fill(&mut bytes)
-        .map_err(|e| Failure::error(format!("randomness: {e}")))?;
-    Ok(bytes)
+    UnixTime::from_system_time(std::time::SystemTime::now()).unwrap_or(UnixTime::from_secs(0))
 }

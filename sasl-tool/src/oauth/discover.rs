@@ -22,7 +22,6 @@ use sasl_oauthbearer::discovery::{
     self, AuthorizationServerMetadata, Autoconfig, DiscoveryTarget, Issuer, OAuth2Config, Protocol,
     Server, SocketType,
 };
-use std::time::Duration;
 
 /// What discovery found.
 #[derive(Debug, Default)]
@@ -40,16 +39,21 @@ pub(crate) struct Found {
 }
 
 impl Found {
-    /// Reports one step: on stderr now, and in the account file's record.
+    /// Reports one step (see [`say`]).
     pub(crate) fn say(&mut self, line: String) {
-        // Documents from the network may carry terminal control characters.
-        let line: String = line
-            .chars()
-            .map(|c| if c.is_control() { '?' } else { c })
-            .collect();
-        eprintln!("  {line}");
-        self.report.push(line);
+        say(&mut self.report, line);
     }
+}
+
+/// Reports one step: on stderr now, and in `report`, the account file's record.
+pub(crate) fn say(report: &mut Vec<String>, line: String) {
+    // Documents from the network may carry terminal control characters.
+    let line: String = line
+        .chars()
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect();
+    eprintln!("  {line}");
+    report.push(line);
 }
 
 /// Where discovery starts: what the command line gave.
@@ -195,26 +199,15 @@ fn probe(
         found.say("no issuer and no mail server to ask for one".to_owned());
         return Ok(None);
     }
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Failure::error(format!("starting the async runtime: {e}")))?;
+    let runtime = login::runtime()?;
     for url in servers {
-        let target = Target::parse(&url)?;
-        let settings = LoginSettings {
-            target,
-            mech: Some("OAUTHBEARER".to_owned()),
-            user: Some(start.address.to_owned()),
-            authzid: None,
-            password: None,
-            token: Some(Secret::new("sasl-oauth-discovery-probe".to_owned())),
-            client_cert: None,
-            passkey: None,
-            trust: start.mail_trust.clone(),
-            starttls: true,
-            cb_type: None,
-            timeout: Duration::from_secs(30),
-        };
+        let settings = LoginSettings::bearer(
+            Target::parse(&url)?,
+            "OAUTHBEARER",
+            start.address,
+            Secret::new("sasl-oauth-discovery-probe".to_owned()),
+            start.mail_trust.clone(),
+        );
         let report = runtime.block_on(login::login(settings));
         match report.openid_configuration {
             Some(config_url) => {

@@ -10,6 +10,7 @@
 //! A lock on `<address>.lock` serialises refreshes: two mail clients asking at once
 //! must not both spend a rotating refresh token.
 
+use crate::cli::OAuthStoreArgs;
 use crate::failure::{Failure, file_error};
 use crate::secrets;
 use sasl_oauthbearer::authorization::ClientCredentials;
@@ -145,6 +146,11 @@ pub(crate) fn directory(given: Option<&Path>) -> Result<PathBuf, Failure> {
         None => Err(Failure::error("no place for the token files")
             .hint("pass --store DIR or set SASL_OAUTH_DIR")),
     }
+}
+
+/// The files of `address` in the store that `--store` (or the environment) names.
+pub(crate) fn paths(store: &OAuthStoreArgs, address: &str) -> Result<Paths, Failure> {
+    Paths::of(&directory(store.store.as_deref())?, address)
 }
 
 /// An account's files in the store.
