@@ -156,14 +156,34 @@ impl Trust {
         match self {
             Trust::HttpsOnly => false,
             Trust::AllowHttp => true,
-            Trust::AllowHttpLoopback => match url.host() {
-                Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-                Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-                Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-                None => false,
-            },
+            Trust::AllowHttpLoopback => has_loopback_host(url),
         }
     }
+}
+
+/// `localhost` or a loopback IP address, by the parsed host.
+fn has_loopback_host(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+/// Whether `url` names `localhost` or a loopback IP address, judged on the parsed host
+/// as [`Trust::AllowHttpLoopback`] judges it (an application keeps such requests off
+/// proxies, for example). `false` for anything that does not parse.
+///
+/// ```
+/// use sasl_oauthbearer::discovery::is_loopback_url;
+///
+/// assert!(is_loopback_url("http://127.0.0.1:8080/token"));
+/// assert!(is_loopback_url("http://[::1]/x"));
+/// assert!(!is_loopback_url("http://127.0.0.1.evil.example/"));
+/// ```
+pub fn is_loopback_url(url: &str) -> bool {
+    url::Url::parse(url).is_ok_and(|url| has_loopback_host(&url))
 }
 
 /// Checks a URL given from elsewhere (a command line, a configuration file) by the

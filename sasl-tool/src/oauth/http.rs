@@ -7,7 +7,7 @@
 use crate::failure::Failure;
 use rustls::pki_types::CertificateDer;
 use sasl_oauthbearer::authorization::FormRequest;
-use sasl_oauthbearer::discovery::{MAX_DOCUMENT_SIZE, Trust, check_endpoint};
+use sasl_oauthbearer::discovery::{MAX_DOCUMENT_SIZE, Trust, check_endpoint, is_loopback_url};
 use std::sync::Arc;
 use std::time::Duration;
 use ureq::tls::{Certificate, RootCerts, TlsConfig};
@@ -124,29 +124,12 @@ impl Http {
                 failure
             }
         })?;
-        Ok(if is_loopback(url) {
+        Ok(if is_loopback_url(url) {
             &self.direct
         } else {
             &self.agent
         })
     }
-}
-
-/// Whether a URL that passed [`check_endpoint`] (so: `scheme://host[:port]...`, no
-/// userinfo) names a loopback host.
-fn is_loopback(url: &str) -> bool {
-    let Some((_, rest)) = url.split_once("://") else {
-        return false;
-    };
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    let host = match authority.strip_prefix('[') {
-        Some(v6) => v6.split(']').next().unwrap_or_default(),
-        None => authority.split(':').next().unwrap_or_default(),
-    };
-    host.eq_ignore_ascii_case("localhost")
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
 }
 
 fn read(url: &str, mut response: ureq::http::Response<ureq::Body>) -> Result<Response, Failure> {
@@ -203,10 +186,10 @@ mod tests {
 
     #[test]
     fn loopback_hosts_skip_the_proxy() {
-        assert!(is_loopback("http://127.0.0.1:8080/token"));
-        assert!(is_loopback("https://localhost/x"));
-        assert!(is_loopback("http://[::1]:9/x"));
-        assert!(!is_loopback("https://idp.example/token"));
-        assert!(!is_loopback("https://127.0.0.1.evil.example/"));
+        assert!(is_loopback_url("http://127.0.0.1:8080/token"));
+        assert!(is_loopback_url("https://localhost/x"));
+        assert!(is_loopback_url("http://[::1]:9/x"));
+        assert!(!is_loopback_url("https://idp.example/token"));
+        assert!(!is_loopback_url("https://127.0.0.1.evil.example/"));
     }
 }
