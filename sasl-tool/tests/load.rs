@@ -48,7 +48,7 @@
 
 mod common;
 
-use common::{Server, tls_config};
+use common::{Noise, Server, tls_config};
 use rustls::pki_types::ServerName;
 use rustls::{ClientConfig, ClientConnection, StreamOwned};
 use sasl_core::wire;
@@ -605,35 +605,6 @@ fn summarize(
 // ---------------------------------------------------------------------------------
 // Abuse.
 
-/// A small deterministic generator (xorshift64*), so a failure can be replayed.
-struct Noise(u64);
-
-impl Noise {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    /// `len` random bytes, never CR or LF.
-    fn bytes(&mut self, len: usize) -> Vec<u8> {
-        (0..len)
-            .map(|_| match self.next() as u8 {
-                b'\r' | b'\n' => b'?',
-                b => b,
-            })
-            .collect()
-    }
-
-    /// `len` random printable characters without a space.
-    fn printable(&mut self, len: usize) -> String {
-        (0..len)
-            .map(|_| char::from(b'!' + (self.next() % 94) as u8))
-            .collect()
-    }
-}
-
 /// A slow-loris connection: one byte a second, never a line end, at the command
 /// prompt or (with `inside`) inside an exchange. Returns how long after its last
 /// complete line the server closed it, and its last words.
@@ -719,12 +690,12 @@ fn garbage(addr: SocketAddr, seed: u64) -> Result<Vec<String>, Fail> {
                     return Err(broken(format!("expected a continuation: {line}")));
                 }
                 let mut junk = if round % 2 == 0 {
-                    let mut bytes = noise.bytes(len);
+                    let mut bytes = noise.line_bytes(len);
                     bytes[0] = b'!';
                     bytes
                 } else {
                     // Random bytes in good base64.
-                    wire::encode_response(&noise.bytes(len)).into_bytes()
+                    wire::encode_response(&noise.line_bytes(len)).into_bytes()
                 };
                 junk.extend_from_slice(b"\r\n");
                 conn.send_raw(&junk)?;
@@ -749,7 +720,7 @@ fn garbage(addr: SocketAddr, seed: u64) -> Result<Vec<String>, Fail> {
                 if !line.starts_with("+ ") {
                     return Err(broken(format!("expected server-first: {line}")));
                 }
-                conn.send(&wire::encode_response(&noise.bytes(len)))?;
+                conn.send(&wire::encode_response(&noise.line_bytes(len)))?;
             }
         }
         // Should the server ask for more, cancel.

@@ -9,7 +9,7 @@
 
 mod common;
 
-use common::{BASE_ARGS, Client, Proto, Server, login, mechanisms, prepare, tls_config};
+use common::{BASE_ARGS, Client, Noise, Proto, Server, login, mechanisms, prepare, tls_config};
 use std::time::{Duration, Instant};
 
 const ALL_PLAIN_TEXT: [&str; 6] = [
@@ -592,22 +592,6 @@ fn too_many_failures_close_the_connection() {
     assert!(client.recv().is_none());
 }
 
-/// A small deterministic generator (xorshift64*), so failures can be replayed.
-struct Noise(u64);
-
-impl Noise {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn bytes(&mut self, len: usize) -> Vec<u8> {
-        (0..len).map(|_| self.next() as u8).collect()
-    }
-}
-
 #[test]
 fn garbage_never_crashes_the_server() {
     let mut server = server(&["--timeout", "2"]);
@@ -646,9 +630,7 @@ fn garbage_never_crashes_the_server() {
             let words: Vec<String> = (0..(noise.next() % 5))
                 .map(|_| {
                     let n = 1 + noise.next() % 12;
-                    (0..n)
-                        .map(|_| char::from(b'!' + (noise.next() % 94) as u8))
-                        .collect()
+                    noise.printable(n as usize)
                 })
                 .collect();
             client.send(&words.join(" "));

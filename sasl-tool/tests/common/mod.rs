@@ -533,6 +533,41 @@ pub fn sasl_with_env(args: &[&str], env: &[(&str, &str)]) -> std::process::Outpu
     command.output().expect("run sasl")
 }
 
+/// A small deterministic generator (xorshift64*), so a failure can be replayed.
+pub struct Noise(pub u64);
+
+impl Noise {
+    /// The next 64 bits.
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    /// `len` random bytes.
+    pub fn bytes(&mut self, len: usize) -> Vec<u8> {
+        (0..len).map(|_| self.next() as u8).collect()
+    }
+
+    /// `len` random bytes, never CR or LF.
+    pub fn line_bytes(&mut self, len: usize) -> Vec<u8> {
+        (0..len)
+            .map(|_| match self.next() as u8 {
+                b'\r' | b'\n' => b'?',
+                b => b,
+            })
+            .collect()
+    }
+
+    /// `len` random printable characters without a space.
+    pub fn printable(&mut self, len: usize) -> String {
+        (0..len)
+            .map(|_| char::from(b'!' + (self.next() % 94) as u8))
+            .collect()
+    }
+}
+
 /// A fresh scratch directory for one test.
 pub fn scratch_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("sasl-tool-test-{name}-{}", std::process::id()));
