@@ -298,9 +298,11 @@ pub fn require(kind: PeerKind) -> Result<Option<PeerTool>, PeerError> {
     }
 }
 
-/// The policy for a missing peer: `Ok(None)` after a loud `SKIPPED` line, or
-/// `Err(PeerError::Required)` if `SASL_REQUIRE_PEERS=1`.
-fn missing<T>(what: &str) -> Result<Option<T>, PeerError> {
+/// The policy for a missing peer (`what`: which, and how to install it): `Ok(None)`
+/// after a loud `SKIPPED` line, or `Err(PeerError::Required)` if
+/// `SASL_REQUIRE_PEERS=1`. For peers this module does not drive itself (Dovecot,
+/// python-fido2, the OpenID provider).
+pub fn missing<T>(what: &str) -> Result<Option<T>, PeerError> {
     if peers_required() {
         return Err(PeerError::Required(what.to_owned()));
     }

@@ -8,7 +8,7 @@
 //! [`OidcProvider::start`] skip the test with a loud `SKIPPED` line, unless
 //! `SASL_REQUIRE_PEERS=1` (CI), where it panics with how to install them.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -182,17 +182,7 @@ impl OidcProvider {
         let missing = missing_pieces();
         if !missing.is_empty() {
             let what = format!("the OpenID provider peer needs {}", missing.join(", "));
-            if sasl_test::peers::peers_required() {
-                panic!("{what} ({}=1 is set)", sasl_test::peers::REQUIRE_PEERS_ENV);
-            }
-            let thread = std::thread::current();
-            let _ = writeln!(
-                std::io::stderr(),
-                "\n*** SKIPPED: {what}; test {} did not run (set {}=1 to fail instead) ***",
-                thread.name().unwrap_or("?"),
-                sasl_test::peers::REQUIRE_PEERS_ENV
-            );
-            return None;
+            return sasl_test::peers::missing(&what).unwrap_or_else(|e| panic!("{e}"));
         }
 
         let dir = temp_dir();
