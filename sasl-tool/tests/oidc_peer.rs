@@ -31,6 +31,17 @@ const DEVICE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
 
 /// One HTTP/1.1 request over a plain TcpStream (`Connection: close`): status and body.
 fn http(method: &str, url: &str, content_type: Option<&str>, body: &[u8]) -> (u16, Vec<u8>) {
+    let (status, _, body) = request(method, url, content_type, body);
+    (status, body)
+}
+
+/// [`http`], with the response head too.
+fn request(
+    method: &str,
+    url: &str,
+    content_type: Option<&str>,
+    body: &[u8],
+) -> (u16, String, Vec<u8>) {
     let rest = url.strip_prefix("http://").expect("an http URL");
     let (authority, path) = rest.find('/').map_or((rest, "/"), |i| rest.split_at(i));
     let mut stream = TcpStream::connect(authority).expect("connect");
@@ -66,7 +77,7 @@ fn http(method: &str, url: &str, content_type: Option<&str>, body: &[u8]) -> (u1
     {
         body = dechunk(&body);
     }
-    (status, body)
+    (status, head, body)
 }
 
 fn header(response_head: &str, name: &str) -> Option<String> {
@@ -78,23 +89,8 @@ fn header(response_head: &str, name: &str) -> Option<String> {
 
 /// A GET without following redirects: status and the `Location` header.
 fn get_location(url: &str) -> (u16, Option<String>) {
-    let rest = url.strip_prefix("http://").expect("an http URL");
-    let (authority, path) = rest.find('/').map_or((rest, "/"), |i| rest.split_at(i));
-    let mut stream = TcpStream::connect(authority).expect("connect");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut response = Vec::new();
-    stream.read_to_end(&mut response).unwrap();
-    let text = String::from_utf8_lossy(&response);
-    let head = text.split("\r\n\r\n").next().unwrap_or_default();
-    let status = head.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap();
-    (status, header(head, "location"))
+    let (status, head, _) = request("GET", url, None, b"");
+    (status, header(&head, "location"))
 }
 
 fn dechunk(mut body: &[u8]) -> Vec<u8> {
