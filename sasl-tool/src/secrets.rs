@@ -131,7 +131,7 @@ pub(crate) fn write_file(
         options.create_new(true);
         let mut tmp = PathBuf::from(path.as_os_str());
         tmp.as_mut_os_string()
-            .push(format!(".{:016x}.tmp", rand::random::<u64>()));
+            .push(format!(".{:016x}.tmp", u64::from_le_bytes(random()?)));
         tmp
     } else {
         options.create_new(true);
