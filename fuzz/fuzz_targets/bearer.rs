@@ -4,8 +4,8 @@
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use sasl_core::{
-    Answer, ClientCredentials, ClientRegistry, ClientStep, ConnectionInfo, Request,
-    ServerRegistry, ServerReply, ServerStep, TokenGrant,
+    Answer, ClientCredentials, ClientRegistry, ClientStep, ConnectionInfo, Request, ServerRegistry,
+    ServerReply, ServerStep, TokenGrant,
 };
 use sasl_oauthbearer::{BearerClient, BearerMechanism, BearerServer, BearerServerConfig};
 
@@ -18,17 +18,31 @@ fn store(request: Request) -> Answer {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&selector, rest)) = data.split_first() else { return };
-    let mech = if selector & 2 == 0 { BearerMechanism::OAuthBearer } else { BearerMechanism::XOAuth2 };
+    let Some((&selector, rest)) = data.split_first() else {
+        return;
+    };
+    let mech = if selector & 2 == 0 {
+        BearerMechanism::OAuthBearer
+    } else {
+        BearerMechanism::XOAuth2
+    };
     let name = mech.name();
     let conn = ConnectionInfo::tls().with_server("imap.example.org", 993);
     if selector & 4 == 0 {
         let mut messages = rest.split(|&b| b == 0xFF);
-        let initial = if selector & 1 == 0 { None } else { messages.next() };
+        let initial = if selector & 1 == 0 {
+            None
+        } else {
+            messages.next()
+        };
         let config = BearerServerConfig::new().with_scope("mail");
         let mechs = ServerRegistry::new().with(BearerServer::factory(mech, config));
-        let Ok(mut session) = mechs.start(name.as_str(), &conn) else { return };
-        let Ok(mut step) = session.start_with(initial, &store) else { return };
+        let Ok(mut session) = mechs.start(name.as_str(), &conn) else {
+            return;
+        };
+        let Ok(mut step) = session.start_with(initial, &store) else {
+            return;
+        };
         for response in messages {
             match step {
                 ServerStep::Challenge(_) => match session.step_with(response, &store) {

@@ -14,13 +14,23 @@ fn store(request: Request) -> Answer {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&selector, rest)) = data.split_first() else { return };
+    let Some((&selector, rest)) = data.split_first() else {
+        return;
+    };
     let mut messages = rest.split(|&b| b == 0xFF);
-    let initial = if selector & 1 == 0 { None } else { messages.next() };
+    let initial = if selector & 1 == 0 {
+        None
+    } else {
+        messages.next()
+    };
     let conn = ConnectionInfo::tls().with_external_identity("alice");
     let mechs = ServerRegistry::new().with(sasl_external::ExternalServer::factory());
-    let Ok(mut session) = mechs.start("EXTERNAL", &conn) else { return };
-    let Ok(mut step) = session.start_with(initial, &store) else { return };
+    let Ok(mut session) = mechs.start("EXTERNAL", &conn) else {
+        return;
+    };
+    let Ok(mut step) = session.start_with(initial, &store) else {
+        return;
+    };
     for response in messages {
         match step {
             ServerStep::Challenge(_) => match session.step_with(response, &store) {

@@ -23,7 +23,9 @@ fn validator() -> Option<&'static JwtValidator> {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(token) = std::str::from_utf8(data) else { return };
+    let Ok(token) = std::str::from_utf8(data) else {
+        return;
+    };
     let Some(v) = validator() else { return };
     if let Ok(ok) = v.validate(token, UnixTime::from_secs(1_767_225_600)) {
         // Only a fixture token can get here; its identity is a fixture user.

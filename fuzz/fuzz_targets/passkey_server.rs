@@ -4,8 +4,8 @@
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use sasl_core::{
-    Answer, ConnectionInfo, PasskeyAccount, PasskeyCredential, Request, ServerRegistry,
-    ServerStep, UnixTime,
+    Answer, ConnectionInfo, PasskeyAccount, PasskeyCredential, Request, ServerRegistry, ServerStep,
+    UnixTime,
 };
 use sasl_passkey::webauthn::RelyingParty;
 use sasl_passkey::{Codec, PasskeyServer, PasskeyServerConfig};
@@ -15,14 +15,18 @@ const COSE: &str = "a5010203262001215820afefa16f97ca9b2d23eb86ccb64098d20db90856
 
 fn hex(s: &str) -> Vec<u8> {
     (0..s.len() / 2)
-        .filter_map(|i| s.get(2 * i..2 * i + 2).and_then(|b| u8::from_str_radix(b, 16).ok()))
+        .filter_map(|i| {
+            s.get(2 * i..2 * i + 2)
+                .and_then(|b| u8::from_str_radix(b, 16).ok())
+        })
         .collect()
 }
 
 fn store(request: Request) -> Answer {
     match request {
         Request::PasskeyLookup(r) => {
-            let cred = PasskeyCredential::new(b"cred".to_vec(), hex(COSE), 0).with_backup(true, true);
+            let cred =
+                PasskeyCredential::new(b"cred".to_vec(), hex(COSE), 0).with_backup(true, true);
             r.found(PasskeyAccount::new("alice", b"alice".to_vec(), vec![cred]))
         }
         other => other.unavailable(),
@@ -30,16 +34,28 @@ fn store(request: Request) -> Answer {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&selector, rest)) = data.split_first() else { return };
-    let codec = if selector & 1 == 0 { Codec::Json } else { Codec::Cbor };
+    let Some((&selector, rest)) = data.split_first() else {
+        return;
+    };
+    let codec = if selector & 1 == 0 {
+        Codec::Json
+    } else {
+        Codec::Cbor
+    };
     let rp = RelyingParty::new("example.org", ["https://example.org"]);
-    let Ok(config) = PasskeyServerConfig::new(rp) else { return };
+    let Ok(config) = PasskeyServerConfig::new(rp) else {
+        return;
+    };
     let mechs = ServerRegistry::new().with(PasskeyServer::factory(config.with_codec(codec)));
-    let Ok(mut session) = mechs.start("PASSKEY", &ConnectionInfo::tls()) else { return };
+    let Ok(mut session) = mechs.start("PASSKEY", &ConnectionInfo::tls()) else {
+        return;
+    };
     session.set_now(UnixTime::from_secs(1_767_225_600));
     let mut messages = rest.split(|&b| b == 0xFF);
     let first = messages.next().unwrap_or_default();
-    let Ok(mut step) = session.start_with(Some(first), &store) else { return };
+    let Ok(mut step) = session.start_with(Some(first), &store) else {
+        return;
+    };
     for response in messages {
         match step {
             ServerStep::Challenge(_) => match session.step_with(response, &store) {

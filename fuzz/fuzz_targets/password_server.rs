@@ -7,22 +7,34 @@ use sasl_core::{Answer, ConnectionInfo, Request, ServerRegistry, ServerStep};
 
 fn store(request: Request) -> Answer {
     match request {
-        Request::VerifyPassword(r) if r.authcid() == "tim" && r.password_matches("secret") => r.valid(),
+        Request::VerifyPassword(r) if r.authcid() == "tim" && r.password_matches("secret") => {
+            r.valid()
+        }
         Request::VerifyPassword(r) => r.invalid(),
         other => other.unavailable(),
     }
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&selector, rest)) = data.split_first() else { return };
+    let Some((&selector, rest)) = data.split_first() else {
+        return;
+    };
     let name = if selector & 1 == 0 { "PLAIN" } else { "LOGIN" };
     let mut messages = rest.split(|&b| b == 0xFF);
-    let initial = if selector & 2 == 0 { None } else { messages.next() };
+    let initial = if selector & 2 == 0 {
+        None
+    } else {
+        messages.next()
+    };
     let mechs = ServerRegistry::new()
         .with(sasl_plain::PlainServer::factory())
         .with(sasl_plain::LoginServer::factory());
-    let Ok(mut session) = mechs.start(name, &ConnectionInfo::tls()) else { return };
-    let Ok(mut step) = session.start_with(initial, &store) else { return };
+    let Ok(mut session) = mechs.start(name, &ConnectionInfo::tls()) else {
+        return;
+    };
+    let Ok(mut step) = session.start_with(initial, &store) else {
+        return;
+    };
     for response in messages {
         match step {
             ServerStep::Challenge(_) => match session.step_with(response, &store) {

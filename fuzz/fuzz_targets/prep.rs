@@ -8,7 +8,11 @@ fuzz_target!(|text: &str| {
     for mode in [SaslprepMode::Query, SaslprepMode::Stored] {
         let _ = saslprep(text, mode);
     }
-    for profile in [PrecisProfile::UsernameCaseMapped, PrecisProfile::UsernameCasePreserved, PrecisProfile::OpaqueString] {
+    for profile in [
+        PrecisProfile::UsernameCaseMapped,
+        PrecisProfile::UsernameCasePreserved,
+        PrecisProfile::OpaqueString,
+    ] {
         if let Ok(out) = profile.enforce(text) {
             let again = profile.enforce(&out).map(|s| s.into_owned());
             assert_eq!(again.as_deref(), Ok(&*out));

@@ -12,7 +12,9 @@ use std::sync::OnceLock;
 fn credentials() -> &'static ScramCredentials {
     static CREDS: OnceLock<ScramCredentials> = OnceLock::new();
     // Few iterations keep the fuzzer fast; the proof check is the same.
-    CREDS.get_or_init(|| sasl_scram::derive(ScramHash::Sha256, "secret", b"fuzzing salt 16b", 2).unwrap())
+    CREDS.get_or_init(|| {
+        sasl_scram::derive(ScramHash::Sha256, "secret", b"fuzzing salt 16b", 2).unwrap()
+    })
 }
 
 fn store(request: Request) -> Answer {
@@ -26,7 +28,9 @@ fn store(request: Request) -> Answer {
 // Input: one byte choosing the mechanism, then the client's messages separated by 0xFF
 // (a byte that never occurs in SCRAM's UTF-8), so that seeds are plain transcripts.
 fuzz_target!(|data: &[u8]| {
-    let Some((&selector, rest)) = data.split_first() else { return };
+    let Some((&selector, rest)) = data.split_first() else {
+        return;
+    };
     let plus = selector & 1 == 1;
     let mut messages = rest.split(|&b| b == 0xFF);
     let initial = messages.next();
@@ -35,10 +39,21 @@ fuzz_target!(|data: &[u8]| {
         .unwrap()
         .with_unknown_user_iterations(2);
     let mechs = ServerRegistry::new().with_all(sasl_scram::server_factories(config));
-    let conn = ConnectionInfo::tls().with_channel_binding(ChannelBinding::new(ChannelBindingType::TlsExporter, vec![9; 32]));
-    let name = if plus { "SCRAM-SHA-256-PLUS" } else { "SCRAM-SHA-256" };
-    let Ok(mut session) = mechs.start(name, &conn) else { return };
-    let Ok(mut step) = session.start_with(initial, &store) else { return };
+    let conn = ConnectionInfo::tls().with_channel_binding(ChannelBinding::new(
+        ChannelBindingType::TlsExporter,
+        vec![9; 32],
+    ));
+    let name = if plus {
+        "SCRAM-SHA-256-PLUS"
+    } else {
+        "SCRAM-SHA-256"
+    };
+    let Ok(mut session) = mechs.start(name, &conn) else {
+        return;
+    };
+    let Ok(mut step) = session.start_with(initial, &store) else {
+        return;
+    };
     for response in &steps {
         match step {
             ServerStep::Challenge(_) => match session.step_with(response, &store) {
@@ -48,5 +63,8 @@ fuzz_target!(|data: &[u8]| {
             _ => break,
         }
     }
-    assert!(!matches!(step, ServerStep::Success(_)), "forged SCRAM proof accepted");
+    assert!(
+        !matches!(step, ServerStep::Success(_)),
+        "forged SCRAM proof accepted"
+    );
 });

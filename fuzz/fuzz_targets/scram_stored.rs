@@ -6,7 +6,11 @@ use sasl_scram::{StoredFormat, format_stored, parse_stored};
 
 fuzz_target!(|text: &str| {
     if let Ok(creds) = parse_stored(text) {
-        for format in [StoredFormat::Dovecot, StoredFormat::PostgreSql, StoredFormat::Rfc5803] {
+        for format in [
+            StoredFormat::Dovecot,
+            StoredFormat::PostgreSql,
+            StoredFormat::Rfc5803,
+        ] {
             if let Ok(again) = format_stored(&creds, format) {
                 let back = parse_stored(&again).expect("formatted credentials parse");
                 assert_eq!(back.salt(), creds.salt());

@@ -32,6 +32,7 @@
 //! (`certificate` is printed only for a generated certificate.) Attempts are logged on
 //! stderr.
 
+mod command;
 mod connection;
 mod imap;
 mod listener;

@@ -14,6 +14,7 @@
 //! - An overlong line gets `* BYE` and the connection closes; so does a read timeout
 //!   and too many failed authentications.
 
+use super::command::{AuthArguments, ImapCommand, is_inbox, split_list_arguments};
 use super::connection::{Commands, Connection, Next, run_commands};
 use super::session::{AuthEnd, authenticate};
 use super::transport::LinkError;
@@ -87,54 +88,8 @@ fn capabilities(conn: &Connection) -> String {
     words.join(" ")
 }
 
-/// One command line split into its tag, name and the rest.
-struct Command<'a> {
-    tag: &'a str,
-    name: String,
-    arguments: &'a str,
-}
-
-impl<'a> Command<'a> {
-    fn parse(line: &'a str) -> Option<Self> {
-        let (tag, rest) = line.split_once(' ')?;
-        // tag = 1*<any ASTRING-CHAR except "+">; a command name is an atom.
-        if tag.is_empty() || !tag.bytes().all(|b| b == b']' || is_atom_char(b)) || tag.contains('+')
-        {
-            return None;
-        }
-        let (name, arguments) = rest.split_once(' ').unwrap_or((rest, ""));
-        if name.is_empty() || !name.bytes().all(is_atom_char) {
-            return None;
-        }
-        Some(Self {
-            tag,
-            name: name.to_ascii_uppercase(),
-            arguments,
-        })
-    }
-}
-
-/// ATOM-CHAR (RFC 9051): printable ASCII except the atom-specials.
-fn is_atom_char(b: u8) -> bool {
-    b.is_ascii_graphic() && !matches!(b, b'(' | b')' | b'{' | b'%' | b'*' | b'"' | b'\\' | b']')
-}
-
-/// The mailbox name argument: an atom or a quoted string (no literals).
-fn mailbox_name(argument: &str) -> Option<String> {
-    let argument = argument.trim();
-    if let Some(quoted) = argument.strip_prefix('"') {
-        let inner = quoted.split('"').next()?;
-        return Some(inner.to_owned());
-    }
-    argument.split(' ').next().map(str::to_owned)
-}
-
-fn is_inbox(argument: &str) -> bool {
-    mailbox_name(argument).is_some_and(|m| m.eq_ignore_ascii_case("INBOX"))
-}
-
 async fn command(conn: &mut Connection, state: &mut State, line: &str) -> Result<Next, LinkError> {
-    let Some(cmd) = Command::parse(line) else {
+    let Some(cmd) = ImapCommand::parse(line) else {
         conn.send("* BAD Malformed command").await?;
         return Ok(Next::Continue);
     };
@@ -265,44 +220,19 @@ async fn command(conn: &mut Connection, state: &mut State, line: &str) -> Result
     Ok(Next::Continue)
 }
 
-/// `LIST reference pattern` as two strings without their quotes.
-fn split_list_arguments(args: &str) -> (String, String) {
-    let mut parts = Vec::new();
-    let mut rest = args.trim();
-    while !rest.is_empty() && parts.len() < 2 {
-        if let Some(quoted) = rest.strip_prefix('"') {
-            let (inner, after) = quoted.split_once('"').unwrap_or((quoted, ""));
-            parts.push(inner.to_owned());
-            rest = after.trim_start();
-        } else {
-            let (word, after) = rest.split_once(' ').unwrap_or((rest, ""));
-            parts.push(word.to_owned());
-            rest = after.trim_start();
-        }
-    }
-    let mut parts = parts.into_iter();
-    (
-        parts.next().unwrap_or_default(),
-        parts.next().unwrap_or_default(),
-    )
-}
-
 async fn authenticate_command(
     conn: &mut Connection,
     state: &mut State,
     tag: &str,
     args: &str,
 ) -> Result<Next, LinkError> {
-    let mut words = args.split(' ');
-    let mechanism = words.next().unwrap_or("");
-    let initial = words.next();
-    if mechanism.is_empty() || words.next().is_some() {
+    let Some(AuthArguments { mechanism, initial }) = AuthArguments::parse(args) else {
         conn.send(&format!(
             "{tag} BAD AUTHENTICATE takes a mechanism and an optional initial response"
         ))
         .await?;
         return Ok(Next::Continue);
-    }
+    };
     match authenticate(conn, mechanism, initial, "+ ").await {
         AuthEnd::Success(_) => {
             *state = State::Authenticated;
@@ -345,34 +275,6 @@ fn failure_line(tag: &str, failure: &ServerFailure) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn commands_parse() {
-        let c = Command::parse("a1 authenticate PLAIN =").unwrap();
-        assert_eq!(
-            (c.tag, c.name.as_str(), c.arguments),
-            ("a1", "AUTHENTICATE", "PLAIN =")
-        );
-        assert!(Command::parse("").is_none());
-        assert!(Command::parse("+ x").is_none());
-        assert!(Command::parse("A1  NOOP").is_none());
-    }
-
-    #[test]
-    fn list_arguments() {
-        assert_eq!(
-            split_list_arguments("\"\" \"*\""),
-            (String::new(), "*".to_owned())
-        );
-        assert_eq!(
-            split_list_arguments("\"\" %"),
-            (String::new(), "%".to_owned())
-        );
-        assert_eq!(split_list_arguments(""), (String::new(), String::new()));
-        assert!(is_inbox("\"INBOX\" (MESSAGES)"));
-        assert!(is_inbox("inbox"));
-        assert!(!is_inbox("Sent"));
-    }
 
     #[test]
     fn failure_lines() {

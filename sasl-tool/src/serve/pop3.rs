@@ -13,6 +13,7 @@
 //! - An overlong line, a read timeout or too many failed authentications get `-ERR`
 //!   and the connection closes.
 
+use super::command::{AuthArguments, verb};
 use super::connection::{Commands, Connection, Next, run_commands};
 use super::session::{AuthEnd, authenticate};
 use super::transport::LinkError;
@@ -76,8 +77,7 @@ async fn command(
     authenticated: &mut bool,
     line: &str,
 ) -> Result<Next, LinkError> {
-    let (verb, rest) = line.split_once(' ').unwrap_or((line, ""));
-    let verb = verb.to_ascii_uppercase();
+    let (verb, rest) = verb(line);
     match (verb.as_str(), *authenticated) {
         ("CAPA", _) => {
             let lines = capabilities(conn, *authenticated);
@@ -131,14 +131,11 @@ async fn auth(
     authenticated: &mut bool,
     rest: &str,
 ) -> Result<Next, LinkError> {
-    let mut words = rest.split(' ');
-    let mechanism = words.next().unwrap_or("");
-    let initial = words.next();
-    if mechanism.is_empty() || words.next().is_some() {
+    let Some(AuthArguments { mechanism, initial }) = AuthArguments::parse(rest) else {
         conn.send("-ERR Syntax: AUTH mechanism [initial-response]")
             .await?;
         return Ok(Next::Continue);
-    }
+    };
     match authenticate(conn, mechanism, initial, "+ ").await {
         AuthEnd::Success(_) => {
             *authenticated = true;

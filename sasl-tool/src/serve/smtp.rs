@@ -14,6 +14,7 @@
 //! - An overlong line gets `500 5.5.6` and the connection closes; a read timeout
 //!   `421 4.4.2`; too many failed authentications `421 4.7.0`.
 
+use super::command::{AuthArguments, starts_with_ignore_case, verb};
 use super::connection::{Commands, Connection, Next, run_commands};
 use super::session::{AuthEnd, authenticate};
 use super::transport::LinkError;
@@ -64,8 +65,7 @@ impl Commands for Smtp {
 }
 
 async fn command(conn: &mut Connection, state: &mut State, line: &str) -> Result<Next, LinkError> {
-    let (verb, rest) = line.split_once(' ').unwrap_or((line, ""));
-    let verb = verb.to_ascii_uppercase();
+    let (verb, rest) = verb(line);
     match verb.as_str() {
         "EHLO" | "HELO" if rest.trim().is_empty() => {
             conn.send(&format!("501 5.5.4 {verb} needs a domain"))
@@ -122,7 +122,7 @@ async fn command(conn: &mut Connection, state: &mut State, line: &str) -> Result
         "AUTH" => return auth(conn, state, rest).await,
         "MAIL" if !state.authenticated => conn.send("530 5.7.0 Authentication required").await?,
         "MAIL" if state.mail => conn.send("503 5.5.1 MAIL already given").await?,
-        "MAIL" if !rest.to_ascii_uppercase().starts_with("FROM:") => {
+        "MAIL" if !starts_with_ignore_case(rest, "FROM:") => {
             conn.send("501 5.5.4 Syntax: MAIL FROM:<address>").await?
         }
         "MAIL" => {
@@ -131,7 +131,7 @@ async fn command(conn: &mut Connection, state: &mut State, line: &str) -> Result
             conn.send("250 2.1.0 Sender OK").await?;
         }
         "RCPT" if !state.mail => conn.send("503 5.5.1 Need MAIL first").await?,
-        "RCPT" if !rest.to_ascii_uppercase().starts_with("TO:") => {
+        "RCPT" if !starts_with_ignore_case(rest, "TO:") => {
             conn.send("501 5.5.4 Syntax: RCPT TO:<address>").await?
         }
         "RCPT" if state.recipients >= 100 => conn.send("452 4.5.3 Too many recipients").await?,
@@ -197,14 +197,11 @@ async fn auth(conn: &mut Connection, state: &mut State, rest: &str) -> Result<Ne
             .await?;
         return Ok(Next::Continue);
     }
-    let mut words = rest.split(' ');
-    let mechanism = words.next().unwrap_or("");
-    let initial = words.next();
-    if mechanism.is_empty() || words.next().is_some() {
+    let Some(AuthArguments { mechanism, initial }) = AuthArguments::parse(rest) else {
         conn.send("501 5.5.4 Syntax: AUTH mechanism [initial-response]")
             .await?;
         return Ok(Next::Continue);
-    }
+    };
     match authenticate(conn, mechanism, initial, "334 ").await {
         AuthEnd::Success(_) => {
             state.authenticated = true;
