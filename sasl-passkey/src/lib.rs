@@ -75,6 +75,8 @@ pub mod authenticator;
 mod cbor;
 mod client;
 pub mod codec;
+#[cfg(fuzzing)]
+pub mod fuzzing;
 pub mod message;
 mod server;
 pub mod webauthn;

@@ -73,6 +73,8 @@
 #![forbid(unsafe_code)]
 
 mod client;
+#[cfg(fuzzing)]
+pub mod fuzzing;
 mod hash;
 mod messages;
 mod prep;
