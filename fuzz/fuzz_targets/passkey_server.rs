@@ -1,12 +1,16 @@
 //! The PASSKEY server session fed arbitrary messages (first message, then responses
 //! split on 0xFF), in either codec: never panics, and never authenticates (no
-//! assertion the fuzzer writes carries a valid signature of the stored key).
+//! assertion the fuzzer writes carries a valid signature of the stored key). The
+//! random source is deterministic, so every run issues the same challenge and the
+//! fuzzer (its dictionary holds the challenge) gets past the challenge check to the
+//! origin, RP ID, flag, counter and signature checks.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use sasl_core::{
     Answer, ConnectionInfo, PasskeyAccount, PasskeyCredential, Request, ServerRegistry, ServerStep,
     UnixTime,
 };
+use sasl_fuzz::FixedRandom;
 use sasl_passkey::webauthn::RelyingParty;
 use sasl_passkey::{Codec, PasskeyServer, PasskeyServerConfig};
 
@@ -46,7 +50,11 @@ fuzz_target!(|data: &[u8]| {
     let Ok(config) = PasskeyServerConfig::new(rp) else {
         return;
     };
-    let mechs = ServerRegistry::new().with(PasskeyServer::factory(config.with_codec(codec)));
+    let mechs = ServerRegistry::new().with(PasskeyServer::factory(
+        config
+            .with_codec(codec)
+            .with_random(std::sync::Arc::new(FixedRandom)),
+    ));
     let Ok(mut session) = mechs.start("PASSKEY", &ConnectionInfo::tls()) else {
         return;
     };
