@@ -3,7 +3,8 @@
 use crate::BearerMechanism;
 use crate::error_challenge::{ParsedError, parse_error};
 use crate::message::{
-    build_oauthbearer, build_xoauth2, is_b64token, is_valid_host, is_valid_pair, is_valid_user,
+    build_oauthbearer, build_xoauth2, is_b64token, is_valid_authzid, is_valid_host, is_valid_pair,
+    is_valid_user,
 };
 use sasl_core::{
     ClientContext, ClientCredentials, ClientFailure, ClientInput, ClientMechanism,
@@ -79,8 +80,10 @@ impl BearerClient {
                 "XOAUTH2 needs a user without control characters",
             ));
         }
-        if user.contains('\0') || user.chars().any(|c| c == '\x01') {
-            return Err(Error::config("user contains NUL or 0x01"));
+        if !is_valid_authzid(&user) {
+            return Err(Error::config(
+                "OAUTHBEARER needs a user without control characters, at most 1024 bytes escaped",
+            ));
         }
         let host = connection
             .server_host()
@@ -97,7 +100,8 @@ impl BearerClient {
             authzid: (!user.is_empty()).then(|| user.clone()),
             user,
             host,
-            port: connection.server_port(),
+            // The server refuses `port=0` (RFC 7628 §3.1: a port number); say nothing.
+            port: connection.server_port().filter(|&p| p != 0),
             extra: Vec::new(),
             token,
             state: State::New,

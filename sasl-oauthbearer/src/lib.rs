@@ -85,6 +85,8 @@ mod client;
 #[cfg(feature = "discovery")]
 pub mod discovery;
 mod error_challenge;
+#[cfg(fuzzing)]
+pub mod fuzzing;
 #[cfg(feature = "jwt")]
 mod jwt;
 mod message;

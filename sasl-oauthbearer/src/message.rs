@@ -360,13 +360,20 @@ pub(crate) fn is_valid_host(value: &str) -> bool {
 }
 
 /// Whether `user` can be sent as XOAUTH2's `user=` (which has no escaping): what
-/// the value grammar admits, without CR and LF.
+/// the value grammar admits (printable ASCII and space) without the controls the
+/// server refuses in an identity (HTAB, CR and LF included: see `has_control`).
 pub(crate) fn is_valid_user(user: &str) -> bool {
-    !user.is_empty()
-        && user.len() <= MAX_USER_LEN
-        && user
-            .bytes()
-            .all(|b| matches!(b, 0x21..=0x7e | b' ' | b'\t'))
+    !user.is_empty() && user.len() <= MAX_USER_LEN && user.bytes().all(|b| matches!(b, 0x20..=0x7e))
+}
+
+/// Whether `authzid` can be sent in OAUTHBEARER's GS2 header: the parser refuses
+/// an authzid with controls (see `has_control`) or one longer than
+/// [`MAX_SASLNAME_LEN`](sasl_core::gs2::MAX_SASLNAME_LEN) once `,` and `=` are
+/// escaped (three bytes each), so the client never sends one.
+pub(crate) fn is_valid_authzid(authzid: &str) -> bool {
+    let escapes = authzid.bytes().filter(|&b| b == b',' || b == b'=').count();
+    !has_control(authzid)
+        && authzid.len().saturating_add(2 * escapes) <= sasl_core::gs2::MAX_SASLNAME_LEN
 }
 
 #[cfg(test)]

@@ -424,6 +424,69 @@ fn client_extra_pairs_and_no_host() {
     );
 }
 
+/// What the fuzz target `bearer_messages` found the client would send and our own
+/// server refuse: a user with a tab (XOAUTH2 allowed it, the server refuses controls
+/// in an identity), an OAUTHBEARER authzid with controls or over the GS2 name limit
+/// once escaped, and `port=0`. The client now refuses the first three when it is made
+/// and leaves out a zero port; what it does send, our server accepts.
+#[test]
+fn the_client_never_sends_what_the_server_refuses() {
+    use sasl_core::ClientMechanism;
+    let conn = ConnectionInfo::tls().with_server("imap.example.org", 993);
+    for (mechanism, user) in [
+        (BearerMechanism::XOAuth2, "tim\t@example.org"),
+        (BearerMechanism::OAuthBearer, "tim\t@example.org"),
+        (BearerMechanism::OAuthBearer, "tim\r\n@example.org"),
+        (BearerMechanism::OAuthBearer, "tim\x7f@example.org"),
+    ] {
+        let creds = ClientCredentials::new(user).with_bearer_token(GOOD);
+        assert!(
+            BearerClient::new(mechanism, &creds, &conn).is_err(),
+            "{mechanism:?} {user:?}"
+        );
+    }
+
+    // 1024 bytes escaped is the limit: 340 commas are 1020, four letters make 1024.
+    let at_limit = format!("{}abcd", ",".repeat(340));
+    let over_limit = format!("{}abcde", ",".repeat(340));
+    let creds = |authzid: &str| {
+        ClientCredentials::new("tim@example.org")
+            .with_authzid(authzid)
+            .with_bearer_token(GOOD)
+    };
+    assert!(BearerClient::new(BearerMechanism::OAuthBearer, &creds(&over_limit), &conn).is_err());
+    let Ok(mut client) = BearerClient::new(BearerMechanism::OAuthBearer, &creds(&at_limit), &conn)
+    else {
+        panic!("the authzid at the limit is refused")
+    };
+    let Ok(ClientStep::Respond(first)) = client.start() else {
+        panic!()
+    };
+    // Our server parses it: the refusal is the store's (no such authzid), not the syntax.
+    let mut server = start("OAUTHBEARER", BearerServerConfig::new(), &conn);
+    let step = server.start_with(Some(first.expose()), &store).unwrap();
+    let failure = expect_failure(&mut server, step);
+    assert_ne!(
+        failure.reason().kind(),
+        FailureKind::Malformed,
+        "{failure:?}"
+    );
+
+    // No `port=0`: the server would refuse it as no port number.
+    let zero = ConnectionInfo::tls().with_server("imap.example.org", 0);
+    let creds = ClientCredentials::new("tim@example.org").with_bearer_token(GOOD);
+    let Ok(mut client) = BearerClient::new(BearerMechanism::OAuthBearer, &creds, &zero) else {
+        panic!()
+    };
+    let Ok(ClientStep::Respond(m)) = client.start() else {
+        panic!()
+    };
+    assert_eq!(
+        m.expose(),
+        b"n,a=tim@example.org,\x01host=imap.example.org\x01auth=Bearer good-token\x01\x01"
+    );
+}
+
 /// Accepts only GOOD; anything else is rejected.
 fn strict(request: Request) -> Answer {
     store(request)
