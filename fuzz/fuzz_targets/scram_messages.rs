@@ -5,13 +5,18 @@
 //! at the nonce (the server builds AuthMessage from it), the re-escaped user name is
 //! the `n=` field, client-final is `without_proof,p=<base64 of the proof>`, and
 //! server-first is exactly `r=,s=,i=` followed only by extensions. Base64 round-trips
-//! both ways and only canonical text decodes.
+//! both ways and only canonical text decodes. Selector 5 builds first: whatever
+//! client-first our SCRAM client sends for a user name and authzid it accepts, our
+//! server's parser accepts, with the authzid intact.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
+use sasl_core::{ClientCredentials, ClientRegistry, ClientStep, ConnectionInfo};
+use sasl_fuzz::FixedRandom;
 use sasl_scram::fuzzing::{
     Flag, ServerFinal, decode_base64, encode_base64, parse_client_final, parse_client_first,
     parse_server_final, parse_server_first,
 };
+use std::sync::Arc;
 
 const SERVER_NONCE: &[u8] = b"rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0";
 
@@ -24,7 +29,7 @@ fuzz_target!(|data: &[u8]| {
     let Some((&selector, msg)) = data.split_first() else {
         return;
     };
-    match selector % 5 {
+    match selector % 6 {
         0 => {
             let Ok(first) = parse_client_first(msg) else {
                 return;
@@ -102,6 +107,35 @@ fuzz_target!(|data: &[u8]| {
             }
             Err(_) => {}
         },
+        5 => {
+            let mut fields = msg.split(|&b| b == 0xff);
+            let mut text = || fields.next().and_then(|f| std::str::from_utf8(f).ok());
+            let (Some(user), authzid) = (text(), text()) else {
+                return;
+            };
+            let mut creds = ClientCredentials::new(user).with_password("pencil");
+            if let Some(authzid) = authzid.filter(|a| !a.is_empty()) {
+                creds = creds.with_authzid(authzid);
+            }
+            let config = sasl_scram::ScramClientConfig::new().with_random(Arc::new(FixedRandom));
+            let registry = ClientRegistry::new().with_all(sasl_scram::client_factories(config));
+            let name = "SCRAM-SHA-256";
+            let Ok(mut session) = registry.start(name, &[name], creds, &ConnectionInfo::tls())
+            else {
+                return;
+            };
+            let Ok(ClientStep::Respond(first)) = session.start() else {
+                return;
+            };
+            let parsed = parse_client_first(first.expose());
+            let Ok(parsed) = parsed else {
+                panic!(
+                    "our client sent {:?}, our server refuses it: {parsed:?}",
+                    first.expose()
+                );
+            };
+            assert_eq!(parsed.authzid.as_deref(), authzid.filter(|a| !a.is_empty()));
+        }
         _ => {
             if let Some(decoded) = decode_base64(msg) {
                 assert_eq!(

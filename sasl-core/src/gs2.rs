@@ -120,6 +120,26 @@ pub fn write_gs2_header(flag: Gs2Flag<'_>, authzid: Option<&str>, out: &mut Stri
     out.push(',');
 }
 
+/// Whether a client can send `name` as a `saslname` that [`decode_saslname`] accepts:
+/// not empty, no NUL, and at most [`MAX_SASLNAME_LEN`] bytes once `,` and `=` are
+/// escaped (three bytes each). Clients check an authzid (and SCRAM the prepared user
+/// name) with it, so that they never send what a server built on this crate refuses.
+///
+/// ```
+/// use sasl_core::gs2::is_sendable_saslname;
+/// assert!(is_sendable_saslname("admin,ops"));
+/// assert!(!is_sendable_saslname(""));
+/// assert!(!is_sendable_saslname("a\0b"));
+/// assert!(is_sendable_saslname(&",".repeat(341)[1..])); // 340 commas: 1020 bytes
+/// assert!(!is_sendable_saslname(&",".repeat(342)));     // 1026 bytes
+/// ```
+pub fn is_sendable_saslname(name: &str) -> bool {
+    let escapes = name.bytes().filter(|&b| b == b',' || b == b'=').count();
+    !name.is_empty()
+        && !name.contains('\0')
+        && name.len().saturating_add(2 * escapes) <= MAX_SASLNAME_LEN
+}
+
 /// Decodes a `saslname` (`=2C` → `,`, `=3D` → `=`); any other `=`, an empty name, a
 /// NUL, invalid UTF-8 or more than [`MAX_SASLNAME_LEN`] bytes is an error.
 pub fn decode_saslname(raw: &[u8]) -> Result<Cow<'_, str>, &'static str> {

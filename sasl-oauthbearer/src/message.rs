@@ -370,10 +370,9 @@ pub(crate) fn is_valid_user(user: &str) -> bool {
 /// an authzid with controls (see `has_control`) or one longer than
 /// [`MAX_SASLNAME_LEN`](sasl_core::gs2::MAX_SASLNAME_LEN) once `,` and `=` are
 /// escaped (three bytes each), so the client never sends one.
+/// An empty one is none at all (`n,,`).
 pub(crate) fn is_valid_authzid(authzid: &str) -> bool {
-    let escapes = authzid.bytes().filter(|&b| b == b',' || b == b'=').count();
-    !has_control(authzid)
-        && authzid.len().saturating_add(2 * escapes) <= sasl_core::gs2::MAX_SASLNAME_LEN
+    authzid.is_empty() || (!has_control(authzid) && sasl_core::gs2::is_sendable_saslname(authzid))
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ use crate::prep::{PasswordPrep, UsernamePrep, salted_password};
 use crate::session::{ScramClientFactory, ScramVariant, mechanism_for};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
+use sasl_core::gs2::is_sendable_saslname;
 use sasl_core::{
     ChannelBinding, ChannelBindingPolicy, ChannelBindingType, ClientContext, ClientCredentials,
     ClientFailure, ClientInput, ClientMechanism, ClientOutcome, ClientRequest, ClientStep,
@@ -376,19 +377,24 @@ impl ScramClient {
             ));
         };
         // SASLprep and PRECIS refuse NUL, but `UsernamePrep::None` passes names as
-        // given; a server must refuse a NUL in a saslname (RFC 5802 §5.1), so do not
-        // send one. (`,` and `=` are fine: `escape_saslname` encodes them.)
-        if user.contains('\0') {
+        // given; a server must refuse a NUL in a saslname (RFC 5802 §5.1), and one
+        // built on sasl-core refuses names over `MAX_SASLNAME_LEN` escaped, so send
+        // neither. (`,` and `=` themselves are fine: `escape_saslname` encodes them.)
+        if !is_sendable_saslname(&user) {
             return Ok(self.abort(
                 FailureKind::InvalidCredentials,
-                "the user name contains NUL",
+                "the user name contains NUL or is over 1024 bytes escaped",
             ));
         }
         // The authzid is sent as given (no preparation), escaped like the user name.
-        if self.credentials.authzid().is_some_and(|z| z.contains('\0')) {
+        if self
+            .credentials
+            .authzid()
+            .is_some_and(|z| !is_sendable_saslname(z))
+        {
             return Ok(self.abort(
                 FailureKind::InvalidCredentials,
-                "the authorization identity contains NUL",
+                "the authorization identity contains NUL or is over 1024 bytes escaped",
             ));
         }
         let mut m = String::with_capacity(64 + user.len());

@@ -436,6 +436,57 @@ fn nul_in_names_is_refused_locally() {
     assert!(m.starts_with("n,a==3Dx=2Cy=3D,n=a=3Db=2Cc,r="), "{m}");
 }
 
+/// Found by the fuzz target `scram_messages` (client against server parser): a name
+/// over 1024 bytes once `,` and `=` are escaped went out, and a server built on
+/// sasl-core refuses it as an invalid encoding. The client now refuses it locally;
+/// a name exactly at the limit goes out and the server parses it.
+#[test]
+fn names_over_the_saslname_limit_are_refused_locally() {
+    let start = |creds: ClientCredentials| {
+        let mut c = ScramClient::new(
+            ScramClientConfig::new().with_username_prep(UsernamePrep::None),
+            ScramVariant::bare(ScramHash::Sha256),
+            creds.with_password("p"),
+            &ConnectionInfo::tls(),
+        )
+        .unwrap();
+        c.start().unwrap()
+    };
+    // 340 commas escape to 1020 bytes: four more bytes reach the limit, five pass it.
+    let at_limit = format!("{}abcd", ",".repeat(340));
+    let over_limit = format!("{}abcde", ",".repeat(340));
+    for creds in [
+        ClientCredentials::new(over_limit.as_str()),
+        ClientCredentials::new("user").with_authzid(over_limit.as_str()),
+    ] {
+        let step = start(creds);
+        let ClientStep::Abort(f) = step else {
+            panic!("{step:?}")
+        };
+        assert_eq!(f.reason().kind(), FailureKind::InvalidCredentials);
+        assert!(f.reason().detail().contains("1024 bytes escaped"), "{f:?}");
+    }
+    for creds in [
+        ClientCredentials::new(at_limit.as_str()),
+        ClientCredentials::new("user").with_authzid(at_limit.as_str()),
+    ] {
+        let ClientStep::Respond(first) = start(creds) else {
+            panic!("the name at the limit is refused")
+        };
+        let mut server = ScramServer::new(
+            server_config(),
+            ScramVariant::bare(ScramHash::Sha256),
+            &ConnectionInfo::tls(),
+        )
+        .unwrap();
+        let step = sasl_core::ServerMechanism::start(&mut server, Some(first.expose())).unwrap();
+        assert!(
+            matches!(step, sasl_core::ServerStep::Request(_)),
+            "our server refused what our client sent: {step:?}"
+        );
+    }
+}
+
 #[test]
 fn client_nonce_leaves_room_for_the_server_part() {
     // The combined nonce is at most 512 bytes; a fixed client nonce that leaves less
