@@ -790,4 +790,8 @@ fn config_accessors_report_the_settings() {
     assert!(debug.starts_with("ScramServerConfig"), "{debug}");
     assert!(debug.contains("unknown_user_iterations: 10000"), "{debug}");
     assert!(!debug.contains("test server secret"), "{debug}");
+    let debug = format!("{:?}", server());
+    assert!(debug.starts_with("ScramServer"), "{debug}");
+    assert!(debug.contains("SCRAM-SHA-256"), "{debug}");
+    assert!(debug.contains("New"), "{debug}");
 }
