@@ -819,6 +819,233 @@ mod tests {
         }
     }
 
+    /// A small deterministic generator (xorshift64) for the comparison tests below.
+    fn next(state: &mut u64) -> u64 {
+        *state ^= *state << 13;
+        *state ^= *state >> 7;
+        *state ^= *state << 17;
+        *state
+    }
+
+    /// The decoder against the `base64` crate's strict engine (canonical padding, no
+    /// trailing bits), which the decoder must match except for the empty string: every
+    /// 4-character string over an alphabet mixing valid characters, `=` and invalid
+    /// bytes, and pseudo-random strings of 1 to 16 characters. Accepting a string the
+    /// strict engine refuses (say two invalid characters that cancel out) would let a
+    /// non-canonical proof or `v=` through.
+    #[test]
+    fn decoder_matches_the_strict_base64_engine() {
+        use base64::Engine as _;
+        use base64::engine::general_purpose::STANDARD;
+        const SYMBOLS: &[u8] = b"AB/+Qgwz09=!-,\xff\x00";
+        let check = |s: &[u8]| {
+            let expected = if s.is_empty() {
+                None
+            } else {
+                STANDARD.decode(s).ok()
+            };
+            let mut out = [0u8; 16];
+            let got = decode_canonical_base64(s, &mut out);
+            assert_eq!(got, expected.as_ref().map(Vec::len), "{s:?}");
+            assert_eq!(is_canonical_base64(s), expected.is_some(), "{s:?}");
+            if let Some(e) = &expected {
+                assert_eq!(&out[..e.len().min(16)], &e[..e.len().min(16)], "{s:?}");
+                // A short output buffer still gets the full length and a correct prefix.
+                let mut short = [0u8; 2];
+                assert_eq!(decode_canonical_base64(s, &mut short), Some(e.len()));
+                let n = e.len().min(2);
+                assert_eq!(&short[..n], &e[..n], "{s:?}");
+            }
+        };
+        for a in SYMBOLS {
+            for b in SYMBOLS {
+                for c in SYMBOLS {
+                    for d in SYMBOLS {
+                        check(&[*a, *b, *c, *d]);
+                    }
+                }
+            }
+        }
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..60_000 {
+            let len = 1 + (next(&mut state) % 16) as usize;
+            let s: Vec<u8> = (0..len)
+                .map(|_| SYMBOLS[(next(&mut state) % SYMBOLS.len() as u64) as usize])
+                .collect();
+            check(&s);
+        }
+        // Valid strings of every length up to 48 bytes, with one character replaced.
+        for len in 1..48usize {
+            let data: Vec<u8> = (0..len).map(|i| (i * 73 + 5) as u8).collect();
+            let good = STANDARD.encode(&data).into_bytes();
+            check(&good);
+            for at in 0..good.len() {
+                for sym in SYMBOLS {
+                    let mut bad = good.clone();
+                    bad[at] = *sym;
+                    check(&bad);
+                }
+            }
+        }
+    }
+
+    /// The allocation-free `c=` comparison against building the encoding: it must say
+    /// yes exactly for the canonical base64 of the concatenated parts.
+    #[test]
+    fn base64_matches_is_equality_with_the_encoding() {
+        use base64::Engine as _;
+        use base64::engine::general_purpose::STANDARD;
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        for len in 0..40usize {
+            let data: Vec<u8> = (0..len).map(|_| next(&mut state) as u8).collect();
+            let good = STANDARD.encode(&data).into_bytes();
+            // Split the data into up to three parts at every pair of points.
+            for i in 0..=len {
+                for j in i..=len {
+                    let parts: [&[u8]; 3] = [&data[..i], &data[i..j], &data[j..]];
+                    assert!(base64_matches(&good, &parts), "{len} {i} {j}");
+                }
+            }
+            let parts: [&[u8]; 1] = [&data];
+            // One character changed, the encoding truncated or extended: no match.
+            for at in 0..good.len() {
+                for sym in b"AQgw/+=z9" {
+                    let mut bad = good.clone();
+                    bad[at] = *sym;
+                    assert_eq!(base64_matches(&bad, &parts), bad == good, "{bad:?}");
+                }
+            }
+            for cut in 0..good.len() {
+                assert!(!base64_matches(&good[..cut], &parts), "{len} cut {cut}");
+            }
+            let mut longer = good.clone();
+            longer.extend_from_slice(b"AAAA");
+            assert!(!base64_matches(&longer, &parts));
+            // The encoding of other data of the same length.
+            if len > 0 {
+                let mut other = data.clone();
+                other[len - 1] ^= 1;
+                assert!(!base64_matches(
+                    &STANDARD.encode(&other).into_bytes(),
+                    &parts
+                ));
+            }
+        }
+    }
+
+    /// Every parser takes a message of exactly [`MAX_MESSAGE_LEN`] bytes (padded with
+    /// an ignored extension) and refuses one byte more as too large.
+    #[test]
+    fn parsers_bound_messages_at_max_len() {
+        let pad = |prefix: &str, suffix: &str, len: usize| {
+            let mut m = prefix.as_bytes().to_vec();
+            m.extend(std::iter::repeat_n(b'x', len - prefix.len() - suffix.len()));
+            m.extend_from_slice(suffix.as_bytes());
+            assert_eq!(m.len(), len);
+            m
+        };
+        let nonce = b"abcdefgh0123456789";
+        for len in [MAX_MESSAGE_LEN, MAX_MESSAGE_LEN + 1] {
+            let ok = len == MAX_MESSAGE_LEN;
+            let m = pad("n,,n=user,r=abcdefgh,x=", "", len);
+            match parse_client_first(&m) {
+                Ok(_) => assert!(ok),
+                Err(r) => {
+                    assert!(!ok);
+                    assert_eq!(r.kind, FailureKind::MessageTooLarge);
+                }
+            }
+            let m = pad(
+                "c=biws,r=abcdefgh0123456789,x=",
+                ",p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=",
+                len,
+            );
+            match parse_client_final(&m, nonce) {
+                Ok(f) => {
+                    assert!(ok);
+                    assert_eq!(f.nonce, nonce);
+                }
+                Err(r) => {
+                    assert!(!ok);
+                    assert_eq!(r.kind, FailureKind::MessageTooLarge);
+                }
+            }
+            let m = pad("r=abcdefgh0123456789,s=QSXCR+Q6sek8bf92,i=4096,x=", "", len);
+            match parse_server_first(&m) {
+                Ok(f) => assert!(ok && f.iterations == 4096),
+                Err((kind, _)) => assert!(!ok && kind == FailureKind::MessageTooLarge),
+            }
+            let m = pad("v=rmF9pqV8S7suAoZWja4dJRkFsKQ=,x=", "", len);
+            match parse_server_final(&m) {
+                Ok(ServerFinal::Verifier(v)) => {
+                    assert!(ok);
+                    assert_eq!(v, b"rmF9pqV8S7suAoZWja4dJRkFsKQ=");
+                }
+                Ok(ServerFinal::Error(_)) => panic!("not an error"),
+                Err((kind, _)) => assert!(!ok && kind == FailureKind::MessageTooLarge),
+            }
+        }
+    }
+
+    #[test]
+    fn printable_bounds() {
+        assert!(is_printable(&[b'a'; MAX_NONCE_LEN]));
+        assert!(!is_printable(&[b'a'; MAX_NONCE_LEN + 1]));
+        assert!(!is_printable(b""));
+        for c in 0u8..=255 {
+            let ok = (0x21..=0x7e).contains(&c) && c != b',';
+            assert_eq!(is_printable(&[b'a', c, b'b']), ok, "{c:#x}");
+            assert_eq!(is_printable(&[c]), ok, "{c:#x}");
+        }
+    }
+
+    /// Extension names are case-sensitive letters: `N=`, `R=`, `A=`, `M=` do not clash
+    /// with the SCRAM attributes `n`, `r`, `a`, `m`, while a repeated name (either case)
+    /// and a value with NUL or invalid UTF-8 are refused.
+    #[test]
+    fn extension_checks() {
+        let first = |ext: &[u8]| {
+            let mut m = b"n,,n=user,r=abcdefgh".to_vec();
+            m.extend_from_slice(ext);
+            parse_client_first(&m).map(|_| ()).map_err(|r| r.detail)
+        };
+        assert_eq!(first(b",N=1,R=2,A=3,M=4,C=5,P=6,S=7,I=8,V=9,E=0"), Ok(()));
+        assert_eq!(first(b",Z=1,z=2,Y=3,y=4,B=5,b=6"), Ok(()));
+        for dup in [
+            &b",X=1,X=2"[..],
+            b",Z=1,Z=2",
+            b",A=1,A=2",
+            b",x=1,x=2",
+            b",z=1,z=2",
+        ] {
+            assert_eq!(first(dup), Err("duplicate attribute"), "{dup:?}");
+        }
+        for bad in [&b",x=a\x00b"[..], b",x=\x00", b",x=\xff", b",x=a\xc3"] {
+            assert_eq!(first(bad), Err("malformed extension value"), "{bad:?}");
+        }
+        assert_eq!(first(b",x=\xc3\xa9"), Ok(()));
+        // Server-first and server-final: the same rules, with their own attributes.
+        let sf = |ext: &str| {
+            let m = format!("r=abcdefgh,s=QSXCR+Q6sek8bf92,i=4096{ext}");
+            parse_server_first(m.as_bytes())
+                .map(|_| ())
+                .map_err(|(_, d)| d)
+        };
+        assert_eq!(sf(",R=1,S=2,I=3,M=4"), Ok(()));
+        assert_eq!(sf(",s=1"), Err("duplicate attribute"));
+        assert_eq!(sf(",i=1"), Err("duplicate attribute"));
+        assert_eq!(sf(",r=1"), Err("duplicate attribute"));
+        let sfin = |m: &str| {
+            parse_server_final(m.as_bytes())
+                .map(|_| ())
+                .map_err(|(_, d)| d)
+        };
+        assert_eq!(sfin("v=biws,V=1,E=2"), Ok(()));
+        assert_eq!(sfin("v=biws,v=biws"), Err("duplicate attribute"));
+        assert_eq!(sfin("v=biws,e=x"), Err("duplicate attribute"));
+        assert_eq!(sfin("e=x,v=biws"), Err("duplicate attribute"));
+    }
+
     #[test]
     fn posit_numbers() {
         assert_eq!(parse_posit_number(b"4096"), Some(4096));

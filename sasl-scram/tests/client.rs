@@ -544,3 +544,142 @@ fn client_nonce_leaves_room_for_the_server_part() {
     );
     assert_eq!(server_first_aborts(&mut c, &long), FailureKind::Protocol);
 }
+
+/// Whether a fresh [`client`] (or one with `config`) answers `sf` with a client-final.
+fn answers(config: ScramClientConfig, sf: &str) -> Result<(), FailureKind> {
+    let mut c = client_with(
+        config,
+        ClientCredentials::new("user").with_password("pencil"),
+    );
+    let _ = c.start().unwrap();
+    match c.step(sf.as_bytes()).unwrap() {
+        ClientStep::Respond(_) => Ok(()),
+        ClientStep::Abort(f) => Err(f.reason().kind()),
+        other => panic!("{sf}: {other:?}"),
+    }
+}
+
+fn b64_encode(data: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(data)
+}
+
+#[test]
+fn server_first_windows_are_inclusive() {
+    let sf = |server_part: &str, salt: &[u8], iterations: u32| {
+        format!(
+            "r={CNONCE}{server_part},s={},i={iterations}",
+            b64_encode(salt)
+        )
+    };
+    let salt16 = b"0123456789abcdef";
+    let d = ScramClientConfig::new;
+    // The server nonce part: at least 8 characters by default.
+    assert_eq!(answers(d(), &sf("12345678", salt16, 4096)), Ok(()));
+    assert_eq!(
+        answers(d(), &sf("1234567", salt16, 4096)),
+        Err(FailureKind::Protocol)
+    );
+    // Salt: 8 to 256 bytes by default, both ends included (256 bytes is the longest
+    // base64 the length gate lets through).
+    assert_eq!(answers(d(), &sf("12345678", &[7u8; 8], 4096)), Ok(()));
+    assert_eq!(
+        answers(d(), &sf("12345678", &[7u8; 7], 4096)),
+        Err(FailureKind::Protocol)
+    );
+    assert_eq!(answers(d(), &sf("12345678", &[7u8; 256], 4096)), Ok(()));
+    assert_eq!(
+        answers(d(), &sf("12345678", &[7u8; 257], 4096)),
+        Err(FailureKind::Protocol)
+    );
+    assert_eq!(answers(d(), &sf("12345678", &[7u8; 200], 4096)), Ok(()));
+    // Iterations: both ends of a configured window are accepted.
+    let exact = || {
+        ScramClientConfig::new()
+            .with_iterations(4096, 4096)
+            .unwrap()
+    };
+    assert_eq!(answers(exact(), &sf("12345678", salt16, 4096)), Ok(()));
+    assert_eq!(
+        answers(exact(), &sf("12345678", salt16, 4097)),
+        Err(FailureKind::Protocol)
+    );
+    assert_eq!(
+        answers(exact(), &sf("12345678", salt16, 4095)),
+        Err(FailureKind::Protocol)
+    );
+    // Windows may be a single value.
+    assert!(ScramClientConfig::new().with_iterations(5, 5).is_ok());
+    assert!(ScramClientConfig::new().with_salt_len(5, 5).is_ok());
+    assert!(ScramClientConfig::new().with_salt_len(1, 4096).is_ok());
+    assert!(ScramClientConfig::new().with_salt_len(1, 4097).is_err());
+    assert!(ScramClientConfig::new().with_salt_len(6, 5).is_err());
+}
+
+#[test]
+fn long_salts_decoded_off_the_stack_authenticate() {
+    // Salts longer than the client's stack buffer (96 bytes) are decoded on the heap:
+    // the keys must come from the whole salt, so the exchange succeeds end to end.
+    for len in [96usize, 97, 200, 256] {
+        let salt: Vec<u8> = (0..len).map(|i| (i * 31 + 7) as u8).collect();
+        let creds = derive(ScramHash::Sha1, "pencil", &salt, 4096).unwrap();
+        let mut s = ScramServer::new(
+            server_config(),
+            ScramVariant::bare(ScramHash::Sha1),
+            &ConnectionInfo::tls(),
+        )
+        .unwrap();
+        let t = exchange(&mut client(), &mut s, Store::Found(creds), no_tamper);
+        assert!(t.server_ok() && t.client_ok(), "{len}: {t:?}");
+        let Some(Ok(ok)) = &t.client else { panic!() };
+        assert_eq!(ok.scram_keys().unwrap().salt(), &salt[..], "{len}");
+    }
+}
+
+#[test]
+fn messages_of_exactly_the_size_limit_are_read() {
+    const MAX: usize = 8192;
+    let padded = |msg: &str, len: usize| {
+        let mut m = format!("{msg},x=");
+        m.push_str(&"y".repeat(len - m.len()));
+        m
+    };
+    // Server-first.
+    assert_eq!(answers(ScramClientConfig::new(), &padded(SF, MAX)), Ok(()));
+    assert_eq!(
+        answers(ScramClientConfig::new(), &padded(SF, MAX + 1)),
+        Err(FailureKind::MessageTooLarge)
+    );
+    // Server-final: the extension is ignored, the signature still verifies.
+    for (len, ok) in [(MAX, true), (MAX + 1, false)] {
+        let mut c = client();
+        let _ = c.start().unwrap();
+        let _ = c.step(SF.as_bytes()).unwrap();
+        match c.step(padded(V, len).as_bytes()).unwrap() {
+            ClientStep::Respond(ack) => {
+                assert!(ok && ack.expose().is_empty(), "{len}");
+                assert!(c.finish(ServerReply::success()).unwrap().is_authenticated());
+            }
+            ClientStep::Abort(f) => {
+                assert!(!ok, "{len}: {f:?}");
+                assert_eq!(f.reason().kind(), FailureKind::MessageTooLarge);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}
+
+#[test]
+fn config_accessors_report_the_settings() {
+    use sasl_scram::PasswordPrep;
+    let c = ScramClientConfig::new()
+        .with_iterations(10_000, 20_000)
+        .unwrap()
+        .with_password_prep(PasswordPrep::OpaqueString);
+    assert_eq!(c.iterations(), (10_000, 20_000));
+    assert_eq!(c.password_prep(), PasswordPrep::OpaqueString);
+    assert_eq!(ScramClientConfig::new().iterations(), (4096, 1_000_000));
+    let debug = format!("{c:?}");
+    assert!(debug.starts_with("ScramClientConfig"), "{debug}");
+    assert!(debug.contains("min_iterations: 10000"), "{debug}");
+}

@@ -712,3 +712,86 @@ fn client_nonce_must_leave_room_for_the_server_part() {
     assert_eq!(t.messages.len(), 1);
     assert_eq!(t.server_failure().message().unwrap(), b"e=invalid-encoding");
 }
+
+#[test]
+fn messages_of_exactly_the_size_limit_are_read() {
+    const MAX: usize = 8192;
+    let padded = |msg: &str, len: usize| {
+        let mut m = format!("{msg},x=");
+        m.push_str(&"y".repeat(len - m.len()));
+        m
+    };
+    // Client-first: 8192 bytes are parsed (and the lookup asked), one more is too large.
+    let mut s = server();
+    let first = padded("n,,n=user,r=abcdefgh", MAX);
+    assert!(matches!(
+        s.start(Some(first.as_bytes())).unwrap(),
+        ServerStep::Request(Request::ScramLookup(_))
+    ));
+    let too_long = padded("n,,n=user,r=abcdefgh", MAX + 1);
+    let (wire, kind) = first_fails(too_long.as_bytes());
+    assert_eq!(wire, b"e=invalid-encoding");
+    assert_eq!(kind, FailureKind::MessageTooLarge);
+    // Client-final: at 8192 bytes the message is parsed and the proof checked (and
+    // refused: the padding is in AuthMessage); one more byte is too large.
+    let proof = "p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=";
+    for (len, wire, kind) in [
+        (MAX, "e=invalid-proof", FailureKind::InvalidCredentials),
+        (MAX + 1, "e=invalid-encoding", FailureKind::MessageTooLarge),
+    ] {
+        let mut s = server();
+        let sf = to_final(&mut s, b"n,,n=user,r=abcdefgh");
+        let r = sf.split(',').next().unwrap();
+        let mut msg = padded(&format!("c=biws,{r}"), len - proof.len() - 1);
+        msg.push(',');
+        msg.push_str(proof);
+        assert_eq!(msg.len(), len);
+        let ServerStep::Failure(f) = s.step(msg.as_bytes()).unwrap() else {
+            panic!("{len} accepted")
+        };
+        assert_eq!(f.message().unwrap(), wire.as_bytes(), "{len}");
+        assert_eq!(f.reason().kind(), kind, "{len}");
+    }
+}
+
+#[test]
+fn client_final_nonce_must_be_printable() {
+    // A nonce that is not the server-first's gets the full printable check: a space
+    // or DEL in it is malformed (invalid-encoding), not merely a nonce mismatch.
+    let proof = "p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=";
+    for bad in ["abc def", "abc\u{7f}", "\u{e9}t\u{e9}"] {
+        let mut s = server();
+        to_final(&mut s, b"n,,n=user,r=abcdefgh");
+        let msg = format!("c=biws,r={bad},{proof}");
+        let ServerStep::Failure(f) = s.step(msg.as_bytes()).unwrap() else {
+            panic!("{msg} accepted")
+        };
+        assert_eq!(f.message().unwrap(), b"e=invalid-encoding", "{msg}");
+        assert_eq!(f.reason().kind(), FailureKind::Malformed, "{msg}");
+    }
+}
+
+#[test]
+fn config_accessors_report_the_settings() {
+    let c = server_config()
+        .with_unknown_user_iterations(10_000)
+        .with_username_prep(UsernamePrep::PrecisCaseMapped);
+    assert_eq!(c.unknown_user_iterations(), 10_000);
+    assert_eq!(c.username_prep(), UsernamePrep::PrecisCaseMapped);
+    assert_eq!(server_config().unknown_user_iterations(), 4096);
+    assert_eq!(
+        server_config()
+            .with_unknown_user_iterations(0)
+            .unknown_user_iterations(),
+        1
+    );
+    // Debug shows the settings, never the secret.
+    let debug = format!("{c:?}");
+    assert!(debug.starts_with("ScramServerConfig"), "{debug}");
+    assert!(debug.contains("unknown_user_iterations: 10000"), "{debug}");
+    assert!(!debug.contains("test server secret"), "{debug}");
+    let debug = format!("{:?}", server());
+    assert!(debug.starts_with("ScramServer"), "{debug}");
+    assert!(debug.contains("SCRAM-SHA-256"), "{debug}");
+    assert!(debug.contains("New"), "{debug}");
+}
