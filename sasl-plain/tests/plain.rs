@@ -11,7 +11,10 @@ use sasl_core::{
     Answer, ClientCredentials, ClientRegistry, ClientStep, ConnectionInfo, Error, FailureKind,
     Limits, Request, ServerRegistry, ServerReply, ServerSession, ServerStep,
 };
-use sasl_plain::{LoginClient, LoginServer, LoginServerConfig, PlainClient, PlainServer};
+use sasl_plain::{
+    FieldLimits, LoginClient, LoginServer, LoginServerConfig, PlainClient, PlainServer,
+    PlainServerConfig, Preparation,
+};
 use sasl_test::{Direction, Driver, tamper};
 
 const USER: &str = "tim";
@@ -564,6 +567,144 @@ fn saslprep_profile_is_applied() {
         "{}",
         f.reason().detail()
     );
+}
+
+/// The password check a server step asks for (authcid, authzid, password), or the
+/// failure's kind and detail.
+fn asked(step: ServerStep) -> Result<(String, Option<String>, String), (FailureKind, String)> {
+    match step {
+        ServerStep::Request(Request::VerifyPassword(check)) => Ok((
+            check.authcid().to_owned(),
+            check.authzid().map(str::to_owned),
+            check.password().to_owned(),
+        )),
+        ServerStep::Failure(f) => Err((f.reason().kind(), f.reason().detail().to_owned())),
+        other => panic!("unexpected step {other:?}"),
+    }
+}
+
+/// PLAIN with `config`, started with `message` as the initial response.
+fn plain_with(config: PlainServerConfig, message: &[u8]) -> ServerStep {
+    let mechs = ServerRegistry::new().with(PlainServer::factory_with(config));
+    let mut s = mechs.start("PLAIN", &ConnectionInfo::tls()).unwrap();
+    s.start(Some(message)).unwrap()
+}
+
+/// LOGIN with `config`: the user name, then (if it is taken) the password.
+fn login_with(config: LoginServerConfig, user: &[u8], password: &[u8]) -> ServerStep {
+    let mechs = ServerRegistry::new().with(LoginServer::factory_with(config));
+    let mut s = mechs.start("LOGIN", &ConnectionInfo::tls()).unwrap();
+    let _ = s.start(None).unwrap();
+    match s.step(user).unwrap() {
+        ServerStep::Challenge(_) => s.step(password).unwrap(),
+        other => other,
+    }
+}
+
+#[test]
+fn fields_of_exactly_the_limit_are_accepted_and_one_byte_more_is_not() {
+    // Defaults: 255-byte identities and 1024-byte passwords, both bounds inclusive.
+    let id = "i".repeat(255);
+    let pw = "p".repeat(1024);
+    let step = plain_with(
+        PlainServerConfig::default(),
+        format!("{id}\0{id}\0{pw}").as_bytes(),
+    );
+    assert_eq!(asked(step), Ok((id.clone(), Some(id.clone()), pw.clone())));
+    let step = login_with(LoginServerConfig::default(), id.as_bytes(), pw.as_bytes());
+    assert_eq!(asked(step), Ok((id.clone(), None, pw.clone())));
+
+    let too_long = |field: &str| Err((FailureKind::Malformed, format!("{field} is too long")));
+    for (message, field) in [
+        (format!("{id}i\0tim\0pw"), "authzid"),
+        (format!("\0{id}i\0pw"), "authcid"),
+        (format!("\0tim\0{pw}p"), "password"),
+    ] {
+        let step = plain_with(PlainServerConfig::default(), message.as_bytes());
+        assert_eq!(asked(step), too_long(field));
+    }
+    let step = login_with(
+        LoginServerConfig::default(),
+        format!("{id}i").as_bytes(),
+        b"pw",
+    );
+    assert_eq!(asked(step), too_long("user name"));
+    let step = login_with(
+        LoginServerConfig::default(),
+        b"tim",
+        format!("{pw}p").as_bytes(),
+    );
+    assert_eq!(asked(step), too_long("password"));
+}
+
+#[test]
+fn configured_limits_bound_the_fields() {
+    let limits = FieldLimits::new(3, 4);
+    let plain = PlainServerConfig::default().with_limits(limits);
+    assert_eq!(
+        asked(plain_with(plain, b"\0tim\0pass")),
+        Ok(("tim".into(), None, "pass".into()))
+    );
+    assert_eq!(
+        asked(plain_with(plain, b"\0timo\0pass")),
+        Err((FailureKind::Malformed, "authcid is too long".into()))
+    );
+    assert_eq!(
+        asked(plain_with(plain, b"\0tim\0passw")),
+        Err((FailureKind::Malformed, "password is too long".into()))
+    );
+
+    let login = LoginServerConfig::default().with_limits(limits);
+    assert_eq!(
+        asked(login_with(login, b"tim", b"pass")),
+        Ok(("tim".into(), None, "pass".into()))
+    );
+    assert_eq!(
+        asked(login_with(login, b"timo", b"pass")),
+        Err((FailureKind::Malformed, "user name is too long".into()))
+    );
+    assert_eq!(
+        asked(login_with(login, b"tim", b"passw")),
+        Err((FailureKind::Malformed, "password is too long".into()))
+    );
+}
+
+#[test]
+fn preparation_none_passes_the_fields_through_unchanged() {
+    // SASLprep would drop U+00AD and turn U+2168 into "IX" (see saslprep_profile_is_applied).
+    let user = "t\u{00AD}im";
+    let password = "pass\u{2168}";
+    let plain = PlainServerConfig::default().with_preparation(Preparation::None);
+    assert_eq!(
+        asked(plain_with(
+            plain,
+            format!("\0{user}\0{password}").as_bytes()
+        )),
+        Ok((user.into(), None, password.into()))
+    );
+    let login = LoginServerConfig::default().with_preparation(Preparation::None);
+    assert_eq!(
+        asked(login_with(login, user.as_bytes(), password.as_bytes())),
+        Ok((user.into(), None, password.into()))
+    );
+    // The default prepares them.
+    assert_eq!(
+        asked(login_with(
+            LoginServerConfig::default(),
+            user.as_bytes(),
+            password.as_bytes()
+        )),
+        Ok(("tim".into(), None, "passIX".into()))
+    );
+}
+
+#[test]
+fn login_sends_the_configured_prompts() {
+    let config = LoginServerConfig::default().with_prompts("User Name", "Password");
+    let mechs = ServerRegistry::new().with(LoginServer::factory_with(config));
+    let mut s = mechs.start("LOGIN", &ConnectionInfo::tls()).unwrap();
+    assert!(matches!(s.start(None).unwrap(), ServerStep::Challenge(c) if c == b"User Name"));
+    assert!(matches!(s.step(b"tim").unwrap(), ServerStep::Challenge(c) if c == b"Password"));
 }
 
 // ---- password on demand (ClientRequest::Password) ----------------------------------
