@@ -8,8 +8,8 @@
 
 use proptest::prelude::*;
 use sasl_core::{
-    Answer, ClientCredentials, ClientRegistry, ClientStep, ConnectionInfo, Error, FailureKind,
-    Limits, Request, ServerRegistry, ServerReply, ServerSession, ServerStep,
+    Answer, ClientCredentials, ClientRegistry, ClientStep, ConfigError, ConnectionInfo, Error,
+    FailureKind, Limits, Request, ServerRegistry, ServerReply, ServerSession, ServerStep,
 };
 use sasl_plain::{
     FieldLimits, LoginClient, LoginServer, LoginServerConfig, PlainClient, PlainServer,
@@ -451,6 +451,119 @@ fn client_refuses_nul_in_credentials() {
     assert!(matches!(
         clients().start("LOGIN", &["LOGIN"], bad, &conn),
         Err(Error::Config(_))
+    ));
+}
+
+#[test]
+fn client_tells_missing_credentials_from_unsendable_ones() {
+    let conn = ConnectionInfo::tls();
+    let start = |mech: &str, creds: ClientCredentials| {
+        clients()
+            .start(mech, &[mech], creds, &conn)
+            .map(|_| ())
+            .unwrap_err()
+    };
+    // Empty is missing; NUL is a field that cannot be sent.
+    assert_eq!(
+        start("PLAIN", ClientCredentials::new("").with_password(PASS)),
+        Error::Config(ConfigError::MissingCredentials("authcid"))
+    );
+    assert_eq!(
+        start("PLAIN", ClientCredentials::new("t\0m").with_password(PASS)),
+        Error::config("authcid contains NUL")
+    );
+    assert_eq!(
+        start("LOGIN", ClientCredentials::new(USER).with_password("")),
+        Error::Config(ConfigError::MissingCredentials("password"))
+    );
+    assert_eq!(
+        start("LOGIN", ClientCredentials::new(USER).with_password("a\nb")),
+        Error::config("password contains CR or LF")
+    );
+    // Neither a password nor a password on demand.
+    for mech in ["PLAIN", "LOGIN"] {
+        assert_eq!(
+            start(mech, ClientCredentials::new(USER)),
+            Error::Config(ConfigError::MissingCredentials("password")),
+            "{mech}"
+        );
+    }
+}
+
+#[test]
+fn login_client_is_selected_only_for_a_password_without_a_foreign_authzid() {
+    let conn = ConnectionInfo::tls();
+    let login_only = ClientRegistry::new().with(LoginClient::factory());
+    let select = |creds: &ClientCredentials| {
+        login_only
+            .select(&["LOGIN"], creds, &conn)
+            .map(|m| m.to_string())
+    };
+    assert_eq!(
+        select(&ClientCredentials::new(USER).with_password(PASS)).as_deref(),
+        Some("LOGIN")
+    );
+    assert_eq!(
+        select(&ClientCredentials::new(USER).with_password_on_demand()).as_deref(),
+        Some("LOGIN")
+    );
+    assert_eq!(
+        select(
+            &ClientCredentials::new(USER)
+                .with_password(PASS)
+                .with_authzid(USER)
+        )
+        .as_deref(),
+        Some("LOGIN")
+    );
+    assert_eq!(select(&ClientCredentials::new(USER)), None);
+    assert_eq!(
+        select(
+            &ClientCredentials::new(USER)
+                .with_password(PASS)
+                .with_authzid("shared")
+        ),
+        None
+    );
+}
+
+#[test]
+fn login_client_takes_a_password_only_when_it_asked_for_one() {
+    use sasl_core::{ClientInput, ClientMechanism, ClientRequest};
+    let password = || {
+        sasl_core::PasswordPrompt::new(sasl_plain::LOGIN, USER)
+            .provide(PASS)
+            .into_input()
+    };
+    let creds = ClientCredentials::new(USER).with_password_on_demand();
+    let mut client = LoginClient::new(&creds).unwrap();
+    assert!(matches!(
+        client.start().unwrap(),
+        ClientStep::AwaitChallenge
+    ));
+    // Not asked yet.
+    assert_eq!(
+        client.provide(password()).unwrap_err(),
+        Error::Misuse(sasl_core::Misuse::NoRequestPending)
+    );
+    assert!(
+        matches!(client.step(b"Username:").unwrap(), ClientStep::Respond(r) if r.expose() == b"tim")
+    );
+    assert!(matches!(
+        client.step(b"Password:").unwrap(),
+        ClientStep::Request(ClientRequest::Password(_))
+    ));
+    assert!(
+        matches!(client.provide(password()).unwrap(), ClientStep::Respond(r) if r.expose() == PASS.as_bytes())
+    );
+    // Asked once, answered once.
+    assert_eq!(
+        client.provide(password()).unwrap_err(),
+        Error::Misuse(sasl_core::Misuse::NoRequestPending)
+    );
+    assert!(matches!(
+        client.provide(ClientInput::Declined).unwrap_err(),
+        Error::Misuse(sasl_core::Misuse::NoRequestPending)
     ));
 }
 
