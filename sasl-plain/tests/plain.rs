@@ -408,6 +408,101 @@ fn limits_turn_into_failures() {
 }
 
 #[test]
+fn server_session_limits_are_inclusive() {
+    // The PLAIN message is 21 bytes: a 21-byte limit takes it, a 20-byte one does not.
+    let message = b"\0tim\0tanstaaftanstaaf";
+    assert_eq!(message.len(), 21);
+    let at_len = |max: usize| {
+        let mechs = servers().with_limits(Limits::default().with_max_message_len(max));
+        let mut s = mechs.start("PLAIN", &ConnectionInfo::tls()).unwrap();
+        s.start_with(Some(message), &store).unwrap()
+    };
+    assert!(matches!(at_len(21), ServerStep::Success(_)));
+    assert_eq!(
+        failure_kind(&at_len(20)),
+        Some(FailureKind::MessageTooLarge)
+    );
+
+    // LOGIN takes two client messages: a limit of two round trips allows it.
+    let mechs = servers().with_limits(Limits::default().with_max_round_trips(2));
+    let mut s = mechs.start("LOGIN", &ConnectionInfo::tls()).unwrap();
+    let _ = s.start(None).unwrap();
+    let _ = s.step(b"tim").unwrap();
+    assert!(matches!(
+        s.step_with(PASS.as_bytes(), &store).unwrap(),
+        ServerStep::Success(_)
+    ));
+}
+
+#[test]
+fn client_session_limits_are_inclusive() {
+    let conn = ConnectionInfo::tls();
+    let creds = ClientCredentials::new(USER).with_password(PASS);
+    let login = |limits: Limits| {
+        let mut c = clients()
+            .with_limits(limits)
+            .start("LOGIN", &["LOGIN"], creds.clone(), &conn)
+            .unwrap();
+        assert!(matches!(c.start().unwrap(), ClientStep::AwaitChallenge));
+        c
+    };
+    let aborted = |step: ClientStep| match step {
+        ClientStep::Abort(f) => Some(f.reason().kind()),
+        _ => None,
+    };
+    // "Username:" and "Password:" are 9 bytes each.
+    let mut c = login(Limits::default().with_max_message_len(9));
+    assert!(
+        matches!(c.step(b"Username:").unwrap(), ClientStep::Respond(r) if r.expose() == b"tim")
+    );
+    assert!(matches!(
+        c.step(b"Password:").unwrap(),
+        ClientStep::Respond(_)
+    ));
+    let mut c = login(Limits::default().with_max_message_len(8));
+    assert_eq!(
+        aborted(c.step(b"Username:").unwrap()),
+        Some(FailureKind::MessageTooLarge)
+    );
+    assert!(c.is_finished());
+    // Two challenges: allowed by a limit of two, not by a limit of one.
+    let mut c = login(Limits::default().with_max_round_trips(2));
+    let _ = c.step(b"Username:").unwrap();
+    assert!(matches!(
+        c.step(b"Password:").unwrap(),
+        ClientStep::Respond(_)
+    ));
+    assert!(c.finish(ServerReply::success()).unwrap().is_authenticated());
+    let mut c = login(Limits::default().with_max_round_trips(1));
+    let _ = c.step(b"Username:").unwrap();
+    assert_eq!(
+        aborted(c.step(b"Password:").unwrap()),
+        Some(FailureKind::TooManyRoundTrips)
+    );
+
+    // Success data of exactly the limit reaches the mechanism (PLAIN refuses any as a
+    // protocol error); one byte more is refused by the session first.
+    let finish_with = |data: &[u8]| {
+        let mut c = clients()
+            .with_limits(Limits::default().with_max_message_len(3))
+            .start("PLAIN", &["PLAIN"], creds.clone(), &conn)
+            .unwrap();
+        let _ = c.start().unwrap();
+        let out = c
+            .finish(ServerReply::Success {
+                additional_data: Some(data.to_vec()),
+            })
+            .unwrap();
+        match out {
+            sasl_core::ClientOutcome::Failure(f) => f.reason().kind(),
+            other => panic!("{other:?}"),
+        }
+    };
+    assert_eq!(finish_with(b"abc"), FailureKind::Protocol);
+    assert_eq!(finish_with(b"abcd"), FailureKind::MessageTooLarge);
+}
+
+#[test]
 fn client_rejects_success_data_and_unexpected_challenges() {
     let conn = ConnectionInfo::tls();
     let creds = ClientCredentials::new(USER).with_password(PASS);
