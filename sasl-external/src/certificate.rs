@@ -513,3 +513,172 @@ fn rsa_modulus_bits(key: &[u8]) -> Result<usize, CertificateError> {
     }
     Ok(bits)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use x509_cert::der::asn1::{Any, BitString};
+    use x509_cert::spki::AlgorithmIdentifierOwned;
+
+    fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+        let len = content.len();
+        let mut out = vec![tag];
+        match u8::try_from(len) {
+            Ok(short) if short < 0x80 => out.push(short),
+            _ => out.extend([0x82, (len >> 8) as u8, len as u8]),
+        }
+        out.extend_from_slice(content);
+        out
+    }
+
+    /// A DER `RSAPublicKey` with these unsigned big-endian values.
+    fn rsa_key(modulus: &[u8], exponent: &[u8]) -> Vec<u8> {
+        let uint = |value: &[u8]| {
+            let mut content = Vec::new();
+            if value.first().is_some_and(|b| b & 0x80 != 0) {
+                content.push(0);
+            }
+            content.extend_from_slice(value);
+            tlv(0x02, &content)
+        };
+        let mut body = uint(modulus);
+        body.extend(uint(exponent));
+        tlv(0x30, &body)
+    }
+
+    fn spki(
+        oid: ObjectIdentifier,
+        parameters: Option<Any>,
+        key: &[u8],
+    ) -> SubjectPublicKeyInfoOwned {
+        SubjectPublicKeyInfoOwned {
+            algorithm: AlgorithmIdentifierOwned { oid, parameters },
+            subject_public_key: BitString::from_bytes(key).unwrap(),
+        }
+    }
+
+    fn null() -> Option<Any> {
+        Some(Any::new(Tag::Null, Vec::new()).unwrap())
+    }
+
+    fn named_curve(curve: ObjectIdentifier) -> Option<Any> {
+        Some(Any::new(Tag::ObjectIdentifier, curve.as_bytes()).unwrap())
+    }
+
+    #[test]
+    fn rsa_modulus_length_is_counted_in_bits_and_bounded() {
+        let e = [0x01, 0x00, 0x01];
+        assert_eq!(rsa_modulus_bits(&rsa_key(&[0xff; 2048], &e)), Ok(16384));
+        let mut over = vec![0x01];
+        over.extend([0; 2048]);
+        assert_eq!(
+            rsa_modulus_bits(&rsa_key(&over, &e)),
+            Err(invalid_key("RSA modulus longer than 16384 bits"))
+        );
+        let mut short_top = vec![0x7f];
+        short_top.extend([0xff; 255]);
+        assert_eq!(rsa_modulus_bits(&rsa_key(&short_top, &e)), Ok(2047));
+        assert_eq!(rsa_modulus_bits(&rsa_key(&[0x05], &e)), Ok(3));
+        assert_eq!(
+            rsa_modulus_bits(&rsa_key(&[0], &e)),
+            Err(invalid_key("RSA modulus of zero"))
+        );
+    }
+
+    #[test]
+    fn rsa_exponent_must_be_odd_and_above_one() {
+        let modulus = [0xc5; 256];
+        for good in [&[3][..], &[0x01, 0x00, 0x01], &[0x01, 0x01]] {
+            assert_eq!(
+                rsa_modulus_bits(&rsa_key(&modulus, good)),
+                Ok(2048),
+                "{good:?}"
+            );
+        }
+        let refused = Err(invalid_key(
+            "RSA public exponent is not an odd number above 1",
+        ));
+        for bad in [&[1][..], &[2], &[0], &[0x01, 0x00, 0x00]] {
+            assert_eq!(
+                rsa_modulus_bits(&rsa_key(&modulus, bad)),
+                refused,
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn rsa_parameters_must_be_null_or_absent() {
+        let key = rsa_key(&[0xc5; 256], &[0x01, 0x00, 0x01]);
+        let rsa = KeyType::Rsa { bits: 2048 };
+        assert_eq!(key_type(&spki(RSA_ENCRYPTION, None, &key)), Ok(rsa));
+        assert_eq!(key_type(&spki(RSA_ENCRYPTION, null(), &key)), Ok(rsa));
+        let not_null = Err(invalid_key("RSA key parameters are not NULL"));
+        let curve = named_curve(SECP256R1);
+        assert_eq!(key_type(&spki(RSA_ENCRYPTION, curve, &key)), not_null);
+        // A NULL with content is not NULL either.
+        let fat_null = Some(Any::new(Tag::Null, vec![0]).unwrap());
+        assert_eq!(key_type(&spki(RSA_ENCRYPTION, fat_null, &key)), not_null);
+    }
+
+    #[test]
+    fn ec_points_must_fit_their_curve() {
+        for (curve, kind, field) in [
+            (SECP256R1, KeyType::EcdsaP256, 32),
+            (SECP384R1, KeyType::EcdsaP384, 48),
+            (SECP521R1, KeyType::EcdsaP521, 66),
+        ] {
+            let ec = |point: &[u8]| key_type(&spki(EC_PUBLIC_KEY, named_curve(curve), point));
+            let point = |form: u8, len: usize| {
+                let mut p = vec![form];
+                p.extend(vec![0x11; len]);
+                p
+            };
+            let wrong = Err(invalid_key(
+                "EC point of the wrong form or length for its curve",
+            ));
+            assert_eq!(ec(&point(0x04, 2 * field)), Ok(kind), "{kind}");
+            assert_eq!(ec(&point(0x02, field)), Ok(kind), "{kind}");
+            assert_eq!(ec(&point(0x03, field)), Ok(kind), "{kind}");
+            assert_eq!(ec(&point(0x04, 2 * field - 1)), wrong, "{kind}");
+            assert_eq!(ec(&point(0x04, 2 * field + 1)), wrong, "{kind}");
+            assert_eq!(ec(&point(0x04, field)), wrong, "{kind}");
+            assert_eq!(ec(&point(0x02, field + 1)), wrong, "{kind}");
+            assert_eq!(ec(&point(0x03, field - 1)), wrong, "{kind}");
+            assert_eq!(ec(&point(0x02, 2 * field)), wrong, "{kind}");
+            assert_eq!(ec(&point(0x05, field)), wrong, "{kind}");
+            assert_eq!(ec(&[]), wrong, "{kind}");
+        }
+        let point = [0x04; 65];
+        let no_curve = Err(invalid_key("EC key without a named curve"));
+        assert_eq!(key_type(&spki(EC_PUBLIC_KEY, None, &point)), no_curve);
+        assert_eq!(key_type(&spki(EC_PUBLIC_KEY, null(), &point)), no_curve);
+        // Another named curve (brainpoolP256r1) is a key type the policy does not know.
+        let brainpool = ObjectIdentifier::new_unwrap("1.3.36.3.3.2.8.1.1.7");
+        assert_eq!(
+            key_type(&spki(EC_PUBLIC_KEY, named_curve(brainpool), &point)),
+            Ok(KeyType::Other)
+        );
+    }
+
+    #[test]
+    fn edwards_keys_have_no_parameters_and_a_fixed_length() {
+        assert_eq!(
+            key_type(&spki(ED25519, None, &[7; 32])),
+            Ok(KeyType::Ed25519)
+        );
+        assert_eq!(key_type(&spki(ED448, None, &[7; 57])), Ok(KeyType::Ed448));
+        let bad25519 = Err(invalid_key(
+            "Ed25519 key with parameters or not 32 bytes long",
+        ));
+        let bad448 = Err(invalid_key(
+            "Ed448 key with parameters or not 57 bytes long",
+        ));
+        assert_eq!(key_type(&spki(ED25519, null(), &[7; 32])), bad25519);
+        assert_eq!(key_type(&spki(ED25519, None, &[7; 31])), bad25519);
+        assert_eq!(key_type(&spki(ED25519, None, &[7; 33])), bad25519);
+        assert_eq!(key_type(&spki(ED448, null(), &[7; 57])), bad448);
+        assert_eq!(key_type(&spki(ED448, None, &[7; 56])), bad448);
+        assert_eq!(key_type(&spki(ED448, None, &[7; 58])), bad448);
+    }
+}

@@ -314,6 +314,14 @@ fn ber_encodings_are_refused() {
 
 #[test]
 fn oversized_input_is_refused_without_parsing() {
+    // Exactly 64 KiB is parsed: a 50-byte SEQUENCE (30 30 ...) and trailing bytes.
+    // One byte more is refused before parsing.
+    assert_eq!(
+        CertificateIdentity::from_der(&vec![0x30; 64 * 1024]),
+        Err(CertificateError::TrailingData {
+            extra: 64 * 1024 - 50
+        })
+    );
     let big = vec![0x30; 64 * 1024 + 1];
     assert_eq!(
         CertificateIdentity::from_der(&big),

@@ -253,6 +253,49 @@ fn other_mechanisms_on_a_certificate_connection_must_be_the_same_account() {
 }
 
 #[test]
+fn certificate_login_needs_both_identities_in_the_account_and_preauth_needs_implicit_tls() {
+    use sasl_core::ServerSuccess;
+    use sasl_external::ImapGreeting;
+    let login = CertificateLogin::new("alice");
+    assert_eq!(login.account(), "alice");
+    let account_of = |address: &str| address.split('@').next().map(str::to_owned);
+    let success = |authcid: &str, authzid: Option<&str>| {
+        ServerSuccess::new(MechanismName::from_static("PLAIN"), authcid)
+            .with_authzid(authzid.map(str::to_owned))
+    };
+    assert!(
+        login
+            .check_login(
+                &success("alice@example.org", Some("alice@example.net")),
+                account_of
+            )
+            .is_ok()
+    );
+    // Alice's password acting as Bob's mailbox, and Bob acting as Alice: both refused.
+    for (authcid, authzid) in [
+        ("alice@example.org", "bob@example.org"),
+        ("bob@example.org", "alice@example.org"),
+    ] {
+        let refused = login
+            .check_login(&success(authcid, Some(authzid)), account_of)
+            .unwrap_err();
+        assert_eq!(refused.reason().kind(), FailureKind::AuthorizationDenied);
+    }
+
+    assert_eq!(login.imap_greeting(true), ImapGreeting::Preauth);
+    assert_eq!(login.imap_greeting(false), ImapGreeting::NotAuthenticated);
+    let no_preauth = login.with_imap_preauth(false);
+    assert_eq!(
+        no_preauth.imap_greeting(false),
+        ImapGreeting::NotAuthenticated
+    );
+    assert_eq!(
+        no_preauth.imap_greeting(true),
+        ImapGreeting::NotAuthenticated
+    );
+}
+
+#[test]
 fn misuse_is_an_error() {
     let mut s = ExternalServer::new(&alice());
     assert!(s.step(b"").is_err(), "not started");

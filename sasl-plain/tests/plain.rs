@@ -8,10 +8,13 @@
 
 use proptest::prelude::*;
 use sasl_core::{
-    Answer, ClientCredentials, ClientRegistry, ClientStep, ConnectionInfo, Error, FailureKind,
-    Limits, Request, ServerRegistry, ServerReply, ServerSession, ServerStep,
+    Answer, ClientCredentials, ClientRegistry, ClientStep, ConfigError, ConnectionInfo, Error,
+    FailureKind, Limits, Request, ServerRegistry, ServerReply, ServerSession, ServerStep,
 };
-use sasl_plain::{LoginClient, LoginServer, LoginServerConfig, PlainClient, PlainServer};
+use sasl_plain::{
+    FieldLimits, LoginClient, LoginServer, LoginServerConfig, PlainClient, PlainServer,
+    PlainServerConfig, Preparation,
+};
 use sasl_test::{Direction, Driver, tamper};
 
 const USER: &str = "tim";
@@ -405,6 +408,101 @@ fn limits_turn_into_failures() {
 }
 
 #[test]
+fn server_session_limits_are_inclusive() {
+    // The PLAIN message is 21 bytes: a 21-byte limit takes it, a 20-byte one does not.
+    let message = b"\0tim\0tanstaaftanstaaf";
+    assert_eq!(message.len(), 21);
+    let at_len = |max: usize| {
+        let mechs = servers().with_limits(Limits::default().with_max_message_len(max));
+        let mut s = mechs.start("PLAIN", &ConnectionInfo::tls()).unwrap();
+        s.start_with(Some(message), &store).unwrap()
+    };
+    assert!(matches!(at_len(21), ServerStep::Success(_)));
+    assert_eq!(
+        failure_kind(&at_len(20)),
+        Some(FailureKind::MessageTooLarge)
+    );
+
+    // LOGIN takes two client messages: a limit of two round trips allows it.
+    let mechs = servers().with_limits(Limits::default().with_max_round_trips(2));
+    let mut s = mechs.start("LOGIN", &ConnectionInfo::tls()).unwrap();
+    let _ = s.start(None).unwrap();
+    let _ = s.step(b"tim").unwrap();
+    assert!(matches!(
+        s.step_with(PASS.as_bytes(), &store).unwrap(),
+        ServerStep::Success(_)
+    ));
+}
+
+#[test]
+fn client_session_limits_are_inclusive() {
+    let conn = ConnectionInfo::tls();
+    let creds = ClientCredentials::new(USER).with_password(PASS);
+    let login = |limits: Limits| {
+        let mut c = clients()
+            .with_limits(limits)
+            .start("LOGIN", &["LOGIN"], creds.clone(), &conn)
+            .unwrap();
+        assert!(matches!(c.start().unwrap(), ClientStep::AwaitChallenge));
+        c
+    };
+    let aborted = |step: ClientStep| match step {
+        ClientStep::Abort(f) => Some(f.reason().kind()),
+        _ => None,
+    };
+    // "Username:" and "Password:" are 9 bytes each.
+    let mut c = login(Limits::default().with_max_message_len(9));
+    assert!(
+        matches!(c.step(b"Username:").unwrap(), ClientStep::Respond(r) if r.expose() == b"tim")
+    );
+    assert!(matches!(
+        c.step(b"Password:").unwrap(),
+        ClientStep::Respond(_)
+    ));
+    let mut c = login(Limits::default().with_max_message_len(8));
+    assert_eq!(
+        aborted(c.step(b"Username:").unwrap()),
+        Some(FailureKind::MessageTooLarge)
+    );
+    assert!(c.is_finished());
+    // Two challenges: allowed by a limit of two, not by a limit of one.
+    let mut c = login(Limits::default().with_max_round_trips(2));
+    let _ = c.step(b"Username:").unwrap();
+    assert!(matches!(
+        c.step(b"Password:").unwrap(),
+        ClientStep::Respond(_)
+    ));
+    assert!(c.finish(ServerReply::success()).unwrap().is_authenticated());
+    let mut c = login(Limits::default().with_max_round_trips(1));
+    let _ = c.step(b"Username:").unwrap();
+    assert_eq!(
+        aborted(c.step(b"Password:").unwrap()),
+        Some(FailureKind::TooManyRoundTrips)
+    );
+
+    // Success data of exactly the limit reaches the mechanism (PLAIN refuses any as a
+    // protocol error); one byte more is refused by the session first.
+    let finish_with = |data: &[u8]| {
+        let mut c = clients()
+            .with_limits(Limits::default().with_max_message_len(3))
+            .start("PLAIN", &["PLAIN"], creds.clone(), &conn)
+            .unwrap();
+        let _ = c.start().unwrap();
+        let out = c
+            .finish(ServerReply::Success {
+                additional_data: Some(data.to_vec()),
+            })
+            .unwrap();
+        match out {
+            sasl_core::ClientOutcome::Failure(f) => f.reason().kind(),
+            other => panic!("{other:?}"),
+        }
+    };
+    assert_eq!(finish_with(b"abc"), FailureKind::Protocol);
+    assert_eq!(finish_with(b"abcd"), FailureKind::MessageTooLarge);
+}
+
+#[test]
 fn client_rejects_success_data_and_unexpected_challenges() {
     let conn = ConnectionInfo::tls();
     let creds = ClientCredentials::new(USER).with_password(PASS);
@@ -448,6 +546,119 @@ fn client_refuses_nul_in_credentials() {
     assert!(matches!(
         clients().start("LOGIN", &["LOGIN"], bad, &conn),
         Err(Error::Config(_))
+    ));
+}
+
+#[test]
+fn client_tells_missing_credentials_from_unsendable_ones() {
+    let conn = ConnectionInfo::tls();
+    let start = |mech: &str, creds: ClientCredentials| {
+        clients()
+            .start(mech, &[mech], creds, &conn)
+            .map(|_| ())
+            .unwrap_err()
+    };
+    // Empty is missing; NUL is a field that cannot be sent.
+    assert_eq!(
+        start("PLAIN", ClientCredentials::new("").with_password(PASS)),
+        Error::Config(ConfigError::MissingCredentials("authcid"))
+    );
+    assert_eq!(
+        start("PLAIN", ClientCredentials::new("t\0m").with_password(PASS)),
+        Error::config("authcid contains NUL")
+    );
+    assert_eq!(
+        start("LOGIN", ClientCredentials::new(USER).with_password("")),
+        Error::Config(ConfigError::MissingCredentials("password"))
+    );
+    assert_eq!(
+        start("LOGIN", ClientCredentials::new(USER).with_password("a\nb")),
+        Error::config("password contains CR or LF")
+    );
+    // Neither a password nor a password on demand.
+    for mech in ["PLAIN", "LOGIN"] {
+        assert_eq!(
+            start(mech, ClientCredentials::new(USER)),
+            Error::Config(ConfigError::MissingCredentials("password")),
+            "{mech}"
+        );
+    }
+}
+
+#[test]
+fn login_client_is_selected_only_for_a_password_without_a_foreign_authzid() {
+    let conn = ConnectionInfo::tls();
+    let login_only = ClientRegistry::new().with(LoginClient::factory());
+    let select = |creds: &ClientCredentials| {
+        login_only
+            .select(&["LOGIN"], creds, &conn)
+            .map(|m| m.to_string())
+    };
+    assert_eq!(
+        select(&ClientCredentials::new(USER).with_password(PASS)).as_deref(),
+        Some("LOGIN")
+    );
+    assert_eq!(
+        select(&ClientCredentials::new(USER).with_password_on_demand()).as_deref(),
+        Some("LOGIN")
+    );
+    assert_eq!(
+        select(
+            &ClientCredentials::new(USER)
+                .with_password(PASS)
+                .with_authzid(USER)
+        )
+        .as_deref(),
+        Some("LOGIN")
+    );
+    assert_eq!(select(&ClientCredentials::new(USER)), None);
+    assert_eq!(
+        select(
+            &ClientCredentials::new(USER)
+                .with_password(PASS)
+                .with_authzid("shared")
+        ),
+        None
+    );
+}
+
+#[test]
+fn login_client_takes_a_password_only_when_it_asked_for_one() {
+    use sasl_core::{ClientInput, ClientMechanism, ClientRequest};
+    let password = || {
+        sasl_core::PasswordPrompt::new(sasl_plain::LOGIN, USER)
+            .provide(PASS)
+            .into_input()
+    };
+    let creds = ClientCredentials::new(USER).with_password_on_demand();
+    let mut client = LoginClient::new(&creds).unwrap();
+    assert!(matches!(
+        client.start().unwrap(),
+        ClientStep::AwaitChallenge
+    ));
+    // Not asked yet.
+    assert_eq!(
+        client.provide(password()).unwrap_err(),
+        Error::Misuse(sasl_core::Misuse::NoRequestPending)
+    );
+    assert!(
+        matches!(client.step(b"Username:").unwrap(), ClientStep::Respond(r) if r.expose() == b"tim")
+    );
+    assert!(matches!(
+        client.step(b"Password:").unwrap(),
+        ClientStep::Request(ClientRequest::Password(_))
+    ));
+    assert!(
+        matches!(client.provide(password()).unwrap(), ClientStep::Respond(r) if r.expose() == PASS.as_bytes())
+    );
+    // Asked once, answered once.
+    assert_eq!(
+        client.provide(password()).unwrap_err(),
+        Error::Misuse(sasl_core::Misuse::NoRequestPending)
+    );
+    assert!(matches!(
+        client.provide(ClientInput::Declined).unwrap_err(),
+        Error::Misuse(sasl_core::Misuse::NoRequestPending)
     ));
 }
 
@@ -564,6 +775,144 @@ fn saslprep_profile_is_applied() {
         "{}",
         f.reason().detail()
     );
+}
+
+/// The password check a server step asks for (authcid, authzid, password), or the
+/// failure's kind and detail.
+fn asked(step: ServerStep) -> Result<(String, Option<String>, String), (FailureKind, String)> {
+    match step {
+        ServerStep::Request(Request::VerifyPassword(check)) => Ok((
+            check.authcid().to_owned(),
+            check.authzid().map(str::to_owned),
+            check.password().to_owned(),
+        )),
+        ServerStep::Failure(f) => Err((f.reason().kind(), f.reason().detail().to_owned())),
+        other => panic!("unexpected step {other:?}"),
+    }
+}
+
+/// PLAIN with `config`, started with `message` as the initial response.
+fn plain_with(config: PlainServerConfig, message: &[u8]) -> ServerStep {
+    let mechs = ServerRegistry::new().with(PlainServer::factory_with(config));
+    let mut s = mechs.start("PLAIN", &ConnectionInfo::tls()).unwrap();
+    s.start(Some(message)).unwrap()
+}
+
+/// LOGIN with `config`: the user name, then (if it is taken) the password.
+fn login_with(config: LoginServerConfig, user: &[u8], password: &[u8]) -> ServerStep {
+    let mechs = ServerRegistry::new().with(LoginServer::factory_with(config));
+    let mut s = mechs.start("LOGIN", &ConnectionInfo::tls()).unwrap();
+    let _ = s.start(None).unwrap();
+    match s.step(user).unwrap() {
+        ServerStep::Challenge(_) => s.step(password).unwrap(),
+        other => other,
+    }
+}
+
+#[test]
+fn fields_of_exactly_the_limit_are_accepted_and_one_byte_more_is_not() {
+    // Defaults: 255-byte identities and 1024-byte passwords, both bounds inclusive.
+    let id = "i".repeat(255);
+    let pw = "p".repeat(1024);
+    let step = plain_with(
+        PlainServerConfig::default(),
+        format!("{id}\0{id}\0{pw}").as_bytes(),
+    );
+    assert_eq!(asked(step), Ok((id.clone(), Some(id.clone()), pw.clone())));
+    let step = login_with(LoginServerConfig::default(), id.as_bytes(), pw.as_bytes());
+    assert_eq!(asked(step), Ok((id.clone(), None, pw.clone())));
+
+    let too_long = |field: &str| Err((FailureKind::Malformed, format!("{field} is too long")));
+    for (message, field) in [
+        (format!("{id}i\0tim\0pw"), "authzid"),
+        (format!("\0{id}i\0pw"), "authcid"),
+        (format!("\0tim\0{pw}p"), "password"),
+    ] {
+        let step = plain_with(PlainServerConfig::default(), message.as_bytes());
+        assert_eq!(asked(step), too_long(field));
+    }
+    let step = login_with(
+        LoginServerConfig::default(),
+        format!("{id}i").as_bytes(),
+        b"pw",
+    );
+    assert_eq!(asked(step), too_long("user name"));
+    let step = login_with(
+        LoginServerConfig::default(),
+        b"tim",
+        format!("{pw}p").as_bytes(),
+    );
+    assert_eq!(asked(step), too_long("password"));
+}
+
+#[test]
+fn configured_limits_bound_the_fields() {
+    let limits = FieldLimits::new(3, 4);
+    let plain = PlainServerConfig::default().with_limits(limits);
+    assert_eq!(
+        asked(plain_with(plain, b"\0tim\0pass")),
+        Ok(("tim".into(), None, "pass".into()))
+    );
+    assert_eq!(
+        asked(plain_with(plain, b"\0timo\0pass")),
+        Err((FailureKind::Malformed, "authcid is too long".into()))
+    );
+    assert_eq!(
+        asked(plain_with(plain, b"\0tim\0passw")),
+        Err((FailureKind::Malformed, "password is too long".into()))
+    );
+
+    let login = LoginServerConfig::default().with_limits(limits);
+    assert_eq!(
+        asked(login_with(login, b"tim", b"pass")),
+        Ok(("tim".into(), None, "pass".into()))
+    );
+    assert_eq!(
+        asked(login_with(login, b"timo", b"pass")),
+        Err((FailureKind::Malformed, "user name is too long".into()))
+    );
+    assert_eq!(
+        asked(login_with(login, b"tim", b"passw")),
+        Err((FailureKind::Malformed, "password is too long".into()))
+    );
+}
+
+#[test]
+fn preparation_none_passes_the_fields_through_unchanged() {
+    // SASLprep would drop U+00AD and turn U+2168 into "IX" (see saslprep_profile_is_applied).
+    let user = "t\u{00AD}im";
+    let password = "pass\u{2168}";
+    let plain = PlainServerConfig::default().with_preparation(Preparation::None);
+    assert_eq!(
+        asked(plain_with(
+            plain,
+            format!("\0{user}\0{password}").as_bytes()
+        )),
+        Ok((user.into(), None, password.into()))
+    );
+    let login = LoginServerConfig::default().with_preparation(Preparation::None);
+    assert_eq!(
+        asked(login_with(login, user.as_bytes(), password.as_bytes())),
+        Ok((user.into(), None, password.into()))
+    );
+    // The default prepares them.
+    assert_eq!(
+        asked(login_with(
+            LoginServerConfig::default(),
+            user.as_bytes(),
+            password.as_bytes()
+        )),
+        Ok(("tim".into(), None, "passIX".into()))
+    );
+}
+
+#[test]
+fn login_sends_the_configured_prompts() {
+    let config = LoginServerConfig::default().with_prompts("User Name", "Password");
+    let mechs = ServerRegistry::new().with(LoginServer::factory_with(config));
+    let mut s = mechs.start("LOGIN", &ConnectionInfo::tls()).unwrap();
+    assert!(matches!(s.start(None).unwrap(), ServerStep::Challenge(c) if c == b"User Name"));
+    assert!(matches!(s.step(b"tim").unwrap(), ServerStep::Challenge(c) if c == b"Password"));
 }
 
 // ---- password on demand (ClientRequest::Password) ----------------------------------
