@@ -126,3 +126,53 @@ pub fn per_exchange(fixture: &Fixture, driver: Driver, warm_up: usize, runs: usi
     }
     first.expect("at least one run")
 }
+
+/// One server driver of [`MechFixture`](crate::mechanism_drivers::MechFixture).
+pub type MechDriver = fn(&crate::mechanism_drivers::MechFixture, &AllocMeter) -> bool;
+
+/// The mechanism server drivers: (mechanism, ours, rsasl).
+pub const MECH_DRIVERS: [(&str, MechDriver, MechDriver); 5] = {
+    use crate::mechanism_drivers::MechFixture as F;
+    [
+        ("PLAIN", F::ours_plain_server, F::rsasl_plain_server),
+        ("LOGIN", F::ours_login_server, F::rsasl_login_server),
+        (
+            "EXTERNAL",
+            F::ours_external_server,
+            F::rsasl_external_server,
+        ),
+        (
+            "OAUTHBEARER",
+            F::ours_oauthbearer_server,
+            F::rsasl_oauthbearer_server,
+        ),
+        ("XOAUTH2", F::ours_xoauth2_server, F::rsasl_xoauth2_server),
+    ]
+};
+
+/// Allocations of one server exchange of a mechanism driver (after `warm_up`
+/// exchanges); checks that every measured exchange costs the same.
+pub fn mech_per_exchange(
+    fixture: &crate::mechanism_drivers::MechFixture,
+    driver: MechDriver,
+    warm_up: usize,
+    runs: usize,
+) -> Counts {
+    for _ in 0..warm_up {
+        assert!(driver(fixture, &AllocMeter::default()));
+    }
+    let mut first: Option<Counts> = None;
+    for _ in 0..runs {
+        let meter = AllocMeter::default();
+        assert!(driver(fixture, &meter));
+        let counts = meter.counts();
+        match &first {
+            None => first = Some(counts),
+            Some(f) => {
+                assert_eq!(f.library, counts.library, "unstable count");
+                assert_eq!(f.lookup, counts.lookup, "unstable count");
+            }
+        }
+    }
+    first.expect("at least one run")
+}

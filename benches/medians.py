@@ -99,3 +99,45 @@ client_adjusted()
 table("unknown_user", "provide_known", "equal work: known vs unknown user")
 table("client_key_4096", "floor_two_compressions", "two-compression floor")
 table("client_key_600000", "floor_two_compressions", "two-compression floor")
+
+
+def mechanisms():
+    """`--bench mechanisms`: per mechanism, ours / rsasl for the full exchange and for
+    the server's work, each ratio taken within one run (the two are measured seconds
+    apart), then the median and spread of the per-run ratios."""
+    rows = []
+    for mech in ("plain", "login", "external", "oauthbearer", "xoauth2"):
+        runs = [medians(root, f"mech_{mech}") for root in roots]
+        runs = [r for r in runs if r]
+        if not runs:
+            continue
+        cells = [mech.upper()]
+        for kind in ("full", "server"):
+            ours = [r[f"ours_{kind}"] for r in runs if f"ours_{kind}" in r]
+            theirs = [r[f"rsasl_{kind}"] for r in runs if f"rsasl_{kind}" in r]
+            ratios = [
+                r[f"ours_{kind}"] / r[f"rsasl_{kind}"]
+                for r in runs
+                if f"ours_{kind}" in r and f"rsasl_{kind}" in r
+            ]
+            if not ratios:
+                cells += ["-", "-", "-"]
+                continue
+            cells += [
+                f"{fmt(statistics.median(ours))} ({fmt(min(ours))} - {fmt(max(ours))})",
+                f"{fmt(statistics.median(theirs))} ({fmt(min(theirs))} - {fmt(max(theirs))})",
+                f"{statistics.median(ratios):.3f} ({min(ratios):.3f} - {max(ratios):.3f})",
+            ]
+        rows.append(cells)
+    if not rows:
+        return
+    print(f"\nmechanisms (ours / rsasl per run; median (min - max) of {len(roots)} run(s))")
+    print(
+        "| mechanism | ours full | rsasl full | ratio | ours server | rsasl server | ratio |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for cells in rows:
+        print("| " + " | ".join(cells) + " |")
+
+
+mechanisms()

@@ -1,5 +1,7 @@
 //! Prints heap allocations per server exchange (stored credentials, no PBKDF2) for
-//! ours, rsasl 2.3 and scram 0.6. Runs as part of `cargo bench -p sasl-benches`.
+//! ours, rsasl 2.3 and scram 0.6, then per server exchange of PLAIN, LOGIN, EXTERNAL,
+//! OAUTHBEARER and XOAUTH2 for ours and rsasl 2.3 (the `mechanisms` bench's drivers).
+//! Runs as part of `cargo bench -p sasl-benches`.
 
 // Benchmark code: a failed exchange should abort the run loudly.
 #![allow(
@@ -14,6 +16,9 @@
 
 #[path = "../drivers.rs"]
 mod drivers;
+
+#[path = "../mechanism_drivers.rs"]
+mod mechanism_drivers;
 
 #[path = "../alloc_meter.rs"]
 mod alloc_meter;
@@ -64,5 +69,36 @@ fn main() {
         "client library: everything in the client's calls, including building the \
          credentials (ours: ClientCredentials with a clone of the cached ScramKeys) and \
          rsasl's callback."
+    );
+    println!();
+    mechanisms();
+}
+
+fn mechanisms() {
+    let fixture = mechanism_drivers::MechFixture::new();
+    println!("heap allocations per server exchange, other mechanisms (client scripted)");
+    println!(
+        "{:<12} {:>8} {:>8} {:>8} {:>8} {:>10} {:>10}",
+        "mechanism", "ours lib", "answer", "ours sum", "rsasl", "ours bytes", "rsasl bytes"
+    );
+    for (mech, ours, rsasl) in alloc_meter::MECH_DRIVERS {
+        let o = alloc_meter::mech_per_exchange(&fixture, ours, 3, 20);
+        let r = alloc_meter::mech_per_exchange(&fixture, rsasl, 3, 20);
+        println!(
+            "{:<12} {:>8} {:>8} {:>8} {:>8} {:>10} {:>10}",
+            mech,
+            o.library,
+            o.lookup,
+            o.library + o.lookup,
+            r.library + r.lookup,
+            o.bytes,
+            r.bytes,
+        );
+    }
+    println!(
+        "ours lib: inside ServerRegistry::start and the session's calls; answer: the \
+         application's store answering the request (VerifyPassword / ValidateToken; \
+         EXTERNAL with an empty authzid asks nothing); rsasl: everything inside SASLServer \
+         start and step, including its callbacks and the validation's String."
     );
 }

@@ -1,7 +1,9 @@
 //! Behaviour assertion (not timing): a SCRAM-SHA-256 server exchange of ours with
 //! stored credentials makes at most 5 heap allocations, typed and through
 //! `ServerSession`, and answering the lookup from an in-memory store (a clone of the
-//! shared `ScramCredentials`) allocates nothing.
+//! shared `ScramCredentials`) allocates nothing. The server exchanges of PLAIN, LOGIN,
+//! EXTERNAL, OAUTHBEARER and XOAUTH2 (the `mechanisms` bench's drivers) stay within
+//! their budgets, set at the measured counts so that any extra allocation fails.
 
 #![allow(
     clippy::unwrap_used,
@@ -15,6 +17,9 @@
 
 #[path = "../drivers.rs"]
 mod drivers;
+
+#[path = "../mechanism_drivers.rs"]
+mod mechanism_drivers;
 
 #[path = "../alloc_meter.rs"]
 mod alloc_meter;
@@ -65,5 +70,108 @@ fn every_driver_authenticates() {
             driver(&fixture, &alloc_meter::AllocMeter::default()),
             "client {name}"
         );
+    }
+}
+
+/// Allocation budgets per server exchange through `ServerRegistry::start` and the
+/// session (client scripted): (mechanism, library, the application's answer). Each is
+/// the count measured when it was set (2026-12-01), so one more allocation fails.
+///
+/// - PLAIN 4: the boxed mechanism (the registry's factory), the prepared authcid, its
+///   copy kept in the pending state (it becomes the success's identity), the password
+///   copied into a `Secret`. The answer (`check.valid()`) allocates nothing.
+/// - LOGIN 6: the boxed mechanism, the `Username:` and `Password:` challenges, the
+///   prepared user name, its copy in the pending state, the password `Secret`.
+/// - EXTERNAL 3: the boxed mechanism, the connection's identity copied in
+///   `ExternalServer::new`, and its clone that becomes the success's identity. An empty
+///   authzid makes no request, so there is no answer.
+/// - OAUTHBEARER 7 + 2: the boxed mechanism, the GS2 authzid made owned, its copy in
+///   the validating state, the boxed `ValidateToken`, the token copied into a `Secret`,
+///   the grant's subject copied for the success, the boxed `MechanismData::Token`.
+///   The answer: `TokenGrant::new`'s subject `String` and the `Box<TokenGrant>` of
+///   `ask.valid(..)`.
+/// - XOAUTH2 7 + 2: the same steps (`user=` plays the authzid's part).
+const MECHANISM_BUDGETS: [(&str, u64, u64); 5] = [
+    ("PLAIN", 4, 0),
+    ("LOGIN", 6, 0),
+    ("EXTERNAL", 3, 0),
+    ("OAUTHBEARER", 7, 2),
+    ("XOAUTH2", 7, 2),
+];
+
+#[test]
+fn every_mechanism_server_stays_within_its_allocation_budget() {
+    let fixture = mechanism_drivers::MechFixture::new();
+    for ((mech, ours, _), (budget_mech, library, answer)) in
+        alloc_meter::MECH_DRIVERS.into_iter().zip(MECHANISM_BUDGETS)
+    {
+        assert_eq!(mech, budget_mech, "budget table order");
+        let m = alloc_meter::mech_per_exchange(&fixture, ours, 2, 5);
+        assert!(
+            m.library <= library,
+            "{mech}: {} allocations in the library per server exchange (budget {library})",
+            m.library
+        );
+        assert!(
+            m.lookup <= answer,
+            "{mech}: {} allocations in the application's answer (budget {answer})",
+            m.lookup
+        );
+    }
+}
+
+#[test]
+fn every_mechanism_driver_authenticates() {
+    let fixture = mechanism_drivers::MechFixture::new();
+    for mech in mechanism_drivers::MECHANISMS {
+        assert!(fixture.ours_full(mech), "{mech}: ours full");
+        assert!(fixture.rsasl_full(mech), "{mech}: rsasl full");
+    }
+    for (mech, ours, rsasl) in alloc_meter::MECH_DRIVERS {
+        assert!(
+            ours(&fixture, &alloc_meter::AllocMeter::default()),
+            "{mech}: ours server"
+        );
+        assert!(
+            rsasl(&fixture, &alloc_meter::AllocMeter::default()),
+            "{mech}: rsasl server"
+        );
+    }
+}
+
+/// The application's answers really check: a wrong password and an unknown token are
+/// refused by both libraries' servers (so the drivers' success is not for free).
+#[test]
+fn mechanism_drivers_detect_failure() {
+    use sasl_core::{Request, ServerStep};
+    let fixture = mechanism_drivers::MechFixture::new();
+    let store = |r: Request| mechanism_drivers::answer(r);
+    for (mech, message) in [
+        ("PLAIN", b"\0user\0pencil!".as_slice()),
+        (
+            "OAUTHBEARER",
+            b"n,a=user@example.org,\x01auth=Bearer forged\x01\x01".as_slice(),
+        ),
+        (
+            "XOAUTH2",
+            b"user=user@example.org\x01auth=Bearer forged\x01\x01".as_slice(),
+        ),
+    ] {
+        let mut session = fixture.servers.start(mech, &fixture.tls).expect("offered");
+        let step = session
+            .start_with(Some(message), &store)
+            .expect("no misuse");
+        assert!(!matches!(step, ServerStep::Success(_)), "{mech}: ours");
+        let mut rsasl = rsasl::prelude::SASLServer::<mechanism_drivers::RsaslAuthenticated>::new(
+            std::sync::Arc::clone(if mech == "PLAIN" {
+                &fixture.rsasl_password_server
+            } else {
+                &fixture.rsasl_bearer_server
+            }),
+        )
+        .start_suggested(rsasl::prelude::Mechname::parse(mech.as_bytes()).expect("name"))
+        .expect("rsasl offers it");
+        let _ = rsasl.step(Some(message), &mut Vec::new());
+        assert!(rsasl.validation().is_none(), "{mech}: rsasl");
     }
 }
