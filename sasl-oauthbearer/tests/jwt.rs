@@ -402,6 +402,18 @@ fn backends_check_points_when_building() {
     for &backend in Backend::AVAILABLE {
         let config = JwtConfig::new([JwsAlgorithm::ES256], "i", ["a"]).with_backend(backend);
         let built = JwtValidator::new(&jwks, config);
+        let refused = built.is_err();
+        #[cfg(feature = "aws-lc-rs")]
+        if backend == Backend::AwsLc {
+            assert!(!refused, "aws-lc-rs parses the point only when verifying");
+        }
+        #[cfg(feature = "rust-crypto")]
+        if backend == Backend::RustCrypto {
+            assert!(
+                refused,
+                "RustCrypto parses the point when the validator is built"
+            );
+        }
         match built {
             Ok(validator) => {
                 let token = case_token("es256");
@@ -716,6 +728,7 @@ fn key_set_size_limits_are_inclusive() {
     let unknown = vec![r#"{"kty":"foo"}"#; MAX_KEYS].join(",");
     let most = KeySet::from_json(&format!(r#"{{"keys":[{unknown}]}}"#)).expect("at the limit");
     assert_eq!((most.len(), most.skipped()), (0, MAX_KEYS));
+    assert!(most.is_empty());
     let too_many = KeySet::from_json(&format!(r#"{{"keys":[{unknown},{{"kty":"foo"}}]}}"#));
     assert_eq!(too_many.err(), Some(JwtConfigError::JwksTooLarge));
     // Usable and skipped keys are counted apart, and key ids kept in order.
@@ -752,6 +765,15 @@ fn debug_output_has_no_key_material() {
         }
     }
     assert!(shown.contains("hs1") && shown.contains("rsa1"), "{shown}");
+    // Key types are named.
+    assert!(
+        shown.contains(r#"kty: "oct""#) && shown.contains(r#"kty: "RSA""#),
+        "{shown}"
+    );
+    let public = format!("{:?}", KeySet::from_json(JWKS).expect("jwks"));
+    for kty in ["EC P-256", "EC P-384", "OKP Ed25519"] {
+        assert!(public.contains(&format!(r#"kty: "{kty}""#)), "{public}");
+    }
 }
 
 #[test]
