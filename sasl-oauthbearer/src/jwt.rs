@@ -472,6 +472,24 @@ mod tests {
     }
 
     #[test]
+    fn only_hs_algorithms_are_hmac() {
+        let hmac: Vec<_> = JwsAlgorithm::ALL
+            .iter()
+            .copied()
+            .filter(|a| a.is_hmac())
+            .collect();
+        assert_eq!(
+            hmac,
+            [
+                JwsAlgorithm::HS256,
+                JwsAlgorithm::HS384,
+                JwsAlgorithm::HS512
+            ]
+        );
+        assert_eq!(JwsAlgorithm::EdDSA.to_string(), "EdDSA");
+    }
+
+    #[test]
     fn rejection_failure_kinds() {
         assert_eq!(
             JwtRejection::Expired.failure_kind(),

@@ -541,4 +541,152 @@ mod tests {
             assert_eq!(parse_xoauth2(bad).map_err(|e| e.detail), Err(detail));
         }
     }
+
+    #[test]
+    fn limits_are_inclusive() {
+        // MAX_PAIRS pairs (auth and 31 others) are fine, one more is not.
+        let pairs_msg = |n: usize| {
+            let mut m = String::from("n,,\x01");
+            for i in 0..n {
+                let key: String = [b'a' + (i / 26) as u8, b'a' + (i % 26) as u8]
+                    .iter()
+                    .map(|&b| b as char)
+                    .collect();
+                m.push_str(&format!("x{key}=v\x01"));
+            }
+            m.push_str("auth=Bearer t\x01\x01");
+            m
+        };
+        assert!(parse_oauthbearer(pairs_msg(MAX_PAIRS - 1).as_bytes()).is_ok());
+        assert_eq!(
+            parse_oauthbearer(pairs_msg(MAX_PAIRS).as_bytes()).map_err(|e| e.detail),
+            Err("too many key/value pairs")
+        );
+        // A token of MAX_TOKEN_LEN bytes is fine.
+        let token = "a".repeat(MAX_TOKEN_LEN);
+        let msg = format!("n,,\x01auth=Bearer {token}\x01\x01");
+        assert_eq!(
+            parse_oauthbearer(msg.as_bytes()).map(|m| m.token.len()),
+            Ok(MAX_TOKEN_LEN)
+        );
+        assert!(is_b64token(&token));
+        assert!(!is_b64token(&format!("{token}a")));
+        assert!(is_b64token("abc=="));
+        assert!(!is_b64token("=="));
+        assert!(!is_b64token("a b"));
+        // A message of MAX_MESSAGE_LEN bytes is fine, one byte more is not.
+        let head = "n,,\x01auth=Bearer t\x01x=";
+        let filler = "v".repeat(MAX_MESSAGE_LEN - head.len() - 2);
+        let longest = format!("{head}{filler}\x01\x01");
+        assert_eq!(longest.len(), MAX_MESSAGE_LEN);
+        assert!(parse_oauthbearer(longest.as_bytes()).is_ok());
+        let longer = format!("{head}{filler}v\x01\x01");
+        assert_eq!(
+            parse_oauthbearer(longer.as_bytes()).map_err(|e| e.detail),
+            Err("message too long")
+        );
+        let head = "user=u\x01auth=Bearer t\x01x=";
+        let filler = "v".repeat(MAX_MESSAGE_LEN - head.len() - 2);
+        let longest = format!("{head}{filler}\x01\x01");
+        assert!(parse_xoauth2(longest.as_bytes()).is_ok());
+        let longer = format!("{head}{filler}v\x01\x01");
+        assert_eq!(
+            parse_xoauth2(longer.as_bytes()).map_err(|e| e.detail),
+            Err("message too long")
+        );
+        assert_eq!(
+            parse_xoauth2(b"").map_err(|e| e.detail),
+            Err("empty message")
+        );
+        // host= up to 255 bytes.
+        let host_msg =
+            |len: usize| format!("n,,\x01host={}\x01auth=Bearer t\x01\x01", "h".repeat(len));
+        assert_eq!(
+            parse_oauthbearer(host_msg(255).as_bytes()).map(|m| m.host.map(str::len)),
+            Ok(Some(255))
+        );
+        assert_eq!(
+            parse_oauthbearer(host_msg(256).as_bytes()).map_err(|e| e.detail),
+            Err("host= is not a host name")
+        );
+        // XOAUTH2 user= up to MAX_USER_LEN bytes.
+        let user_msg = |len: usize| format!("user={}\x01auth=Bearer t\x01\x01", "u".repeat(len));
+        assert!(parse_xoauth2(user_msg(MAX_USER_LEN).as_bytes()).is_ok());
+        assert_eq!(
+            parse_xoauth2(user_msg(MAX_USER_LEN + 1).as_bytes()).map_err(|e| e.detail),
+            Err("user= is empty or too long")
+        );
+    }
+
+    #[test]
+    fn port_numbers() {
+        let port_of = |p: &str| {
+            parse_oauthbearer(format!("n,,\x01port={p}\x01auth=Bearer t\x01\x01").as_bytes())
+                .map(|m| m.port)
+                .map_err(|e| e.detail)
+        };
+        for (text, n) in [
+            ("1", 1),
+            ("9", 9),
+            ("10", 10),
+            ("993", 993),
+            ("65535", 65535),
+        ] {
+            assert_eq!(port_of(text), Ok(Some(n)), "{text}");
+        }
+        for bad in ["0", "65536", "99999", "100000", "1a", "-1", "+1", " 1"] {
+            assert_eq!(port_of(bad), Err("port= is not a port number"), "{bad}");
+        }
+    }
+
+    #[test]
+    fn identities_with_controls_are_refused() {
+        assert_eq!(
+            parse_oauthbearer(b"n,a=al\tice,\x01auth=Bearer t\x01\x01").map_err(|e| e.detail),
+            Err("authzid contains control characters")
+        );
+        assert_eq!(
+            parse_xoauth2(b"user=al\tice\x01auth=Bearer t\x01\x01").map_err(|e| e.detail),
+            Err("user= contains control characters")
+        );
+        assert_eq!(
+            parse_xoauth2(b"user=al ice\x01auth=Bearer t\x01\x01")
+                .map(|m| m.authzid.map(|z| z.into_owned())),
+            Ok(Some("al ice".to_owned()))
+        );
+        assert_eq!(
+            parse_xoauth2(b"user=\xc3\x01auth=Bearer t\x01\x01").map_err(|e| e.detail),
+            Err("value holds a byte outside VCHAR / SP / HTAB / CR / LF")
+        );
+    }
+
+    #[test]
+    fn client_side_checks() {
+        assert!(is_valid_pair("mthd", "POST"));
+        assert!(is_valid_pair("qs", ""));
+        for (k, v) in [
+            ("", "x"),
+            ("a1", "x"),
+            ("auth", "x"),
+            ("host", "x"),
+            ("port", "1"),
+            ("a", "\x01"),
+        ] {
+            assert!(!is_valid_pair(k, v), "{k:?}={v:?}");
+        }
+        assert!(is_valid_host("imap.example.org"));
+        assert!(!is_valid_host("imap example"));
+        assert!(!is_valid_host(""));
+        assert!(is_valid_user("a b\tc"));
+        assert!(is_valid_user(&"u".repeat(MAX_USER_LEN)));
+        for bad in [
+            String::new(),
+            "u".repeat(MAX_USER_LEN + 1),
+            "a\nb".into(),
+            "a\rb".into(),
+            "\x01".into(),
+        ] {
+            assert!(!is_valid_user(&bad), "{bad:?}");
+        }
+    }
 }

@@ -10,6 +10,7 @@ use proptest::prelude::*;
 use sasl_core::{FailureKind, UnixTime};
 use sasl_oauthbearer::{
     Backend, JwsAlgorithm, JwtConfig, JwtConfigError, JwtRejection, JwtValidator, KeySet,
+    MAX_JWKS_LEN, MAX_KEYS,
 };
 use serde_json::Value;
 
@@ -401,6 +402,18 @@ fn backends_check_points_when_building() {
     for &backend in Backend::AVAILABLE {
         let config = JwtConfig::new([JwsAlgorithm::ES256], "i", ["a"]).with_backend(backend);
         let built = JwtValidator::new(&jwks, config);
+        let refused = built.is_err();
+        #[cfg(feature = "aws-lc-rs")]
+        if backend == Backend::AwsLc {
+            assert!(!refused, "aws-lc-rs parses the point only when verifying");
+        }
+        #[cfg(feature = "rust-crypto")]
+        if backend == Backend::RustCrypto {
+            assert!(
+                refused,
+                "RustCrypto parses the point when the validator is built"
+            );
+        }
         match built {
             Ok(validator) => {
                 let token = case_token("es256");
@@ -424,6 +437,316 @@ fn backends_check_points_when_building() {
     }
 }
 
+fn b64url(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// A JWKS document holding the one JWK `jwk`.
+fn one_key(jwk: &str) -> String {
+    format!(r#"{{"keys":[{jwk}]}}"#)
+}
+
+/// An `oct` JWK of `len` bytes with `extra` members (`,"alg":"HS256"` ...).
+fn oct(len: usize, extra: &str) -> String {
+    one_key(&format!(
+        r#"{{"kty":"oct","kid":"k","k":"{}"{extra}}}"#,
+        b64url(&vec![0x5a; len])
+    ))
+}
+
+/// Builds a validator for `algs` over `jwks`: `Ok(())`, or the configuration error.
+fn build(jwks: &str, algs: &[JwsAlgorithm]) -> Result<(), JwtConfigError> {
+    let config = JwtConfig::new(algs.iter().copied(), "https://issuer.example", ["a"]);
+    JwtValidator::new(jwks, config).map(|_| ())
+}
+
+fn invalid_key(jwks: &str) -> Option<&'static str> {
+    match KeySet::from_json(jwks) {
+        Err(JwtConfigError::InvalidKey { index: 0, detail }) => Some(detail),
+        Err(other) => panic!("{jwks}: {other:?}"),
+        Ok(_) => None,
+    }
+}
+
+#[test]
+fn hmac_keys_fit_only_algorithms_their_length_allows() {
+    use JwsAlgorithm::{HS256, HS384, HS512};
+    let unusable = Err(JwtConfigError::NoUsableKeys);
+    // RFC 7518 §3.2: at least as long as the hash.
+    for (len, fits) in [
+        (32, [true, false, false]),
+        (47, [true, false, false]),
+        (48, [true, true, false]),
+        (63, [true, true, false]),
+        (64, [true, true, true]),
+    ] {
+        for (alg, fits) in [HS256, HS384, HS512].into_iter().zip(fits) {
+            let want = if fits { Ok(()) } else { unusable.clone() };
+            assert_eq!(build(&oct(len, ""), &[alg]), want, "{len} bytes, {alg}");
+        }
+    }
+    // An HMAC key never serves a public-key algorithm, nor the reverse.
+    assert_eq!(build(&oct(64, ""), &[JwsAlgorithm::RS256]), unusable);
+    assert_eq!(build(JWKS, &[HS256]), unusable);
+}
+
+#[test]
+fn jwk_alg_use_and_key_ops_restrict_a_key() {
+    use JwsAlgorithm::{HS256, HS512};
+    let unusable = Err(JwtConfigError::NoUsableKeys);
+    // `alg` pins the one algorithm.
+    assert_eq!(build(&oct(64, r#","alg":"HS256""#), &[HS512]), unusable);
+    assert_eq!(build(&oct(64, r#","alg":"HS256""#), &[HS256]), Ok(()));
+    // `use` must be `sig` if present.
+    assert_eq!(build(&oct(32, r#","use":"enc""#), &[HS256]), unusable);
+    assert_eq!(build(&oct(32, r#","use":"sig""#), &[HS256]), Ok(()));
+    // `key_ops` must contain `verify` if present.
+    for ops in [r#"[]"#, r#"["sign"]"#, r#"["encrypt","decrypt"]"#] {
+        let jwks = oct(32, &format!(r#","key_ops":{ops}"#));
+        assert_eq!(build(&jwks, &[HS256]), unusable, "{ops}");
+    }
+    for ops in [r#"["verify"]"#, r#"["sign","verify"]"#] {
+        let jwks = oct(32, &format!(r#","key_ops":{ops}"#));
+        assert_eq!(build(&jwks, &[HS256]), Ok(()), "{ops}");
+    }
+    assert_eq!(
+        invalid_key(&oct(32, r#","key_ops":["verify",1]"#)),
+        Some("key_ops is not an array of strings")
+    );
+    assert_eq!(
+        invalid_key(&oct(32, r#","use":1"#)),
+        Some("a member is not a string")
+    );
+    // All three restrictions at once on a key that fits: usable only if each allows.
+    assert_eq!(
+        build(
+            &oct(32, r#","alg":"HS256","use":"sig","key_ops":["verify"]"#),
+            &[HS256]
+        ),
+        Ok(())
+    );
+    assert_eq!(
+        build(
+            &oct(32, r#","alg":"HS256","use":"enc","key_ops":["verify"]"#),
+            &[HS256]
+        ),
+        unusable
+    );
+    assert_eq!(
+        build(
+            &oct(32, r#","alg":"HS256","use":"sig","key_ops":["sign"]"#),
+            &[HS256]
+        ),
+        unusable
+    );
+}
+
+#[test]
+fn public_keys_fit_only_their_algorithms() {
+    use JwsAlgorithm as A;
+    let unusable = Err(JwtConfigError::NoUsableKeys);
+    let jwks: Value = serde_json::from_str(JWKS).expect("jwks");
+    let key = |kid: &str| {
+        let jwk = jwks["keys"]
+            .as_array()
+            .expect("keys")
+            .iter()
+            .find(|k| k["kid"] == kid)
+            .expect("kid");
+        one_key(&jwk.to_string())
+    };
+    let fits = [
+        (
+            "rsa1",
+            &[A::RS256, A::RS384, A::RS512, A::PS256, A::PS384, A::PS512][..],
+        ),
+        ("ec256b", &[A::ES256][..]),
+        ("ec384", &[A::ES384][..]),
+        ("ed1", &[A::EdDSA][..]),
+    ];
+    for (kid, algs) in fits {
+        let jwks = key(kid);
+        for &alg in JwsAlgorithm::ALL {
+            let want = if algs.contains(&alg) {
+                Ok(())
+            } else {
+                unusable.clone()
+            };
+            assert_eq!(build(&jwks, &[alg]), want, "{kid} {alg}");
+        }
+    }
+}
+
+#[test]
+fn rsa_key_rules() {
+    let rsa = |n: &[u8], e: &[u8]| {
+        one_key(&format!(
+            r#"{{"kty":"RSA","n":"{}","e":"{}"}}"#,
+            b64url(n),
+            b64url(e)
+        ))
+    };
+    let modulus = |top: u8, rest: usize| {
+        let mut n = vec![top];
+        n.extend(std::iter::repeat_n(0xff, rest));
+        n
+    };
+    let f4 = [1, 0, 1];
+    let bits = Some("RSA modulus not between 2048 and 4096 bits");
+    // 2048 and 4096 bits are the bounds; leading zero bytes do not count.
+    assert_eq!(invalid_key(&rsa(&modulus(0xff, 255), &f4)), None);
+    assert_eq!(invalid_key(&rsa(&modulus(0x80, 255), &f4)), None);
+    assert_eq!(invalid_key(&rsa(&modulus(0xff, 511), &f4)), None);
+    assert_eq!(
+        invalid_key(&rsa(&[&[0, 0][..], &modulus(0x80, 255)].concat(), &f4)),
+        None
+    );
+    assert_eq!(
+        invalid_key(&rsa(&modulus(0x7f, 255), &f4)),
+        bits,
+        "2047 bits"
+    );
+    assert_eq!(
+        invalid_key(&rsa(&modulus(0x01, 255), &f4)),
+        bits,
+        "2041 bits"
+    );
+    assert_eq!(
+        invalid_key(&rsa(&[&[0][..], &modulus(0x7f, 255)].concat(), &f4)),
+        bits
+    );
+    assert_eq!(
+        invalid_key(&rsa(&modulus(0x01, 512), &f4)),
+        bits,
+        "4097 bits"
+    );
+    assert_eq!(invalid_key(&rsa(&[0; 300], &f4)), bits, "zero");
+    // The exponent: odd, at least 3, at most 32 bits.
+    let n = modulus(0xff, 255);
+    let exponent = Some("unacceptable RSA exponent");
+    for good in [
+        &[3][..],
+        &[0, 1, 0, 1],
+        &[1, 0, 0, 1],
+        &[0xff, 0xff, 0xff, 0xff],
+    ] {
+        assert_eq!(invalid_key(&rsa(&n, good)), None, "{good:?}");
+    }
+    for bad in [
+        &[][..],
+        &[0],
+        &[1],
+        &[0, 1],
+        &[2],
+        &[1, 0, 0],
+        &[1, 0, 0, 0, 1],
+        &[0xff, 0xff, 0xff, 0xfe],
+    ] {
+        assert_eq!(invalid_key(&rsa(&n, bad)), exponent, "{bad:?}");
+    }
+    assert_eq!(
+        invalid_key(&one_key(r#"{"kty":"RSA","n":"AQAB","e":1}"#)),
+        Some("a key member is not a string")
+    );
+}
+
+#[test]
+fn ec_okp_and_oct_key_rules() {
+    let c32 = b64url(&[7; 32]);
+    let c31 = b64url(&[7; 31]);
+    let c48 = b64url(&[7; 48]);
+    let ec = |crv: &str, x: &str, y: &str| {
+        one_key(&format!(
+            r#"{{"kty":"EC","crv":"{crv}","x":"{x}","y":"{y}"}}"#
+        ))
+    };
+    let wrong = Some("EC coordinate of the wrong length");
+    assert_eq!(invalid_key(&ec("P-256", &c32, &c32)), None);
+    assert_eq!(invalid_key(&ec("P-256", &c32, &c31)), wrong);
+    assert_eq!(invalid_key(&ec("P-256", &c31, &c32)), wrong);
+    assert_eq!(invalid_key(&ec("P-256", &c48, &c48)), wrong);
+    assert_eq!(invalid_key(&ec("P-384", &c48, &c48)), None);
+    assert_eq!(invalid_key(&ec("P-384", &c48, &c32)), wrong);
+    assert_eq!(invalid_key(&ec("P-384", &c32, &c48)), wrong);
+    assert_eq!(
+        invalid_key(&one_key(&format!(
+            r#"{{"kty":"EC","x":"{c32}","y":"{c32}"}}"#
+        ))),
+        Some("EC key without crv")
+    );
+    let okp = |x: &str| one_key(&format!(r#"{{"kty":"OKP","crv":"Ed25519","x":"{x}"}}"#));
+    assert_eq!(invalid_key(&okp(&c32)), None);
+    assert_eq!(
+        invalid_key(&okp(&c31)),
+        Some("Ed25519 key of the wrong length")
+    );
+    assert_eq!(
+        invalid_key(&okp(&b64url(&[7; 33]))),
+        Some("Ed25519 key of the wrong length")
+    );
+    assert_eq!(
+        invalid_key(&one_key(&format!(r#"{{"kty":"OKP","x":"{c32}"}}"#))),
+        Some("OKP key without crv")
+    );
+    // HMAC secrets from 32 to 1024 bytes.
+    assert_eq!(
+        invalid_key(&oct(31, "")),
+        Some("HMAC key shorter than 32 bytes")
+    );
+    assert_eq!(invalid_key(&oct(32, "")), None);
+    assert_eq!(invalid_key(&oct(1024, "")), None);
+    assert_eq!(
+        invalid_key(&oct(1025, "")),
+        Some("HMAC key longer than 1024 bytes")
+    );
+    // Private material: refused in public keys, meaningless (and allowed) in oct.
+    assert_eq!(
+        invalid_key(&one_key(&format!(
+            r#"{{"kty":"OKP","crv":"Ed25519","x":"{c32}","d":"{c32}"}}"#
+        ))),
+        Some("private key material (d) in the key set")
+    );
+    assert_eq!(invalid_key(&oct(32, &format!(r#","d":"{c32}""#))), None);
+    assert_eq!(
+        invalid_key(&one_key(r#"{"kty":7}"#)),
+        Some("a member is not a string")
+    );
+    assert_eq!(invalid_key(&one_key(r#"{"k":"AA"}"#)), Some("no kty"));
+}
+
+#[test]
+fn key_set_size_limits_are_inclusive() {
+    let empty = r#"{"keys":[]}"#;
+    let padded = format!("{empty}{}", " ".repeat(MAX_JWKS_LEN - empty.len()));
+    assert_eq!(padded.len(), MAX_JWKS_LEN);
+    assert!(KeySet::from_json(&padded).is_ok());
+    assert_eq!(
+        KeySet::from_json(&format!("{padded} ")).err(),
+        Some(JwtConfigError::JwksTooLarge)
+    );
+    let unknown = vec![r#"{"kty":"foo"}"#; MAX_KEYS].join(",");
+    let most = KeySet::from_json(&format!(r#"{{"keys":[{unknown}]}}"#)).expect("at the limit");
+    assert_eq!((most.len(), most.skipped()), (0, MAX_KEYS));
+    assert!(most.is_empty());
+    let too_many = KeySet::from_json(&format!(r#"{{"keys":[{unknown},{{"kty":"foo"}}]}}"#));
+    assert_eq!(too_many.err(), Some(JwtConfigError::JwksTooLarge));
+    // Usable and skipped keys are counted apart, and key ids kept in order.
+    let keys = KeySet::from_json(JWKS).expect("jwks");
+    assert_eq!(
+        keys.key_ids().collect::<Vec<_>>(),
+        [
+            Some("rsa1"),
+            Some("rsa-pss"),
+            Some("rsa-enc"),
+            Some("ec256"),
+            Some("ec256b"),
+            Some("ec384"),
+            Some("ed1")
+        ]
+    );
+}
+
 #[test]
 fn debug_output_has_no_key_material() {
     let hmac = JwtValidator::new(
@@ -442,6 +765,15 @@ fn debug_output_has_no_key_material() {
         }
     }
     assert!(shown.contains("hs1") && shown.contains("rsa1"), "{shown}");
+    // Key types are named.
+    assert!(
+        shown.contains(r#"kty: "oct""#) && shown.contains(r#"kty: "RSA""#),
+        "{shown}"
+    );
+    let public = format!("{:?}", KeySet::from_json(JWKS).expect("jwks"));
+    for kty in ["EC P-256", "EC P-384", "OKP Ed25519"] {
+        assert!(public.contains(&format!(r#"kty: "{kty}""#)), "{public}");
+    }
 }
 
 #[test]

@@ -216,3 +216,283 @@ pub(crate) fn check_claims(
         key_id,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const NOW: u64 = 1_000_000;
+
+    fn config() -> JwtConfig {
+        JwtConfig::new(
+            [JwsAlgorithm::RS256],
+            "https://issuer.example",
+            ["imap.example.com", "smtp.example.com"],
+        )
+        .with_leeway(60)
+    }
+
+    /// Valid claims at `NOW`, with `extra` members added or replaced.
+    fn claims(extra: Value) -> Map<String, Value> {
+        let mut base = json!({
+            "iss": "https://issuer.example",
+            "aud": "imap.example.com",
+            "sub": "alice",
+            "exp": NOW + 3600,
+            "iat": NOW - 10,
+        });
+        if let (Some(base), Value::Object(extra)) = (base.as_object_mut(), extra) {
+            base.extend(extra);
+        }
+        match base {
+            Value::Object(map) => map,
+            _ => unreachable!(),
+        }
+    }
+
+    fn check(
+        claims: Map<String, Value>,
+        config: &JwtConfig,
+    ) -> Result<ValidatedToken, JwtRejection> {
+        check_claims(
+            claims,
+            config,
+            UnixTime::from_secs(NOW),
+            JwsAlgorithm::RS256,
+            Some("k1".to_owned()),
+        )
+    }
+
+    fn without(name: &str) -> Map<String, Value> {
+        let mut c = claims(json!({}));
+        c.remove(name);
+        c
+    }
+
+    #[test]
+    fn valid_claims_yield_the_token() {
+        let valid = check(claims(json!({})), &config()).expect("valid");
+        assert_eq!(valid.identity(), "alice");
+        assert_eq!(valid.issuer(), "https://issuer.example");
+        assert_eq!(valid.expires_at(), Some(UnixTime::from_secs(NOW + 3600)));
+        assert_eq!(valid.key_id(), Some("k1"));
+        assert_eq!(valid.algorithm(), JwsAlgorithm::RS256);
+    }
+
+    #[test]
+    fn exp_edges_with_and_without_leeway() {
+        let c = config();
+        // Expired from exp + leeway on; valid one second before.
+        let at = |exp: f64| claims(json!({ "exp": exp, "iat": 0 }));
+        assert_eq!(check(at((NOW - 60) as f64), &c), Err(JwtRejection::Expired));
+        assert!(check(at((NOW - 59) as f64), &c).is_ok());
+        let strict = config().with_leeway(0);
+        assert_eq!(check(at(NOW as f64), &strict), Err(JwtRejection::Expired));
+        assert!(check(at((NOW + 1) as f64), &strict).is_ok());
+        assert_eq!(
+            check(without("exp"), &c),
+            Err(JwtRejection::MissingClaim("exp".to_owned()))
+        );
+        let lax = config().with_require_exp(false);
+        assert_eq!(
+            check(without("exp"), &lax).map(|v| v.expires_at()),
+            Ok(None)
+        );
+        // exp: null is not a number.
+        assert_eq!(
+            check(claims(json!({ "exp": null })), &lax),
+            Err(JwtRejection::Malformed("exp is not a number"))
+        );
+    }
+
+    #[test]
+    fn nbf_edges_with_and_without_leeway() {
+        let c = config();
+        let at = |nbf: u64| claims(json!({ "nbf": nbf }));
+        assert!(check(at(NOW + 60), &c).is_ok());
+        assert_eq!(check(at(NOW + 61), &c), Err(JwtRejection::NotYetValid));
+        let strict = config().with_leeway(0);
+        assert!(check(at(NOW), &strict).is_ok());
+        assert_eq!(check(at(NOW + 1), &strict), Err(JwtRejection::NotYetValid));
+        assert_eq!(
+            check(claims(json!({ "nbf": "0" })), &c),
+            Err(JwtRejection::Malformed("nbf is not a number"))
+        );
+    }
+
+    #[test]
+    fn iat_edges_and_max_age() {
+        let c = config();
+        let at = |iat: u64| claims(json!({ "iat": iat }));
+        assert!(check(at(NOW + 60), &c).is_ok());
+        assert_eq!(check(at(NOW + 61), &c), Err(JwtRejection::IssuedInFuture));
+        let strict = config().with_leeway(0);
+        assert!(check(at(NOW), &strict).is_ok());
+        assert_eq!(
+            check(at(NOW + 1), &strict),
+            Err(JwtRejection::IssuedInFuture)
+        );
+        assert_eq!(
+            check(claims(json!({ "iat": [] })), &c),
+            Err(JwtRejection::Malformed("iat is not a number"))
+        );
+        // max age 300 + leeway 60: issued 360 s ago is fine, 361 s ago too old.
+        let aged = config().with_max_age(300);
+        assert!(check(at(NOW - 360), &aged).is_ok());
+        assert_eq!(check(at(NOW - 361), &aged), Err(JwtRejection::TooOld));
+        let aged_strict = config().with_leeway(0).with_max_age(300);
+        assert!(check(at(NOW - 300), &aged_strict).is_ok());
+        assert_eq!(
+            check(at(NOW - 301), &aged_strict),
+            Err(JwtRejection::TooOld)
+        );
+        assert_eq!(
+            check(without("iat"), &aged),
+            Err(JwtRejection::MissingClaim("iat".to_owned()))
+        );
+        // Without a maximum age, iat is optional and age does not matter.
+        assert!(check(without("iat"), &c).is_ok());
+        assert!(check(at(0), &c).is_ok());
+    }
+
+    #[test]
+    fn issuer_must_match_exactly() {
+        let c = config();
+        for iss in [
+            json!("https://issuer.example/"),
+            json!("https://ISSUER.example"),
+            json!(1),
+        ] {
+            assert_eq!(
+                check(claims(json!({ "iss": iss })), &c),
+                Err(JwtRejection::WrongIssuer),
+                "{iss}"
+            );
+        }
+        for missing in [without("iss"), claims(json!({ "iss": null }))] {
+            assert_eq!(
+                check(missing, &c),
+                Err(JwtRejection::MissingClaim("iss".to_owned()))
+            );
+        }
+    }
+
+    #[test]
+    fn audience_string_or_array() {
+        let c = config();
+        let aud = |aud: Value| check(claims(json!({ "aud": aud })), &c);
+        assert!(aud(json!("smtp.example.com")).is_ok());
+        assert_eq!(
+            aud(json!("other.example")),
+            Err(JwtRejection::WrongAudience)
+        );
+        assert!(aud(json!(["other.example", "imap.example.com"])).is_ok());
+        assert!(aud(json!(["imap.example.com", "other.example"])).is_ok());
+        // Two of ours, or the same one twice: still ours.
+        assert!(aud(json!(["imap.example.com", "smtp.example.com"])).is_ok());
+        assert!(aud(json!(["imap.example.com", "imap.example.com"])).is_ok());
+        assert_eq!(aud(json!([])), Err(JwtRejection::WrongAudience));
+        assert_eq!(aud(json!(["a", "b"])), Err(JwtRejection::WrongAudience));
+        let malformed = Err(JwtRejection::Malformed(
+            "aud is not a string or string array",
+        ));
+        assert_eq!(aud(json!(["imap.example.com", 1])), malformed);
+        assert_eq!(aud(json!(7)), malformed);
+        assert_eq!(
+            aud(json!(null)),
+            Err(JwtRejection::MissingClaim("aud".to_owned()))
+        );
+    }
+
+    #[test]
+    fn required_claims_must_be_present_and_not_null() {
+        let c = config().with_required_claims(["jti", "sid"]);
+        assert!(check(claims(json!({ "jti": "x", "sid": 0 })), &c).is_ok());
+        assert_eq!(
+            check(claims(json!({ "jti": "x" })), &c),
+            Err(JwtRejection::MissingClaim("sid".to_owned()))
+        );
+        assert_eq!(
+            check(claims(json!({ "jti": null, "sid": 1 })), &c),
+            Err(JwtRejection::MissingClaim("jti".to_owned()))
+        );
+    }
+
+    #[test]
+    fn identity_claim_rules() {
+        let c = config();
+        let sub =
+            |sub: Value| check(claims(json!({ "sub": sub })), &c).map(|v| v.identity().to_owned());
+        let longest = "a".repeat(MAX_IDENTITY_LEN);
+        assert_eq!(sub(json!(longest)), Ok(longest.clone()));
+        for bad in [
+            json!(""),
+            json!(format!("{longest}a")),
+            json!("al\nice"),
+            json!("alice\u{7f}"),
+            json!("\u{85}alice"),
+            json!(1),
+            json!(null),
+        ] {
+            assert_eq!(
+                sub(bad.clone()),
+                Err(JwtRejection::MissingIdentity),
+                "{bad}"
+            );
+        }
+        assert_eq!(
+            check(without("sub"), &c),
+            Err(JwtRejection::MissingIdentity)
+        );
+        let email = config().with_identity_claim("email");
+        assert_eq!(
+            check(claims(json!({ "email": "a@example.com" })), &email)
+                .map(|v| v.identity().to_owned()),
+            Ok("a@example.com".to_owned())
+        );
+    }
+
+    #[test]
+    fn expiry_is_rounded_down_and_saturates() {
+        let lax = config().with_require_exp(false);
+        let exp = |exp: Value| {
+            check(claims(json!({ "exp": exp, "iat": 0 })), &lax).map(|v| v.expires_at())
+        };
+        assert_eq!(
+            exp(json!((NOW + 10) as f64 + 0.9)),
+            Ok(Some(UnixTime::from_secs(NOW + 10)))
+        );
+        assert_eq!(exp(json!(1e300)), Ok(Some(UnixTime::from_secs(u64::MAX))));
+    }
+
+    #[test]
+    fn scopes_from_scope_or_scp() {
+        let c = config();
+        let scopes = |extra: Value| check(claims(extra), &c).map(|v| v.scopes().to_vec());
+        assert_eq!(
+            scopes(json!({ "scope": " mail.read  mail.send ", "scp": ["x"] })),
+            Ok(vec!["mail.read".to_owned(), "mail.send".to_owned()])
+        );
+        assert_eq!(
+            scopes(json!({ "scp": "a b" })),
+            Ok(vec!["a".to_owned(), "b".to_owned()])
+        );
+        assert_eq!(
+            scopes(json!({ "scp": ["a", "", 1, "b"] })),
+            Ok(vec!["a".to_owned(), "b".to_owned()])
+        );
+        assert_eq!(
+            scopes(json!({ "scope": 1, "scp": ["a"] })),
+            Ok(vec!["a".to_owned()])
+        );
+        assert_eq!(scopes(json!({ "scope": ["a"] })), Ok(Vec::new()));
+        let grant = check(claims(json!({ "scope": "a" })), &c)
+            .expect("valid")
+            .to_grant();
+        assert_eq!(grant.subject(), "alice");
+        assert_eq!(grant.scopes(), ["a"]);
+        assert_eq!(grant.issuer(), Some("https://issuer.example"));
+        assert_eq!(grant.expires_at(), Some(UnixTime::from_secs(NOW + 3600)));
+    }
+}

@@ -148,5 +148,14 @@ mod tests {
         assert!(split_compact("e30.e30.AA.").is_err());
         let long = "a".repeat(MAX_TOKEN_LEN + 1);
         assert!(matches!(split_compact(&long), Err(JwtRejection::TooLarge)));
+        // MAX_TOKEN_LEN itself is allowed: such a token goes on to the structure checks.
+        let longest = "a".repeat(MAX_TOKEN_LEN);
+        assert_eq!(
+            split_compact(&longest).err(),
+            Some(JwtRejection::Malformed("not three dot-separated parts"))
+        );
+        let longest = format!("e30.{}.", "A".repeat(MAX_TOKEN_LEN - 5));
+        assert_eq!(longest.len(), MAX_TOKEN_LEN);
+        assert!(split_compact(&longest).is_ok());
     }
 }
