@@ -249,22 +249,6 @@ impl MechFixture {
         matches!(step, Some(ServerStep::Success(auth)) if auth.identity() == expected_identity(mech))
     }
 
-    pub fn ours_plain_server(&self, meter: &impl Meter) -> bool {
-        self.ours_server("PLAIN", meter)
-    }
-    pub fn ours_login_server(&self, meter: &impl Meter) -> bool {
-        self.ours_server("LOGIN", meter)
-    }
-    pub fn ours_external_server(&self, meter: &impl Meter) -> bool {
-        self.ours_server("EXTERNAL", meter)
-    }
-    pub fn ours_oauthbearer_server(&self, meter: &impl Meter) -> bool {
-        self.ours_server("OAUTHBEARER", meter)
-    }
-    pub fn ours_xoauth2_server(&self, meter: &impl Meter) -> bool {
-        self.ours_server("XOAUTH2", meter)
-    }
-
     // ----- rsasl 2.3 -------------------------------------------------------------------
 
     fn rsasl_server_config(&self, mech: &str) -> Arc<rsasl::prelude::SASLConfig> {
@@ -360,22 +344,6 @@ impl MechFixture {
             finished.then(|| session.validation()).flatten()
         });
         user.as_deref() == Some(expected_identity(mech))
-    }
-
-    pub fn rsasl_plain_server(&self, meter: &impl Meter) -> bool {
-        self.rsasl_server("PLAIN", meter)
-    }
-    pub fn rsasl_login_server(&self, meter: &impl Meter) -> bool {
-        self.rsasl_server("LOGIN", meter)
-    }
-    pub fn rsasl_external_server(&self, meter: &impl Meter) -> bool {
-        self.rsasl_server("EXTERNAL", meter)
-    }
-    pub fn rsasl_oauthbearer_server(&self, meter: &impl Meter) -> bool {
-        self.rsasl_server("OAUTHBEARER", meter)
-    }
-    pub fn rsasl_xoauth2_server(&self, meter: &impl Meter) -> bool {
-        self.rsasl_server("XOAUTH2", meter)
     }
 }
 
