@@ -63,3 +63,36 @@ pub(crate) fn redeem<A>(
         Err(misuse) => Err(ProvideError::new(misuse, answer)),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_request_of_a_session_gets_its_own_ticket() {
+        // The public API cannot hold an answer to an earlier request of a session
+        // while a later one waits (requests and answers are consumed, refused answers
+        // are handed back), so the serial is checked here.
+        let mut book = Tickets::new();
+        let first = book.issue();
+        let second = book.issue();
+        assert_ne!(first, second);
+        assert_ne!(first, Ticket::UNSTAMPED);
+        assert_eq!(redeem(Ok(second), second, "answer").ok(), Some("answer"));
+        let stale = redeem(Ok(second), first, "answer").unwrap_err();
+        assert_eq!(stale.misuse(), Misuse::ForeignAnswer);
+        // Another session's first ticket is not this one's.
+        let other = Tickets::new().issue();
+        assert_ne!(other, first);
+        assert_eq!(
+            redeem(Ok(first), other, ()).unwrap_err().misuse(),
+            Misuse::ForeignAnswer
+        );
+        assert_eq!(
+            redeem(Err(Misuse::Finished), first, ())
+                .unwrap_err()
+                .misuse(),
+            Misuse::Finished
+        );
+    }
+}

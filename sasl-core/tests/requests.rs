@@ -156,3 +156,28 @@ fn passkey_answers() {
         Verdict::Rejected(FailureKind::UnknownUser)
     ));
 }
+
+/// The client requests hand the application exactly what the mechanism put in: the
+/// RP ID an authenticator signs for, the challenge and the allowed credentials.
+#[test]
+fn client_requests_carry_what_the_mechanism_put_in() {
+    use sasl_core::{AssertionRequest, TokenPrompt, UserVerification};
+    let prompt = TokenPrompt::new(OAUTHBEARER, Some("tim@example.org".into()));
+    assert_eq!(prompt.user(), Some("tim@example.org"));
+    assert_eq!(TokenPrompt::new(OAUTHBEARER, None).user(), None);
+    for uv in [UserVerification::Required, UserVerification::Discouraged] {
+        let r = AssertionRequest::new(
+            MechanismName::from_static("PASSKEY"),
+            "example.org",
+            vec![4, 2],
+            vec![vec![7], vec![8, 9]],
+            uv,
+            Some(30_000),
+        );
+        assert_eq!(r.rp_id(), "example.org");
+        assert_eq!(r.challenge(), [4, 2]);
+        assert_eq!(r.allow_credentials(), [vec![7], vec![8, 9]]);
+        assert_eq!(r.user_verification(), uv);
+        assert_eq!(r.timeout_ms(), Some(30_000));
+    }
+}

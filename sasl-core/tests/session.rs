@@ -16,6 +16,7 @@ use sasl_core::{
     MechanismProperties, Secret, ServerFailure, ServerMechanism, ServerMechanismFactory,
     ServerRegistry, ServerReply, ServerStep, ServerSuccess, SuccessData, Verdict,
 };
+use std::sync::{Arc, Mutex};
 
 /// Server: expects one message "hello", answers success with data "proof".
 struct EchoServer;
@@ -250,6 +251,64 @@ fn plus_advertised_only_with_binding_data_and_policy() {
     );
 }
 
+/// A server factory that records the `offers_plus` its context carried.
+struct Probe(&'static str, ChannelBindingUse, Arc<Mutex<Option<bool>>>);
+
+impl ServerMechanismFactory for Probe {
+    fn mechanism(&self) -> MechanismName {
+        MechanismName::new(self.0).unwrap()
+    }
+    fn properties(&self) -> MechanismProperties {
+        MechanismProperties::protected(self.1)
+    }
+    fn start(&self, c: &sasl_core::ServerContext<'_>) -> Result<Box<dyn ServerMechanism>, Error> {
+        *self.2.lock().unwrap() = Some(c.offers_plus);
+        Ok(Box::new(EchoServer))
+    }
+}
+
+/// `offers_plus` (what a SCRAM server's downgrade check rests on) is true exactly when
+/// a `-PLUS` mechanism of the same family is registered and usable on the connection.
+#[test]
+fn offers_plus_follows_the_family_and_the_connection() {
+    let seen = Arc::new(Mutex::new(None));
+    let offered = |m: &ServerRegistry, name: &str, conn: &ConnectionInfo| {
+        *seen.lock().unwrap() = None;
+        m.start(name, conn).unwrap();
+        seen.lock().unwrap().take().unwrap()
+    };
+    let bound = ConnectionInfo::tls().with_channel_binding(cb());
+    let family = ServerRegistry::new()
+        .with(Factory("X-ECHO-PLUS", ChannelBindingUse::Required))
+        .with(Probe("X-ECHO", ChannelBindingUse::Optional, seen.clone()));
+    assert!(offered(&family, "X-ECHO", &bound));
+    // Registered but not usable: no binding data, or binding disabled by policy.
+    assert!(!offered(&family, "X-ECHO", &ConnectionInfo::tls()));
+    let disabled = bound.clone().with_policy(ChannelBindingPolicy::Disabled);
+    assert!(!offered(&family, "X-ECHO", &disabled));
+    // No -PLUS of this family registered: another family's does not count.
+    let alone =
+        ServerRegistry::new().with(Probe("X-ECHO", ChannelBindingUse::Optional, seen.clone()));
+    assert!(!offered(&alone, "X-ECHO", &bound));
+    let other = ServerRegistry::new()
+        .with(Factory("Y-ECHO-PLUS", ChannelBindingUse::Required))
+        .with(Probe("X-ECHO", ChannelBindingUse::Optional, seen.clone()));
+    assert!(!offered(&other, "X-ECHO", &bound));
+    // Another hash of the family does count (SCRAM-SHA-1 beside SCRAM-SHA-256-PLUS).
+    let hashes = ServerRegistry::new()
+        .with(Factory("X-OTHER-PLUS", ChannelBindingUse::Required))
+        .with(Probe("X-ECHO", ChannelBindingUse::Optional, seen.clone()));
+    assert!(offered(&hashes, "X-ECHO", &bound));
+
+    // A -PLUS mechanism asked for without TLS is not offered there, which is not a
+    // question of encryption alone: it is an unknown mechanism, as over TLS without
+    // binding data. PLAIN without TLS is the encryption case.
+    let f = family
+        .start("X-ECHO-PLUS", &ConnectionInfo::plaintext())
+        .unwrap_err();
+    assert_eq!(f.reason().kind(), FailureKind::UnknownMechanism);
+}
+
 #[test]
 fn client_prefers_its_own_order_and_skips_unusable_plus() {
     let c = ClientRegistry::new()
@@ -277,6 +336,22 @@ fn client_prefers_its_own_order_and_skips_unusable_plus() {
     assert_eq!(
         c.start_best(&["NOPE"], creds, &bound).unwrap_err(),
         Error::Config(sasl_core::ConfigError::NoCommonMechanism)
+    );
+    // with_all appends in order, after what is there.
+    let all: Vec<Arc<dyn ClientMechanismFactory>> = vec![
+        Arc::new(Factory("X-ECHO", ChannelBindingUse::Optional)),
+        Arc::new(Factory("X-ECHO-PLUS", ChannelBindingUse::Required)),
+    ];
+    let c = ClientRegistry::new()
+        .with(Factory("X-OTHER", ChannelBindingUse::Optional))
+        .with_all(all);
+    let creds = ClientCredentials::new("u");
+    assert_eq!(c.select(&both, &creds, &bound).unwrap().as_str(), "X-OTHER");
+    assert_eq!(
+        c.select(&["X-ECHO-PLUS", "X-ECHO"], &creds, &bound)
+            .unwrap()
+            .as_str(),
+        "X-ECHO"
     );
 }
 

@@ -77,6 +77,7 @@ mod client;
 pub mod codec;
 #[cfg(fuzzing)]
 pub mod fuzzing;
+mod json_object;
 pub mod message;
 mod server;
 pub mod webauthn;

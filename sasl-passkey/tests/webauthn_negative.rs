@@ -514,6 +514,187 @@ fn authenticator_data_accessors() {
     ));
 }
 
+/// A COSE_Key may take 2048 bytes, alone or inside attested credential data, and no
+/// more; a P-256 coordinate of another length is refused for its length.
+#[test]
+fn cose_key_limits_and_details() {
+    let es = Signer::es256().cose();
+    // The ES256 key with one more (ignored) member, `kid` (label 2), padded to `len`.
+    let padded = |len: usize| {
+        let pad = len - es.len() - 4;
+        let mut v = vec![0xa6];
+        v.extend_from_slice(&es[1..]);
+        v.push(0x02);
+        v.extend_from_slice(&head(2, pad));
+        v.extend(std::iter::repeat_n(0x11u8, pad));
+        assert_eq!(v.len(), len);
+        v
+    };
+    let exact = padded(2048);
+    assert!(CoseKey::from_cbor(&exact).is_ok());
+    let err = CoseKey::from_cbor(&padded(2049)).err().unwrap();
+    assert_eq!(err, CoseKeyError::Malformed("key too large"));
+    assert_eq!(err.detail(), "key too large");
+    let in_auth_data = |key: &[u8]| {
+        let bytes = auth_data(RP_ID, UP | AT, 0, &attested([0; 16], b"id", key));
+        AuthenticatorData::parse(&bytes).map(|ad| ad.attested_credential_data().is_some())
+    };
+    assert_eq!(in_auth_data(&exact), Ok(true));
+    assert_eq!(
+        in_auth_data(&padded(2049)),
+        Err(AuthenticatorDataError::Malformed("key too large"))
+    );
+
+    // x or y one byte short (the rest of the key well formed).
+    let short_x = {
+        let mut v = hex("a5010203262001");
+        v.extend_from_slice(&hex("21581f"));
+        v.extend_from_slice(&es[11..42]);
+        v.extend_from_slice(&es[42..]);
+        v
+    };
+    let short_y = es[..es.len() - 35]
+        .iter()
+        .copied()
+        .chain(hex("22581f"))
+        .chain(es[es.len() - 31..].iter().copied())
+        .collect::<Vec<u8>>();
+    for key in [short_x, short_y] {
+        let err = CoseKey::from_cbor(&key).err().unwrap();
+        assert_eq!(err.detail(), "P-256 coordinate not 32 bytes");
+    }
+    assert_eq!(
+        CoseKeyError::Unsupported("EdDSA key not Ed25519").detail(),
+        "EdDSA key not Ed25519"
+    );
+
+    // RSA: n or e zero-padded (each alone), e of 32 bits and of 33.
+    let rsa = |n: &[u8], e: &[u8]| {
+        let mut v = hex("a40103033901002059");
+        v.extend_from_slice(&(n.len() as u16).to_be_bytes());
+        v.extend_from_slice(n);
+        v.extend_from_slice(&[0x21]);
+        v.extend_from_slice(&cbor_bytes(e));
+        CoseKey::from_cbor(&v)
+    };
+    let n = [0xc5u8; 256];
+    assert!(rsa(&n, &[1, 0, 1]).is_ok());
+    let padded_n = [&[0u8][..], &n].concat();
+    for (n, e) in [
+        (&padded_n[..], &[1u8, 0, 1][..]),
+        (&n[..], &[0, 1, 0, 1][..]),
+    ] {
+        assert_eq!(
+            rsa(n, e).err().map(|e| e.detail()),
+            Some("RSA component empty or zero-padded")
+        );
+    }
+    assert!(rsa(&n, &[1, 0, 0, 1]).is_ok(), "a 32-bit exponent");
+    assert_eq!(
+        rsa(&n, &[1, 0, 0, 0, 1]).err(),
+        Some(CoseKeyError::Unsupported(
+            "RSA exponent larger than 32 bits"
+        ))
+    );
+
+    // Keys compare by algorithm and bytes.
+    let a = CoseKey::from_cbor(&es).unwrap();
+    assert_eq!(a, CoseKey::from_cbor(&es).unwrap());
+    assert_ne!(a, CoseKey::from_cbor(&Signer::es256().cose()).unwrap());
+    assert_ne!(a, CoseKey::from_cbor(&Signer::ed25519().cose()).unwrap());
+    assert_ne!(a, CoseKey::from_cbor(&exact).unwrap());
+}
+
+/// The size limits hold at their exact values, and each refusal says which check it was.
+#[test]
+fn size_limits_flags_and_details() {
+    use sasl_passkey::webauthn::{
+        ClientDataError, Flags, MAX_AUTHENTICATOR_DATA_LEN, MAX_CLIENT_DATA_LEN,
+    };
+    // Authenticator data of exactly the limit (an extensions map padded with one byte
+    // string) parses; one byte more is refused as too large, not as trailing bytes.
+    let exact = |len: usize| {
+        let pad = len - 37 - 6; // a1 61 78 59 hi lo, then the bytes
+        let mut ext = hex("a16178");
+        ext.extend_from_slice(&head(2, pad));
+        ext.extend(std::iter::repeat_n(0u8, pad));
+        auth_data(RP_ID, UP | ED, 1, &ext)
+    };
+    let bytes = exact(MAX_AUTHENTICATOR_DATA_LEN);
+    assert_eq!(bytes.len(), MAX_AUTHENTICATOR_DATA_LEN);
+    let ad = AuthenticatorData::parse(&bytes).unwrap();
+    assert_eq!(
+        ad.extensions().map(<[u8]>::len),
+        Some(MAX_AUTHENTICATOR_DATA_LEN - 37)
+    );
+    let over = exact(MAX_AUTHENTICATOR_DATA_LEN + 1);
+    let err = AuthenticatorData::parse(&over).unwrap_err();
+    assert_eq!(
+        err,
+        AuthenticatorDataError::Malformed("authenticator data too large")
+    );
+    assert_eq!(err.detail(), "authenticator data too large");
+
+    // Extensions cut short and extensions that are not strict CBOR are told apart.
+    let truncated = auth_data(RP_ID, UP | ED, 1, &hex("a16178"));
+    assert_eq!(
+        AuthenticatorData::parse(&truncated).unwrap_err().detail(),
+        "extensions truncated"
+    );
+    let loose = auth_data(RP_ID, UP | ED, 1, &hex("a161781805"));
+    assert_eq!(
+        AuthenticatorData::parse(&loose).unwrap_err().detail(),
+        "extensions not strict CBOR"
+    );
+    assert_eq!(
+        AuthenticatorDataError::TrailingBytes.detail(),
+        "bytes after the authenticator data"
+    );
+    let short = AuthenticatorData::parse(&[0; 36]).unwrap_err();
+    assert_eq!(short.detail(), "shorter than 37 bytes");
+
+    // The flags byte round-trips and each bit reads as its flag.
+    for bits in [0u8, UP, UV, UP | UV | BE | BS, AT | ED, 0xff] {
+        let flags = Flags::from_bits(bits);
+        assert_eq!(flags.bits(), bits);
+        assert_eq!(flags.user_present(), bits & UP != 0);
+        assert_eq!(flags.user_verified(), bits & UV != 0);
+        assert_eq!(flags.backup_eligible(), bits & BE != 0);
+        assert_eq!(flags.backup_state(), bits & BS != 0);
+        assert_eq!(flags.attested_credential_data(), bits & AT != 0);
+        assert_eq!(flags.extension_data(), bits & ED != 0);
+    }
+    assert_eq!(ad.flags().bits(), UP | ED);
+
+    // clientDataJSON of exactly 8 KiB parses; one byte more is refused as too large.
+    let challenge = [9u8; 32];
+    let sized = |len: usize| {
+        let base = client_data("webauthn.get", &challenge, ORIGIN, r#","pad":"""#);
+        let pad = len - base.len();
+        client_data(
+            "webauthn.get",
+            &challenge,
+            ORIGIN,
+            &format!(r#","pad":"{}""#, "a".repeat(pad)),
+        )
+    };
+    let cd = sized(MAX_CLIENT_DATA_LEN);
+    assert_eq!(cd.len(), 8192);
+    let parsed = ClientData::parse(&cd).unwrap();
+    assert_eq!(parsed.challenge(), &challenge);
+    let err: ClientDataError = ClientData::parse(&sized(MAX_CLIENT_DATA_LEN + 1)).unwrap_err();
+    assert_eq!(err.detail(), "larger than 8 KiB");
+    // The members in an array, as serde's derive would read them, are not client data.
+    let array = format!(r#"["webauthn.get","{}","{ORIGIN}",false]"#, b64(&challenge));
+    for text in ["[]", array.as_str(), "\"webauthn.get\"", "null"] {
+        assert_eq!(
+            ClientData::parse(text.as_bytes()).unwrap_err().detail(),
+            "not one JSON object with string type/challenge/origin, boolean crossOrigin, each once",
+            "{text}"
+        );
+    }
+}
+
 fn mutate(bytes: &mut Vec<u8>, op: u8, pos: usize, val: u8) {
     if bytes.is_empty() {
         bytes.push(val);

@@ -5,6 +5,7 @@ use super::push_json_string;
 use super::software::{
     Credential, MAX_CREDENTIAL_ID, MAX_USER_HANDLE, SoftwareAuthenticator, supported_algorithm,
 };
+use crate::json_object::{self, Object};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sasl_core::Secret;
@@ -104,16 +105,16 @@ impl SoftwareAuthenticator {
         struct Probe {
             version: serde_json::Value,
         }
-        let probe: Probe = serde_json::from_str(text).map_err(|_| MALFORMED)?;
+        let probe: Probe = json_object::from_slice(text.as_bytes()).map_err(|_| MALFORMED)?;
         if probe.version.as_u64() != Some(VERSION) {
             return Err(AuthenticatorError::KeyFile("unsupported version"));
         }
-        let file: FileV1 = serde_json::from_str(text).map_err(|_| MALFORMED)?;
+        let file: FileV1 = json_object::from_slice(text.as_bytes()).map_err(|_| MALFORMED)?;
         if file.origin.is_empty() {
             return Err(AuthenticatorError::KeyFile("empty origin"));
         }
         let mut credentials: Vec<Credential> = Vec::with_capacity(file.credentials.len());
-        for c in file.credentials {
+        for Object(c) in file.credentials {
             let id = decode(&c.id, "id is not base64url")?;
             if id.is_empty() || id.len() > MAX_CREDENTIAL_ID {
                 return Err(AuthenticatorError::KeyFile("id must be 1 to 1023 bytes"));
@@ -177,7 +178,7 @@ struct FileV1 {
     #[allow(dead_code)]
     version: u64,
     origin: String,
-    credentials: Vec<CredentialV1>,
+    credentials: Vec<Object<CredentialV1>>,
 }
 
 #[derive(Deserialize)]
@@ -356,6 +357,11 @@ mod tests {
         )
         .unwrap();
         assert!(empty.credentials().is_empty());
+        // The same members in an array (which serde's derive alone would read).
+        assert_eq!(
+            SoftwareAuthenticator::from_key_file(r#"[1,"https://x.example",[]]"#).unwrap_err(),
+            MALFORMED
+        );
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! `AuthenticationResponseJSON` in (W3C WebAuthn Level 3 §5.1.3, §5.1.4).
 
 use super::{CodecError, RequestOptions, uv_from_name, uv_name};
+use crate::json_object::{self, Object};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sasl_core::PasskeyAssertion;
@@ -32,7 +33,7 @@ struct OptionsJson {
     timeout: Option<u32>,
     rp_id: String,
     #[serde(default)]
-    allow_credentials: Vec<Descriptor>,
+    allow_credentials: Vec<Object<Descriptor>>,
     #[serde(default)]
     user_verification: Option<String>,
 }
@@ -66,14 +67,14 @@ pub(super) fn encode_options(options: &RequestOptions) -> Vec<u8> {
 }
 
 pub(super) fn decode_options(message: &[u8]) -> Result<RequestOptions, CodecError> {
-    let json: OptionsJson = serde_json::from_slice(message)
+    let json: OptionsJson = json_object::from_slice(message)
         .map_err(|_| CodecError("request options are not valid JSON of the expected shape"))?;
     let mut allow = Vec::with_capacity(
         json.allow_credentials
             .len()
             .min(super::MAX_ALLOW_CREDENTIALS),
     );
-    for d in &json.allow_credentials {
+    for Object(d) in &json.allow_credentials {
         // WebAuthn: descriptors of unknown types are ignored.
         if d.kind == "public-key" {
             allow.push(unb64(&d.id, "allowCredentials id is not base64url")?);
@@ -114,7 +115,7 @@ struct CredentialJson<'a> {
     #[serde(rename = "type", borrow)]
     kind: Cow<'a, str>,
     #[serde(borrow)]
-    response: ResponseJson<'a>,
+    response: Object<ResponseJson<'a>>,
     // clientExtensionResults, authenticatorAttachment and unknown members are
     // ignored (extension outputs are not used).
 }
@@ -139,7 +140,7 @@ pub(super) fn encode_assertion(a: &PasskeyAssertion) -> Vec<u8> {
 pub(super) fn decode_assertion(message: &[u8]) -> Result<PasskeyAssertion, CodecError> {
     // serde's derived structs refuse repeated members; unknown ones
     // (authenticatorAttachment, ...) are ignored as WebAuthn says.
-    let json: CredentialJson<'_> = serde_json::from_slice(message)
+    let json: CredentialJson<'_> = json_object::from_slice(message)
         .map_err(|_| CodecError("response is not valid JSON of the expected shape"))?;
     if json.kind != "public-key" {
         return Err(CodecError("credential type is not public-key"));
@@ -147,7 +148,7 @@ pub(super) fn decode_assertion(message: &[u8]) -> Result<PasskeyAssertion, Codec
     if json.id != json.raw_id {
         return Err(CodecError("id and rawId differ"));
     }
-    let r = json.response;
+    let Object(r) = json.response;
     Ok(PasskeyAssertion {
         credential_id: unb64(&json.raw_id, "rawId is not base64url")?,
         authenticator_data: unb64(&r.authenticator_data, "authenticatorData is not base64url")?,
@@ -198,5 +199,40 @@ mod tests {
         // Repeated members are refused.
         let twice = br#"{"id":"AQID","rawId":"AQID","rawId":"AQQD","type":"public-key","response":{"signature":"BQ","authenticatorData":"BA","clientDataJSON":"e30"}}"#;
         assert!(decode_assertion(twice).is_err());
+        // Arrays in place of the credential or its response are refused, although
+        // serde's derive alone would read their members in order.
+        let arrays: [&[u8]; 2] = [
+            br#"["AQID","AQID","public-key",{"signature":"BQ","authenticatorData":"BA","clientDataJSON":"e30"}]"#,
+            br#"{"id":"AQID","rawId":"AQID","type":"public-key","response":["e30","BA","BQ"]}"#,
+        ];
+        for m in arrays {
+            assert_eq!(
+                decode_assertion(m),
+                Err(CodecError(
+                    "response is not valid JSON of the expected shape"
+                ))
+            );
+        }
+    }
+
+    #[test]
+    fn options_must_be_objects() {
+        let good = br#"{"challenge":"CQk","rpId":"example.com","allowCredentials":[{"type":"public-key","id":"AQ"}]}"#;
+        assert_eq!(
+            decode_options(good).map(|o| o.allow_credentials),
+            Ok(vec![vec![1]])
+        );
+        let arrays: [&[u8]; 2] = [
+            br#"["CQk",null,"example.com",[]]"#,
+            br#"{"challenge":"CQk","rpId":"example.com","allowCredentials":[["public-key","AQ"]]}"#,
+        ];
+        for m in arrays {
+            assert_eq!(
+                decode_options(m),
+                Err(CodecError(
+                    "request options are not valid JSON of the expected shape"
+                ))
+            );
+        }
     }
 }

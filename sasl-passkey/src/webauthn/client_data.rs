@@ -61,8 +61,9 @@ impl ClientData {
         let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
         let text = core::str::from_utf8(bytes).map_err(|_| ClientDataError("not UTF-8"))?;
         // Members are borrowed from the text unless they hold escapes; serde's derive
-        // refuses a known member given twice and a member of the wrong type.
-        let raw: Raw<'_> = serde_json::from_str(text).map_err(|_| {
+        // refuses a known member given twice and a member of the wrong type, and
+        // `json_object` an array in place of the object.
+        let raw: Raw<'_> = crate::json_object::from_slice(text.as_bytes()).map_err(|_| {
             ClientDataError("not one JSON object with string type/challenge/origin, boolean crossOrigin, each once")
         })?;
         let challenge = raw.challenge.ok_or(ClientDataError("challenge missing"))?;

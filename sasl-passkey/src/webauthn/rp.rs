@@ -200,3 +200,87 @@ pub(crate) enum OriginError {
     NotAllowed,
     CrossOrigin,
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    /// An Ed25519 COSE_Key around `x` (RFC 8032 §7.1 public keys below).
+    fn ed25519(x: &str) -> Vec<u8> {
+        let mut v = vec![0xa4, 0x01, 0x01, 0x03, 0x27, 0x20, 0x06, 0x21, 0x58, 0x20];
+        v.extend(
+            (0..x.len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(x.get(i..i + 2).unwrap(), 16).unwrap()),
+        );
+        v
+    }
+
+    #[test]
+    fn keys_are_cached_per_cbor_and_shared_by_clones() {
+        let a = ed25519("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a");
+        let b = ed25519("3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c");
+        let rp = RelyingParty::new("example.com", ["https://example.com"]);
+        let clone = rp.clone();
+        assert_eq!(
+            rp.key(&a).unwrap().algorithm(),
+            super::super::CoseAlgorithm::EdDsa
+        );
+        assert!(rp.key(&b).is_ok());
+        assert!(clone.key(&a).is_ok());
+        // Two keys parsed, both kept (the cache is cleared only when it is full), and
+        // the clone shares them.
+        assert_eq!(format!("{:?}", rp.keys), "KeyCache(2 keys)");
+        assert_eq!(format!("{:?}", clone.keys), "KeyCache(2 keys)");
+        assert!(rp.key(&[0xa0]).is_err());
+        assert_eq!(format!("{:?}", rp.keys), "KeyCache(2 keys)");
+        // Relying parties compare by configuration, whatever their caches hold.
+        assert_eq!(
+            rp,
+            RelyingParty::new("example.com", ["https://example.com"])
+        );
+        assert_ne!(
+            rp,
+            RelyingParty::new("example.org", ["https://example.com"])
+        );
+    }
+
+    #[test]
+    fn a_full_cache_is_cleared() {
+        let cache = KeyCache::default();
+        let key = ed25519("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a");
+        {
+            let parsed = super::super::CoseKey::from_cbor(&key).unwrap();
+            let mut map = cache.0.lock().unwrap();
+            for i in 0..KEY_CACHE_SIZE - 1 {
+                map.insert(i.to_be_bytes().to_vec(), parsed.clone());
+            }
+        }
+        // One below the size: the new key is added.
+        assert!(cache.get(&key).is_ok());
+        assert_eq!(
+            format!("{cache:?}"),
+            format!("KeyCache({KEY_CACHE_SIZE} keys)")
+        );
+        // At the size: the cache is cleared, then the new key is added.
+        let other = ed25519("3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c");
+        assert!(cache.get(&other).is_ok());
+        assert_eq!(format!("{cache:?}"), "KeyCache(1 keys)");
+    }
+
+    #[test]
+    fn accessors_report_the_configuration() {
+        let rp = RelyingParty::new(
+            "example.com",
+            ["https://example.com", "android:apk-key-hash:x"],
+        );
+        assert_eq!(
+            rp.origins(),
+            ["https://example.com", "android:apk-key-hash:x"]
+        );
+        assert!(!rp.cross_origin_allowed());
+        assert!(rp.clone().allow_cross_origin(true).cross_origin_allowed());
+        assert!(!rp.allow_cross_origin(false).cross_origin_allowed());
+    }
+}
