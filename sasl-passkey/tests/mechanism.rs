@@ -445,3 +445,125 @@ proptest! {
         }
     }
 }
+
+/// Every refusal the application can give to either lookup (by user name, or by
+/// credential in the discoverable flow) ends the way it says: a store that is down
+/// fails at once, a refusal goes through the error message first, with the
+/// application's own text when it gave one.
+#[test]
+fn every_lookup_refusal_ends_as_the_application_said() {
+    let fx = Fixture::new();
+    type Refusal = fn(sasl_core::PasskeyLookup) -> Answer;
+    let refusals: [(Refusal, bool, FailureKind, &str, &[u8]); 4] = [
+        (
+            |r| r.reject(FailureKind::Temporary),
+            false,
+            FailureKind::Temporary,
+            "passkey store unavailable",
+            b"",
+        ),
+        (
+            |r| r.reject(FailureKind::Internal),
+            false,
+            FailureKind::Internal,
+            "passkey store unavailable",
+            b"",
+        ),
+        (
+            |r| r.reject(FailureKind::AccountDisabled),
+            true,
+            FailureKind::AccountDisabled,
+            "login refused by the application",
+            b"e=other-error,m=Passkey not accepted; see https://example.com/help",
+        ),
+        (
+            |r| {
+                r.reject_with_message(
+                    FailureKind::AccountDisabled,
+                    "Account locked; call the help desk",
+                )
+            },
+            true,
+            FailureKind::AccountDisabled,
+            "login refused by the application",
+            b"e=other-error,m=Account locked; call the help desk",
+        ),
+    ];
+    let lookup = |r: Request, refuse: Refusal| match r {
+        Request::PasskeyLookup(r) => refuse(r),
+        other => other.unavailable(),
+    };
+    for (user, flow) in [("alice", "by user"), ("", "by credential")] {
+        for (refuse, via_error, kind, detail, error) in refusals {
+            let mut s = server(Codec::Json);
+            let mut c = client(user, None);
+            let ClientStep::Respond(first) = c.start().unwrap() else {
+                panic!()
+            };
+            let mut step = s
+                .start_with(Some(first.expose()), &|r| lookup(r, refuse))
+                .unwrap();
+            if user.is_empty() {
+                // The discoverable flow looks up the credential after the assertion.
+                let ServerStep::Challenge(ch) = step else {
+                    panic!("{flow}: {step:?}")
+                };
+                let Ok(ClientStep::Request(ClientRequest::PasskeyAssertion(req))) = c.step(&ch)
+                else {
+                    panic!()
+                };
+                let a = fx.sign(req.rp_id(), req.challenge(), ORIGIN, 8);
+                let ClientStep::Respond(r) = c.provide(req.provide(a)).unwrap() else {
+                    panic!()
+                };
+                step = s.step_with(r.expose(), &|r| lookup(r, refuse)).unwrap();
+            }
+            if via_error {
+                let ServerStep::Challenge(e) = step else {
+                    panic!("{flow}: {step:?}")
+                };
+                assert_eq!(e, error, "{flow}");
+                step = s.step(b"").unwrap();
+            }
+            let ServerStep::Failure(f) = step else {
+                panic!("{flow}: {step:?}")
+            };
+            assert_eq!(
+                (f.reason().kind(), f.reason().detail()),
+                (kind, detail),
+                "{flow}"
+            );
+        }
+    }
+
+    // An unknown credential in the discoverable flow.
+    let mut s = server(Codec::Json);
+    let mut c = client("", None);
+    let ClientStep::Respond(first) = c.start().unwrap() else {
+        panic!()
+    };
+    let ServerStep::Challenge(ch) = s
+        .start_with(Some(first.expose()), &|r| fx.answer(r))
+        .unwrap()
+    else {
+        panic!()
+    };
+    let Ok(ClientStep::Request(ClientRequest::PasskeyAssertion(req))) = c.step(&ch) else {
+        panic!()
+    };
+    let a = fx.sign(req.rp_id(), req.challenge(), ORIGIN, 8);
+    let ClientStep::Respond(r) = c.provide(req.provide(a)).unwrap() else {
+        panic!()
+    };
+    let step = s
+        .step_with(r.expose(), &|r| lookup(r, |r| r.not_found()))
+        .unwrap();
+    assert!(matches!(step, ServerStep::Challenge(ref e) if e.starts_with(b"e=other-error,")));
+    let ServerStep::Failure(f) = s.step(b"").unwrap() else {
+        panic!()
+    };
+    assert_eq!(
+        (f.reason().kind(), f.reason().detail()),
+        (FailureKind::UnknownUser, "unknown credential")
+    );
+}
