@@ -228,4 +228,67 @@ mod tests {
         write_gs2_header(Gs2Flag::Yes, Some("a,b"), &mut out);
         assert_eq!(out, "y,a=a=2Cb,");
     }
+
+    #[test]
+    fn each_flag_and_the_authzid() {
+        for (msg, flag) in [(&b"n,,x"[..], Gs2Flag::No), (b"y,,x", Gs2Flag::Yes)] {
+            let (h, rest) = Gs2Header::parse(msg).expect("valid");
+            assert_eq!(
+                (h.flag(), h.authzid(), h.len(), rest),
+                (flag, None, 3, &b"x"[..])
+            );
+        }
+        assert_eq!(
+            Gs2Header::parse(b"F,,"),
+            Err("GS2 non-standard flag F is not valid here")
+        );
+        assert_eq!(
+            Gs2Header::parse(b"q,,"),
+            Err("GS2 header must start with n, y or p=")
+        );
+        // The length counts the flag, the authzid field and both commas.
+        let (h, rest) = Gs2Header::parse(b"p=tls-unique,a=b=2Cob,r=x").expect("valid");
+        assert_eq!((h.len(), rest), (22, &b"r=x"[..]));
+        assert_eq!(h.authzid(), Some("b,ob"));
+        assert_eq!(h.into_authzid(), Some(Cow::Owned("b,ob".to_owned())));
+        let (h, _) = Gs2Header::parse(b"n,a=bob,").expect("valid");
+        assert_eq!(h.len(), 8);
+        assert!(matches!(h.into_authzid(), Some(Cow::Borrowed("bob"))));
+        let (h, _) = Gs2Header::parse(b"n,,").expect("valid");
+        assert_eq!(h.into_authzid(), None);
+    }
+
+    #[test]
+    fn saslname_length_limits() {
+        let exact = "a".repeat(MAX_SASLNAME_LEN);
+        assert_eq!(
+            decode_saslname(exact.as_bytes()).as_deref(),
+            Ok(exact.as_str())
+        );
+        let over = "a".repeat(MAX_SASLNAME_LEN + 1);
+        assert_eq!(decode_saslname(over.as_bytes()), Err("name too long"));
+
+        // What a client may send: the escaped length (`,` and `=` take three bytes).
+        assert!(is_sendable_saslname("admin"));
+        assert!(is_sendable_saslname(&exact));
+        assert!(!is_sendable_saslname(&over));
+        assert!(!is_sendable_saslname(""));
+        assert!(!is_sendable_saslname("a\0b"));
+        for escaped in [',', '='] {
+            // 340 escapes and 4 plain bytes: 1020 + 4 = 1024 bytes on the wire.
+            let fits = format!("{}abcd", escaped.to_string().repeat(340));
+            assert!(is_sendable_saslname(&fits), "{escaped}");
+            let mut wire = String::new();
+            escape_saslname(&fits, &mut wire);
+            assert_eq!(wire.len(), MAX_SASLNAME_LEN);
+            assert!(decode_saslname(wire.as_bytes()).is_ok());
+            let one_more = format!("{fits}{escaped}");
+            assert!(!is_sendable_saslname(&one_more), "{escaped}");
+        }
+        // Other bytes count once.
+        assert!(is_sendable_saslname(&format!(
+            "{}x",
+            "-".repeat(MAX_SASLNAME_LEN - 1)
+        )));
+    }
 }

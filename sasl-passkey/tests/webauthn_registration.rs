@@ -15,8 +15,8 @@ use common::*;
 use proptest::prelude::*;
 use sasl_core::{PasskeyAccount, PasskeyAssertion, UserVerification};
 use sasl_passkey::webauthn::{
-    CreationOptions, CredentialRecord, RegistrationError, RelyingParty, verify_assertion,
-    verify_registration,
+    CreationOptions, CredentialRecord, MAX_ATTESTATION_OBJECT_LEN, RegistrationError, RelyingParty,
+    verify_assertion, verify_registration,
 };
 
 const NEW_ID: &[u8] = b"new-credential-id";
@@ -388,6 +388,61 @@ fn record_text_is_strict() {
     assert!(CredentialRecord::from_text(&reencode(&fewer)).is_err());
     let err = CredentialRecord::from_text("nope").unwrap_err();
     assert!(!err.detail().is_empty() && !err.to_string().is_empty());
+}
+
+/// The size limits hold at their exact values, and each refusal names its check.
+#[test]
+fn registration_limits_and_details() {
+    let reg = Reg::new(Signer::es256(), UP);
+    let object = reg.none();
+    for (len, ok) in [(1, true), (64, true), (0, false), (65, false)] {
+        let handle = vec![5u8; len];
+        let got = verify_registration(&rp(), &reg.challenge, &handle, &reg.client_data, &object);
+        match got {
+            Ok(record) => {
+                assert!(ok, "{len}");
+                assert_eq!(record.user_handle(), handle.as_slice());
+            }
+            Err(e) => {
+                assert!(!ok, "{len}");
+                assert_eq!(e, RegistrationError::InvalidUserHandle);
+            }
+        }
+    }
+    // An attestation object of exactly 32 KiB is parsed (and refused as CBOR), one
+    // byte more is refused for its size.
+    let exact = vec![0xa0; MAX_ATTESTATION_OBJECT_LEN];
+    assert_eq!(MAX_ATTESTATION_OBJECT_LEN, 32 * 1024);
+    let err = reg.verify(&rp(), &exact).unwrap_err();
+    assert!(
+        matches!(err, RegistrationError::MalformedAttestation(d) if d != "attestation object too large"),
+        "{err:?}"
+    );
+    let err = reg
+        .verify(&rp(), &[exact, vec![0xa0]].concat())
+        .unwrap_err();
+    assert_eq!(
+        err,
+        RegistrationError::MalformedAttestation("attestation object too large")
+    );
+    assert_eq!(err.detail(), "attestation object too large");
+    assert_eq!(
+        RegistrationError::WrongType.detail(),
+        "clientDataJSON type is not webauthn.create"
+    );
+
+    // Record text: 8 KiB is read (and refused as not a record), one byte more is too long.
+    let text = "x".repeat(8 * 1024);
+    assert_eq!(
+        CredentialRecord::from_text(&text).unwrap_err().detail(),
+        "not a passkey-v1 record"
+    );
+    assert_eq!(
+        CredentialRecord::from_text(&format!("{text}x"))
+            .unwrap_err()
+            .detail(),
+        "too long"
+    );
 }
 
 proptest! {
