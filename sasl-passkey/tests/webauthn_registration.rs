@@ -390,6 +390,74 @@ fn record_text_is_strict() {
     assert!(!err.detail().is_empty() && !err.to_string().is_empty());
 }
 
+/// A record's text form built field by field (keys 1 to 8, RECORD_PREFIX_V1).
+fn record_text(id: &[u8], handle: &[u8], be: bool, bs: bool, transports: &[&str]) -> String {
+    let key = Signer::ed25519().cose();
+    let mut m = vec![0xa8, 0x01];
+    m.extend_from_slice(&cbor_bytes(id));
+    m.push(0x02);
+    m.extend_from_slice(&cbor_bytes(&key));
+    m.extend_from_slice(&[0x03, 0x05, 0x04]);
+    m.extend_from_slice(&cbor_bytes(handle));
+    m.extend_from_slice(&[0x05, if be { 0xf5 } else { 0xf4 }]);
+    m.extend_from_slice(&[0x06, if bs { 0xf5 } else { 0xf4 }]);
+    m.push(0x07);
+    m.extend_from_slice(&head(4, transports.len()));
+    for t in transports {
+        m.extend_from_slice(&cbor_text(t));
+    }
+    m.push(0x08);
+    m.extend_from_slice(&cbor_bytes(&AAGUID));
+    format!("passkey-v1:{}", b64(&m))
+}
+
+/// Each field of a record is checked at its bounds, and read back as written.
+#[test]
+fn record_fields_at_their_bounds() {
+    let parse = |t: String| CredentialRecord::from_text(&t).map_err(|e| e.detail());
+    let ok = parse(record_text(b"id", b"h", false, false, &["usb", "nfc"])).unwrap();
+    assert_eq!(ok.credential_id(), b"id");
+    assert_eq!(ok.user_handle(), b"h");
+    assert_eq!(ok.sign_count(), 5);
+    assert!(!ok.backup_eligible() && !ok.backup_state());
+    assert_eq!(ok.transports(), ["usb", "nfc"]);
+    assert_eq!(ok.aaguid(), &AAGUID);
+    let synced = parse(record_text(b"id", b"h", true, true, &[])).unwrap();
+    assert!(synced.backup_eligible() && synced.backup_state());
+    assert!(synced.transports().is_empty());
+    assert_eq!(
+        parse(record_text(b"id", b"h", false, true, &[])),
+        Err("BS without BE")
+    );
+
+    assert!(parse(record_text(&[1; 1023], b"h", false, false, &[])).is_ok());
+    for id in [&[][..], &[1; 1024][..]] {
+        assert_eq!(
+            parse(record_text(id, b"h", false, false, &[])),
+            Err("credential id not 1 to 1023 bytes")
+        );
+    }
+    assert!(parse(record_text(b"id", &[2; 64], false, false, &[])).is_ok());
+    for handle in [&[][..], &[2; 65][..]] {
+        assert_eq!(
+            parse(record_text(b"id", handle, false, false, &[])),
+            Err("user handle not 1 to 64 bytes")
+        );
+    }
+    let long = "t".repeat(32);
+    assert!(parse(record_text(b"id", b"h", false, false, &[long.as_str(); 16])).is_ok());
+    assert_eq!(
+        parse(record_text(b"id", b"h", false, false, &[long.as_str(); 17])),
+        Err("transports not an array of at most 16")
+    );
+    for bad in ["", "t".repeat(33).as_str()] {
+        assert_eq!(
+            parse(record_text(b"id", b"h", false, false, &[bad])),
+            Err("transport not a short text")
+        );
+    }
+}
+
 /// The size limits hold at their exact values, and each refusal names its check.
 #[test]
 fn registration_limits_and_details() {

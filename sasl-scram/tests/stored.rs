@@ -14,8 +14,9 @@ mod helpers;
 use helpers::*;
 use sasl_core::ScramHash;
 use sasl_scram::{
-    PasswordPrep, StoredError, StoredFormat, derive, derive_client_keys, derive_with,
-    derive_with_random_salt, format_stored, parse_stored, parse_stored_as,
+    MAX_STORED_ITERATIONS, PasswordPrep, StoredError, StoredFormat, derive, derive_client_keys,
+    derive_with, derive_with_random_salt, format_stored, parse_stored, parse_stored_as,
+    verify_password,
 };
 
 const DOVECOT_256: &str = "{SCRAM-SHA-256}4096,W22ZaJ0SNY7soEsUEjb6gQ==,WG5d8oPm3OtcPnkdi4Uo7BkeZkBFzpcXkuLmtbsT4qY=,wfPLwcE6nTWhTAmQ7tl2KeoiWGPlZqQxSrmfPwDl2dU=";
@@ -189,6 +190,50 @@ fn malformed_strings_give_clear_errors() {
     }
 }
 
+/// PLAIN against stored SCRAM credentials: the published verifiers (RFC 7677's and
+/// RFC 5802's examples as Dovecot and RFC 5803 store them) accept "pencil" and
+/// nothing else.
+#[test]
+fn verify_password_against_published_verifiers() {
+    for text in [DOVECOT_256, PG_256, RFC5803_1] {
+        let stored = parse_stored(text).unwrap();
+        for prep in [PasswordPrep::SaslPrep, PasswordPrep::None] {
+            assert!(verify_password(&stored, "pencil", prep), "{text}");
+            for wrong in ["pencil ", "Pencil", "", "penci"] {
+                assert!(!verify_password(&stored, wrong, prep), "{text} {wrong:?}");
+            }
+        }
+        // SASLprep prohibits NUL. Unprepared, "pencil\0" matches: HMAC pads a short key
+        // with zeros, so PBKDF2 cannot tell trailing NULs apart (RFC 2104 §2). PLAIN and
+        // LOGIN refuse NUL in a password before it gets here.
+        assert!(!verify_password(
+            &stored,
+            "pencil\u{0}",
+            PasswordPrep::SaslPrep
+        ));
+        assert!(verify_password(&stored, "pencil\u{0}", PasswordPrep::None));
+    }
+    // Preparation: SASLprep maps U+212B to U+00C5, PasswordPrep::None does not; a
+    // password SASLprep prohibits never matches.
+    let salt = b64("W22ZaJ0SNY7soEsUEjb6gQ==");
+    let stored = derive(ScramHash::Sha256, "p\u{00C5}ssword", &salt, 64).unwrap();
+    assert!(verify_password(
+        &stored,
+        "p\u{212B}ssword",
+        PasswordPrep::SaslPrep
+    ));
+    assert!(!verify_password(
+        &stored,
+        "p\u{212B}ssword",
+        PasswordPrep::None
+    ));
+    assert!(!verify_password(
+        &stored,
+        "bad\u{0007}",
+        PasswordPrep::SaslPrep
+    ));
+}
+
 #[test]
 fn derive_variants() {
     let salt = b64("W22ZaJ0SNY7soEsUEjb6gQ==");
@@ -217,10 +262,12 @@ fn derive_variants() {
         derive(ScramHash::Sha256, "bad\u{0007}", &salt, 64).unwrap_err(),
         StoredError::PasswordPreparation
     );
-    assert_eq!(
-        derive(ScramHash::Sha256, "x", &salt, 0).unwrap_err(),
-        StoredError::InvalidIterations
-    );
+    for iterations in [0, MAX_STORED_ITERATIONS + 1, u32::MAX] {
+        assert_eq!(
+            derive(ScramHash::Sha256, "x", &salt, iterations).unwrap_err(),
+            StoredError::InvalidIterations
+        );
+    }
     assert_eq!(
         derive(ScramHash::Sha256, "x", b"", 1).unwrap_err(),
         StoredError::InvalidSalt
