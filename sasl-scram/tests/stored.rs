@@ -14,9 +14,9 @@ mod helpers;
 use helpers::*;
 use sasl_core::ScramHash;
 use sasl_scram::{
-    MAX_STORED_ITERATIONS, PasswordPrep, StoredError, StoredFormat, derive, derive_client_keys,
-    derive_with, derive_with_random_salt, format_stored, parse_stored, parse_stored_as,
-    verify_password,
+    MAX_STORED_ITERATIONS, MAX_STORED_SALT_LEN, PasswordPrep, StoredError, StoredFormat, derive,
+    derive_client_keys, derive_with, derive_with_random_salt, format_stored, parse_stored,
+    parse_stored_as, verify_password,
 };
 
 const DOVECOT_256: &str = "{SCRAM-SHA-256}4096,W22ZaJ0SNY7soEsUEjb6gQ==,WG5d8oPm3OtcPnkdi4Uo7BkeZkBFzpcXkuLmtbsT4qY=,wfPLwcE6nTWhTAmQ7tl2KeoiWGPlZqQxSrmfPwDl2dU=";
@@ -232,6 +232,36 @@ fn verify_password_against_published_verifiers() {
         "bad\u{0007}",
         PasswordPrep::SaslPrep
     ));
+}
+
+/// The client-key derivation takes the same bounds as stored credentials: salts of
+/// 1 to 1024 bytes, 1 to 10,000,000 iterations (the last one derived once, with
+/// SHA-1, the cheapest).
+#[test]
+fn client_keys_take_the_stored_bounds() {
+    let keys = |salt: &[u8], iterations: u32| {
+        derive_client_keys(
+            ScramHash::Sha1,
+            "pencil",
+            salt,
+            iterations,
+            PasswordPrep::SaslPrep,
+        )
+        .map(|k| k.iterations())
+    };
+    assert_eq!(keys(&[7; MAX_STORED_SALT_LEN], 1), Ok(1));
+    for salt in [&[][..], &[7; MAX_STORED_SALT_LEN + 1][..]] {
+        assert_eq!(keys(salt, 1), Err(StoredError::InvalidSalt));
+    }
+    assert_eq!(keys(b"salt", 0), Err(StoredError::InvalidIterations));
+    assert_eq!(
+        keys(b"salt", MAX_STORED_ITERATIONS + 1),
+        Err(StoredError::InvalidIterations)
+    );
+    assert_eq!(
+        keys(b"salt", MAX_STORED_ITERATIONS),
+        Ok(MAX_STORED_ITERATIONS)
+    );
 }
 
 #[test]
