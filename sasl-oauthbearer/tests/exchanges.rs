@@ -154,6 +154,58 @@ fn precise_reason_after_the_dummy_response_or_cancel() {
     );
 }
 
+/// The application's plain refusals: a validator that is down fails at once, any
+/// other refusal goes through the error challenge as an invalid token, both
+/// mechanisms alike.
+#[test]
+fn application_refusals_end_as_it_said() {
+    let conn = ConnectionInfo::tls();
+    type Refusal = fn(Request) -> Answer;
+    let cases: [(Refusal, bool, FailureKind, &str); 3] = [
+        (
+            |r| r.reject(FailureKind::Temporary),
+            false,
+            FailureKind::Temporary,
+            "token could not be validated now",
+        ),
+        (
+            |r| r.reject(FailureKind::Internal),
+            false,
+            FailureKind::Internal,
+            "token could not be validated now",
+        ),
+        (
+            |r| r.reject(FailureKind::AccountDisabled),
+            true,
+            FailureKind::AccountDisabled,
+            "token rejected by the application",
+        ),
+    ];
+    for (refuse, via_challenge, kind, detail) in cases {
+        for (mech, message) in [
+            ("OAUTHBEARER", oauthbearer("", "", GOOD)),
+            (
+                "XOAUTH2",
+                format!("user=tim@example.org\x01auth=Bearer {GOOD}\x01\x01").into_bytes(),
+            ),
+        ] {
+            let mut s = start(mech, BearerServerConfig::new(), &conn);
+            let step = s.start_with(Some(&message), &refuse).unwrap();
+            assert_eq!(
+                matches!(step, ServerStep::Challenge(_)),
+                via_challenge,
+                "{mech} {kind:?}: {step:?}"
+            );
+            let f = expect_failure(&mut s, step);
+            assert_eq!(
+                (f.reason().kind(), f.reason().detail()),
+                (kind, detail),
+                "{mech}"
+            );
+        }
+    }
+}
+
 #[test]
 fn host_and_port_must_match_the_server() {
     let conn = ConnectionInfo::tls().with_server("imap.example.org", 993);

@@ -234,6 +234,31 @@ fn verify_password_against_published_verifiers() {
     ));
 }
 
+/// A stored salt may be 1024 bytes (1368 base64 characters); a longer salt text is
+/// refused as a salt before it is decoded.
+#[test]
+fn stored_salt_text_bounds() {
+    use base64::Engine as _;
+    let (sk, svk) = (
+        "WG5d8oPm3OtcPnkdi4Uo7BkeZkBFzpcXkuLmtbsT4qY=",
+        "wfPLwcE6nTWhTAmQ7tl2KeoiWGPlZqQxSrmfPwDl2dU=",
+    );
+    let with_salt = |salt: &str| parse_stored(&format!("{{SCRAM-SHA-256}}4096,{salt},{sk},{svk}"));
+    let b64 = |len: usize| base64::engine::general_purpose::STANDARD.encode(vec![9u8; len]);
+    let max = b64(MAX_STORED_SALT_LEN);
+    assert_eq!(max.len(), 1368);
+    assert_eq!(with_salt(&max).unwrap().salt().len(), MAX_STORED_SALT_LEN);
+    assert_eq!(
+        with_salt(&b64(MAX_STORED_SALT_LEN + 1)).unwrap_err(),
+        StoredError::InvalidSalt
+    );
+    // One character more than the longest salt text: refused by length, not as base64.
+    assert_eq!(
+        with_salt(&"A".repeat(1369)).unwrap_err(),
+        StoredError::InvalidSalt
+    );
+}
+
 /// The client-key derivation takes the same bounds as stored credentials: salts of
 /// 1 to 1024 bytes, 1 to 10,000,000 iterations (the last one derived once, with
 /// SHA-1, the cheapest).
