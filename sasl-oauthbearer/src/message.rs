@@ -562,8 +562,8 @@ mod tests {
             parse_oauthbearer(pairs_msg(MAX_PAIRS).as_bytes()).map_err(|e| e.detail),
             Err("too many key/value pairs")
         );
-        // A token of MAX_TOKEN_LEN bytes is fine.
-        let token = "a".repeat(MAX_TOKEN_LEN);
+        // A token of MAX_TOKEN_LEN (16 KiB, as documented) bytes is fine.
+        let token = "a".repeat(16 * 1024);
         let msg = format!("n,,\x01auth=Bearer {token}\x01\x01");
         assert_eq!(
             parse_oauthbearer(msg.as_bytes()).map(|m| m.token.len()),

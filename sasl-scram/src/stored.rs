@@ -391,11 +391,14 @@ fn build(
     let iterations = parse_posit_number(iterations.as_bytes())
         .filter(|n| *n <= MAX_STORED_ITERATIONS)
         .ok_or(StoredError::InvalidIterations)?;
-    if salt.len() > MAX_STORED_SALT_LEN.div_ceil(3) * 4 {
+    // Empty or longer than the longest salt's base64: a salt error, not a base64 one
+    // (and no decoding of an oversized field). Canonical base64 that is not empty
+    // decodes to at least one byte.
+    if salt.is_empty() || salt.len() > MAX_STORED_SALT_LEN.div_ceil(3) * 4 {
         return Err(StoredError::InvalidSalt);
     }
     let mut salt = decode("salt", salt)?;
-    if salt.is_empty() || salt.len() > MAX_STORED_SALT_LEN {
+    if salt.len() > MAX_STORED_SALT_LEN {
         return Err(StoredError::InvalidSalt);
     }
     let expected = hash.output_len();
