@@ -253,6 +253,22 @@ fn stored_salt_text_bounds() {
         StoredError::InvalidSalt
     );
     assert_eq!(with_salt("").unwrap_err(), StoredError::InvalidSalt);
+    // A key's text is decoded up to 256 characters (enough for SHA-512's 64 bytes)
+    // and refused unread beyond.
+    let salt = "W22ZaJ0SNY7soEsUEjb6gQ==";
+    let with_key = |key: &str| parse_stored(&format!("{{SCRAM-SHA-256}}4096,{salt},{key},{svk}"));
+    assert_eq!(
+        with_key(&b64(192)).unwrap_err(),
+        StoredError::WrongKeyLength {
+            field: "StoredKey",
+            expected: 32,
+            found: 192
+        }
+    );
+    assert_eq!(
+        with_key(&b64(195)).unwrap_err(),
+        StoredError::InvalidBase64("StoredKey")
+    );
     // One character more than the longest salt text: refused by length, not as base64.
     assert_eq!(
         with_salt(&"A".repeat(1369)).unwrap_err(),
