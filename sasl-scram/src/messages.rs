@@ -739,6 +739,54 @@ mod tests {
     use super::*;
 
     #[test]
+    fn every_error_value_reads_back_as_itself() {
+        // RFC 5802 §7's server-error-value list, as literals.
+        let values = [
+            ("invalid-encoding", ServerErrorValue::InvalidEncoding),
+            (
+                "extensions-not-supported",
+                ServerErrorValue::ExtensionsNotSupported,
+            ),
+            ("invalid-proof", ServerErrorValue::InvalidProof),
+            (
+                "channel-bindings-dont-match",
+                ServerErrorValue::ChannelBindingsDontMatch,
+            ),
+            (
+                "server-does-support-channel-binding",
+                ServerErrorValue::ServerDoesSupportChannelBinding,
+            ),
+            (
+                "channel-binding-not-supported",
+                ServerErrorValue::ChannelBindingNotSupported,
+            ),
+            (
+                "unsupported-channel-binding-type",
+                ServerErrorValue::UnsupportedChannelBindingType,
+            ),
+            ("unknown-user", ServerErrorValue::UnknownUser),
+            (
+                "invalid-username-encoding",
+                ServerErrorValue::InvalidUsernameEncoding,
+            ),
+            ("no-resources", ServerErrorValue::NoResources),
+            ("other-error", ServerErrorValue::OtherError),
+        ];
+        for (text, value) in values {
+            assert_eq!(ServerErrorValue::from_wire(text), value);
+            assert_eq!(value.as_str(), text);
+            assert_eq!(value.to_message(), [b"e=", text.as_bytes()].concat());
+        }
+        // Unknown values (an extension's, a differently cased one) are other-error.
+        for text in ["Invalid-Proof", "invalid-proof ", "", "x-new-error"] {
+            assert_eq!(
+                ServerErrorValue::from_wire(text),
+                ServerErrorValue::OtherError
+            );
+        }
+    }
+
+    #[test]
     fn base64_rules() {
         assert!(is_canonical_base64(b"biws"));
         assert!(is_canonical_base64(b"QSXCR+Q6sek8bf92"));
