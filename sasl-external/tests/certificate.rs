@@ -186,6 +186,34 @@ fn email_addresses_are_deduplicated() {
 }
 
 #[test]
+fn subject_email_as_utf8string_counts_and_other_string_types_do_not() {
+    // PKCS #9 says IA5String; some issuers write UTF8String. A BMPString is skipped.
+    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+    let mut params = rcgen::CertificateParams::default();
+    let email = rcgen::DnType::CustomDnType(vec![1, 2, 840, 113549, 1, 9, 1]);
+    params.distinguished_name.push(
+        email.clone(),
+        rcgen::DnValue::Utf8String("carol@example.org".into()),
+    );
+    params.distinguished_name.push(
+        rcgen::DnType::CommonName,
+        rcgen::DnValue::Utf8String("Carol".into()),
+    );
+    let cert = params.self_signed(&key).unwrap();
+    let id = CertificateIdentity::from_der(cert.der()).unwrap();
+    assert_eq!(id.email_addresses(), ["carol@example.org"]);
+
+    let mut params = rcgen::CertificateParams::default();
+    params.distinguished_name.push(
+        email,
+        rcgen::DnValue::BmpString("dave@example.org".try_into().unwrap()),
+    );
+    let cert = params.self_signed(&key).unwrap();
+    let id = CertificateIdentity::from_der(cert.der()).unwrap();
+    assert!(id.email_addresses().is_empty());
+}
+
+#[test]
 fn email_collection_is_bounded() {
     // A certificate is parsed before its sender proves it holds the key: thousands of
     // names must not cost more than a few (the first 32 distinct ones are kept).
