@@ -1072,6 +1072,10 @@ mod tests {
             assert_eq!(first(bad), Err("malformed extension value"), "{bad:?}");
         }
         assert_eq!(first(b",x=\xc3\xa9"), Ok(()));
+        // An extension name is one ASCII letter.
+        for bad in [&b",1=x"[..], b",_=x", b",\xc3=x", b",xy=1", b",=x"] {
+            assert_eq!(first(bad), Err("malformed attribute"), "{bad:?}");
+        }
         // Server-first and server-final: the same rules, with their own attributes.
         let sf = |ext: &str| {
             let m = format!("r=abcdefgh,s=QSXCR+Q6sek8bf92,i=4096{ext}");
