@@ -1096,6 +1096,23 @@ mod tests {
         assert_eq!(sfin("v=biws,v=biws"), Err("duplicate attribute"));
         assert_eq!(sfin("v=biws,e=x"), Err("duplicate attribute"));
         assert_eq!(sfin("e=x,v=biws"), Err("duplicate attribute"));
+        // e= holds 1 to 256 bytes without NUL.
+        let e256 = format!("e={}", "x".repeat(256));
+        assert!(matches!(
+            parse_server_final(e256.as_bytes()),
+            Ok(ServerFinal::Error(v)) if v.len() == 256
+        ));
+        for bad in [
+            format!("e={}", "x".repeat(257)),
+            "e=".to_owned(),
+            "e=a\0b".to_owned(),
+        ] {
+            assert_eq!(
+                sfin(&bad),
+                Err("server-final: malformed e= value"),
+                "{bad:?}"
+            );
+        }
     }
 
     #[test]
