@@ -94,6 +94,8 @@ fn bound_exchange_succeeds_and_is_recorded() {
     for kind in [T::TlsExporter, T::TlsServerEndPoint, T::TlsUnique] {
         let conn = bound(kind, b"some binding data of the channel");
         let mut c = client(true, &conn, true);
+        assert_eq!(c.channel_binding(), Some(kind));
+        assert_eq!(client(false, &conn, true).channel_binding(), None);
         let mut s = server(true, &conn);
         let t = exchange(&mut c, &mut s, Store::Found(creds()), no_tamper);
         let Some(Ok(auth)) = &t.server else {

@@ -40,6 +40,42 @@ fn client() -> ScramClient {
     )
 }
 
+/// The client nonce carries the configured number of random bytes, 18 to 48.
+#[test]
+fn nonce_length_is_configurable_within_bounds() {
+    let nonce_len = |config: ScramClientConfig| {
+        let mut c = ScramClient::new(
+            config,
+            ScramVariant::bare(ScramHash::Sha256),
+            ClientCredentials::new("user").with_password("pencil"),
+            &ConnectionInfo::tls(),
+        )
+        .unwrap();
+        let ClientStep::Respond(first) = c.start().unwrap() else {
+            panic!("client-first")
+        };
+        let text = String::from_utf8(first.expose().to_vec()).unwrap();
+        let r = text.rsplit_once(",r=").unwrap().1.to_owned();
+        r.len()
+    };
+    let default = nonce_len(ScramClientConfig::new());
+    assert_eq!(
+        nonce_len(ScramClientConfig::new().with_nonce_len(18)),
+        default
+    );
+    let n32 = nonce_len(ScramClientConfig::new().with_nonce_len(32));
+    let n48 = nonce_len(ScramClientConfig::new().with_nonce_len(48));
+    assert!(default < n32 && n32 < n48, "{default} {n32} {n48}");
+    assert_eq!(
+        nonce_len(ScramClientConfig::new().with_nonce_len(1)),
+        default
+    );
+    assert_eq!(
+        nonce_len(ScramClientConfig::new().with_nonce_len(1000)),
+        n48
+    );
+}
+
 fn server_first_aborts(c: &mut ScramClient, sf: &str) -> FailureKind {
     let _ = c.start().unwrap();
     match c.step(sf.as_bytes()).unwrap() {
