@@ -786,6 +786,44 @@ mod tests {
         }
     }
 
+    /// Invalid characters are flagged by OR-ing their values: two of the same kind in
+    /// one quad must not cancel out (as they would with XOR), wherever they stand.
+    #[test]
+    fn two_invalid_characters_in_one_quad_are_refused() {
+        let mut out = [0u8; 16];
+        for bad in [b'!', b'.', 0xff, b'\0', b'-', b'_'] {
+            for i in 0..4 {
+                for j in i + 1..4 {
+                    // Full quads (first of two, and the last one) and padded last quads.
+                    let mut quad = *b"AAAA";
+                    quad[i] = bad;
+                    quad[j] = bad;
+                    for text in [
+                        [&quad[..], b"AAAA"].concat(),
+                        [&b"AAAA"[..], &quad].concat(),
+                    ] {
+                        assert_eq!(decode_canonical_base64(&text, &mut out), None, "{text:?}");
+                    }
+                    if j < 3 {
+                        let mut one_pad = quad;
+                        one_pad[3] = b'=';
+                        assert_eq!(decode_canonical_base64(&one_pad, &mut out), None);
+                    }
+                    if j < 2 {
+                        let mut two_pad = quad;
+                        two_pad[2] = b'=';
+                        two_pad[3] = b'=';
+                        assert_eq!(decode_canonical_base64(&two_pad, &mut out), None);
+                    }
+                }
+            }
+        }
+        // Three invalid characters, and one beside valid ones, likewise.
+        for text in [&b"!!!A"[..], b"!!!=", b"A!AA", b"AA!=", b"!A=="] {
+            assert_eq!(decode_canonical_base64(text, &mut out), None, "{text:?}");
+        }
+    }
+
     #[test]
     fn base64_rules() {
         assert!(is_canonical_base64(b"biws"));
