@@ -284,29 +284,41 @@ fn the_application_can_say_why_and_what_to_do() {
     assert_eq!(f.reason().kind(), FailureKind::AccountDisabled);
 }
 
-/// The server session after the client's answer to the challenge, `elapsed` seconds
-/// after the challenge went out.
-fn answer_after(fx: &Fixture, elapsed: u64) -> ServerStep {
-    let mut s = server(Codec::Json);
-    let mut c = client("alice", None);
+/// The client's signed answer to challenge `ch`, signed as if at `origin`.
+fn assertion_for(fx: &Fixture, c: &mut ClientSession, ch: &[u8], origin: &str) -> Vec<u8> {
+    let Ok(ClientStep::Request(ClientRequest::PasskeyAssertion(req))) = c.step(ch) else {
+        panic!("an assertion request")
+    };
+    let a = fx.sign(req.rp_id(), req.challenge(), origin, 8);
+    let ClientStep::Respond(r) = c.provide(req.provide(a)).unwrap() else {
+        panic!("the signed response")
+    };
+    r.expose().to_vec()
+}
+
+/// Runs `c` against `s` (lookups answered by the fixture) up to the client's signed
+/// answer, and returns it.
+fn signed_response(fx: &Fixture, s: &mut ServerSession, c: &mut ClientSession) -> Vec<u8> {
     let ClientStep::Respond(first) = c.start().unwrap() else {
-        panic!()
+        panic!("client-first")
     };
     let ServerStep::Challenge(ch) = s
         .start_with(Some(first.expose()), &|r| fx.answer(r))
         .unwrap()
     else {
-        panic!()
+        panic!("the challenge")
     };
-    let Ok(ClientStep::Request(ClientRequest::PasskeyAssertion(req))) = c.step(&ch) else {
-        panic!()
-    };
-    let a = fx.sign(req.rp_id(), req.challenge(), ORIGIN, 8);
-    let ClientStep::Respond(r) = c.provide(req.provide(a)).unwrap() else {
-        panic!()
-    };
+    assertion_for(fx, c, &ch, ORIGIN)
+}
+
+/// The server session after the client's answer to the challenge, `elapsed` seconds
+/// after the challenge went out.
+fn answer_after(fx: &Fixture, elapsed: u64) -> ServerStep {
+    let mut s = server(Codec::Json);
+    let mut c = client("alice", None);
+    let r = signed_response(fx, &mut s, &mut c);
     s.set_now(UnixTime::from_secs(NOW + elapsed));
-    let step = s.step(r.expose()).unwrap();
+    let step = s.step(&r).unwrap();
     if matches!(step, ServerStep::Challenge(ref e) if e.starts_with(b"e=other-error,")) {
         return s.step(b"").unwrap();
     }
@@ -508,15 +520,8 @@ fn every_lookup_refusal_ends_as_the_application_said() {
                 let ServerStep::Challenge(ch) = step else {
                     panic!("{flow}: {step:?}")
                 };
-                let Ok(ClientStep::Request(ClientRequest::PasskeyAssertion(req))) = c.step(&ch)
-                else {
-                    panic!()
-                };
-                let a = fx.sign(req.rp_id(), req.challenge(), ORIGIN, 8);
-                let ClientStep::Respond(r) = c.provide(req.provide(a)).unwrap() else {
-                    panic!()
-                };
-                step = s.step_with(r.expose(), &|r| lookup(r, refuse)).unwrap();
+                let r = assertion_for(&fx, &mut c, &ch, ORIGIN);
+                step = s.step_with(&r, &|r| lookup(r, refuse)).unwrap();
             }
             if via_error {
                 let ServerStep::Challenge(e) = step else {
@@ -539,25 +544,8 @@ fn every_lookup_refusal_ends_as_the_application_said() {
     // An unknown credential in the discoverable flow.
     let mut s = server(Codec::Json);
     let mut c = client("", None);
-    let ClientStep::Respond(first) = c.start().unwrap() else {
-        panic!()
-    };
-    let ServerStep::Challenge(ch) = s
-        .start_with(Some(first.expose()), &|r| fx.answer(r))
-        .unwrap()
-    else {
-        panic!()
-    };
-    let Ok(ClientStep::Request(ClientRequest::PasskeyAssertion(req))) = c.step(&ch) else {
-        panic!()
-    };
-    let a = fx.sign(req.rp_id(), req.challenge(), ORIGIN, 8);
-    let ClientStep::Respond(r) = c.provide(req.provide(a)).unwrap() else {
-        panic!()
-    };
-    let step = s
-        .step_with(r.expose(), &|r| lookup(r, |r| r.not_found()))
-        .unwrap();
+    let r = signed_response(&fx, &mut s, &mut c);
+    let step = s.step_with(&r, &|r| lookup(r, |r| r.not_found())).unwrap();
     assert!(matches!(step, ServerStep::Challenge(ref e) if e.starts_with(b"e=other-error,")));
     let ServerStep::Failure(f) = s.step(b"").unwrap() else {
         panic!()
