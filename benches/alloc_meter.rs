@@ -121,43 +121,12 @@ pub fn per_exchange(fixture: &Fixture, driver: Driver, warm_up: usize, runs: usi
     stable_counts(warm_up, runs, |meter| driver(fixture, &client, meter))
 }
 
-/// One server driver of [`MechFixture`](crate::mechanism_drivers::MechFixture).
-pub type MechDriver = fn(&crate::mechanism_drivers::MechFixture, &AllocMeter) -> bool;
-
-/// The mechanism server drivers: (mechanism, ours, rsasl).
-pub const MECH_DRIVERS: [(&str, MechDriver, MechDriver); 5] = [
-    (
-        "PLAIN",
-        |f, m| f.ours_server("PLAIN", m),
-        |f, m| f.rsasl_server("PLAIN", m),
-    ),
-    (
-        "LOGIN",
-        |f, m| f.ours_server("LOGIN", m),
-        |f, m| f.rsasl_server("LOGIN", m),
-    ),
-    (
-        "EXTERNAL",
-        |f, m| f.ours_server("EXTERNAL", m),
-        |f, m| f.rsasl_server("EXTERNAL", m),
-    ),
-    (
-        "OAUTHBEARER",
-        |f, m| f.ours_server("OAUTHBEARER", m),
-        |f, m| f.rsasl_server("OAUTHBEARER", m),
-    ),
-    (
-        "XOAUTH2",
-        |f, m| f.ours_server("XOAUTH2", m),
-        |f, m| f.rsasl_server("XOAUTH2", m),
-    ),
-];
-
 /// Allocations of one server exchange of a mechanism driver (after `warm_up`
-/// exchanges); checks that every measured exchange costs the same.
+/// exchanges), such as `|f, m| f.ours_server("PLAIN", m)`; checks that every measured
+/// exchange costs the same.
 pub fn mech_per_exchange(
     fixture: &crate::mechanism_drivers::MechFixture,
-    driver: MechDriver,
+    driver: impl Fn(&crate::mechanism_drivers::MechFixture, &AllocMeter) -> bool,
     warm_up: usize,
     runs: usize,
 ) -> Counts {

@@ -81,9 +81,9 @@ fn mechanisms() {
         "{:<12} {:>8} {:>8} {:>8} {:>8} {:>10} {:>10}",
         "mechanism", "ours lib", "answer", "ours sum", "rsasl", "ours bytes", "rsasl bytes"
     );
-    for (mech, ours, rsasl) in alloc_meter::MECH_DRIVERS {
-        let o = alloc_meter::mech_per_exchange(&fixture, ours, 3, 20);
-        let r = alloc_meter::mech_per_exchange(&fixture, rsasl, 3, 20);
+    for mech in mechanism_drivers::MECHANISMS {
+        let o = alloc_meter::mech_per_exchange(&fixture, |f, m| f.ours_server(mech, m), 3, 20);
+        let r = alloc_meter::mech_per_exchange(&fixture, |f, m| f.rsasl_server(mech, m), 3, 20);
         println!(
             "{:<12} {:>8} {:>8} {:>8} {:>8} {:>10} {:>10}",
             mech,
