@@ -244,12 +244,12 @@ fn stored_salt_text_bounds() {
         "wfPLwcE6nTWhTAmQ7tl2KeoiWGPlZqQxSrmfPwDl2dU=",
     );
     let with_salt = |salt: &str| parse_stored(&format!("{{SCRAM-SHA-256}}4096,{salt},{sk},{svk}"));
-    let b64 = |len: usize| base64::engine::general_purpose::STANDARD.encode(vec![9u8; len]);
-    let max = b64(MAX_STORED_SALT_LEN);
+    let encoded = |len: usize| base64::engine::general_purpose::STANDARD.encode(vec![9u8; len]);
+    let max = encoded(MAX_STORED_SALT_LEN);
     assert_eq!(max.len(), 1368);
     assert_eq!(with_salt(&max).unwrap().salt().len(), MAX_STORED_SALT_LEN);
     assert_eq!(
-        with_salt(&b64(MAX_STORED_SALT_LEN + 1)).unwrap_err(),
+        with_salt(&encoded(MAX_STORED_SALT_LEN + 1)).unwrap_err(),
         StoredError::InvalidSalt
     );
     assert_eq!(with_salt("").unwrap_err(), StoredError::InvalidSalt);
@@ -258,7 +258,7 @@ fn stored_salt_text_bounds() {
     let salt = "W22ZaJ0SNY7soEsUEjb6gQ==";
     let with_key = |key: &str| parse_stored(&format!("{{SCRAM-SHA-256}}4096,{salt},{key},{svk}"));
     assert_eq!(
-        with_key(&b64(192)).unwrap_err(),
+        with_key(&encoded(192)).unwrap_err(),
         StoredError::WrongKeyLength {
             field: "StoredKey",
             expected: 32,
@@ -266,7 +266,7 @@ fn stored_salt_text_bounds() {
         }
     );
     assert_eq!(
-        with_key(&b64(195)).unwrap_err(),
+        with_key(&encoded(195)).unwrap_err(),
         StoredError::InvalidBase64("StoredKey")
     );
     // One character more than the longest salt text: refused by length, not as base64.

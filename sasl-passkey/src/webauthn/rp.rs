@@ -208,13 +208,7 @@ mod tests {
 
     /// An Ed25519 COSE_Key around `x` (RFC 8032 §7.1 public keys below).
     fn ed25519(x: &str) -> Vec<u8> {
-        let mut v = vec![0xa4, 0x01, 0x01, 0x03, 0x27, 0x20, 0x06, 0x21, 0x58, 0x20];
-        v.extend(
-            (0..x.len())
-                .step_by(2)
-                .map(|i| u8::from_str_radix(x.get(i..i + 2).unwrap(), 16).unwrap()),
-        );
-        v
+        crate::cbor::tests::hex(&format!("a4010103272006215820{x}"))
     }
 
     #[test]
