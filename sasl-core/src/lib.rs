@@ -179,7 +179,7 @@ pub use request::{
     PasskeyCredential, PasskeyLookup, PasskeyLookupKey, Request, ScramLookup, Store, TokenError,
     TokenGrant, ValidateToken, Verdict, VerifyPassword,
 };
-pub use secret::Secret;
+pub use secret::{Secret, ct_eq};
 pub use server::{
     ExtensionData, MechanismData, PasskeyUse, ServerFailure, ServerRegistry, ServerSession,
     ServerStep, ServerSuccess,

@@ -142,17 +142,10 @@ impl core::fmt::Debug for Digest {
     }
 }
 
-/// Constant-time equality of two byte strings (the lengths are not secret): ORs the
-/// XOR of every byte pair, then one `subtle` comparison of the result, so there is
-/// no data-dependent branch, and one optimisation barrier instead of `subtle`'s one
-/// per byte.
+/// [`sasl_core::ct_eq`] as a `subtle::Choice`, to combine with other conditions
+/// without a branch.
 pub(crate) fn ct_eq(a: &[u8], b: &[u8]) -> subtle::Choice {
-    use subtle::ConstantTimeEq;
-    if a.len() != b.len() {
-        return subtle::Choice::from(0);
-    }
-    let diff = a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y));
-    diff.ct_eq(&0)
+    subtle::Choice::from(u8::from(sasl_core::ct_eq(a, b)))
 }
 
 /// Copies as much of `src` as fits into `dst`; returns the count. Never panics.

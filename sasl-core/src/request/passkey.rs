@@ -146,6 +146,11 @@ impl PasskeyAccount {
     pub fn credentials(&self) -> &[PasskeyCredential] {
         &self.credentials
     }
+
+    /// The account name, taking the account (a server's success needs the name only).
+    pub fn into_name(self) -> String {
+        self.name
+    }
 }
 
 /// One registered passkey: what WebAuthn registration produced and verification
