@@ -101,13 +101,38 @@ pub(crate) fn uv_from_name(name: &str) -> UserVerification {
     }
 }
 
-impl RequestOptions {
+/// [`RequestOptions`] borrowed from where its parts live: the server encodes its
+/// challenge from its configuration and state without copying them first.
+#[derive(Clone, Copy)]
+pub(crate) struct OptionsRef<'a> {
+    pub(crate) rp_id: &'a str,
+    pub(crate) challenge: &'a [u8],
+    pub(crate) timeout_ms: Option<u32>,
+    pub(crate) allow_credentials: &'a [Vec<u8>],
+    pub(crate) user_verification: UserVerification,
+}
+
+impl OptionsRef<'_> {
     /// Encodes the options as the server's challenge.
-    pub fn encode(&self, codec: Codec) -> Vec<u8> {
+    pub(crate) fn encode(self, codec: Codec) -> Vec<u8> {
         match codec {
             Codec::Json => json::encode_options(self),
             Codec::Cbor => cbor::encode_options(self),
         }
+    }
+}
+
+impl RequestOptions {
+    /// Encodes the options as the server's challenge.
+    pub fn encode(&self, codec: Codec) -> Vec<u8> {
+        OptionsRef {
+            rp_id: &self.rp_id,
+            challenge: &self.challenge,
+            timeout_ms: self.timeout_ms,
+            allow_credentials: &self.allow_credentials,
+            user_verification: self.user_verification,
+        }
+        .encode(codec)
     }
 
     /// Decodes a server's challenge (client side), in whichever codec it is.

@@ -2,8 +2,10 @@
 //! also reads a JSON array, member values in declaration order
 //! (`["webauthn.get","<challenge>","https://example.com"]` would be client data);
 //! WebAuthn's messages and this crate's key file are objects, so every struct read
-//! from JSON goes through [`Object`] or [`from_slice`], which read a map and nothing
-//! else.
+//! from JSON with serde goes through [`Object`] or [`from_slice`], which read a map
+//! and nothing else. (The two documents of every login, the assertion response and
+//! `clientDataJSON`, are read by [`json_reader`](crate::json_reader) instead, which
+//! only reads objects where the caller asks for one.)
 
 use core::fmt;
 use core::marker::PhantomData;

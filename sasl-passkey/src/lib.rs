@@ -72,12 +72,14 @@
 #![forbid(unsafe_code)]
 
 pub mod authenticator;
+mod base64url;
 mod cbor;
 mod client;
 pub mod codec;
 #[cfg(fuzzing)]
 pub mod fuzzing;
 mod json_object;
+mod json_reader;
 pub mod message;
 mod server;
 pub mod webauthn;

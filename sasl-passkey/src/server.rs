@@ -1,7 +1,7 @@
 //! The PASSKEY server: request options out, assertion in, WebAuthn verification.
 
 use crate::PASSKEY;
-use crate::codec::{Codec, RequestOptions, decode_assertion};
+use crate::codec::{Codec, OptionsRef, decode_assertion};
 use crate::message::{ServerError, build_error, parse_first};
 use crate::webauthn::{RelyingParty, verify_assertion};
 use sasl_core::{
@@ -255,19 +255,19 @@ impl PasskeyServer {
             return self.fail_now(FailureKind::Internal, "random source failed");
         }
         let rp = &self.config.relying_party;
-        let options = RequestOptions {
-            rp_id: rp.rp_id().to_owned(),
-            challenge: bytes,
+        let encoded = OptionsRef {
+            rp_id: rp.rp_id(),
+            challenge: &bytes,
             timeout_ms: Some(rp.timeout_ms()),
-            allow_credentials: allowed,
+            allow_credentials: &allowed,
             user_verification: rp.user_verification(),
-        };
-        let encoded = options.encode(self.config.codec);
-        // The challenge and the allowed ids move on into the state: no copies.
+        }
+        .encode(self.config.codec);
+        // The challenge and the allowed ids move on into the state.
         self.state = State::AwaitAssertion {
             challenge: Challenge {
-                bytes: options.challenge,
-                allowed: options.allow_credentials,
+                bytes,
+                allowed,
                 issued,
             },
             expected,
@@ -366,7 +366,7 @@ impl PasskeyServer {
         };
         self.state = State::Done;
         ServerStep::Success(
-            ServerSuccess::new(PASSKEY, account.name())
+            ServerSuccess::new(PASSKEY, account.into_name())
                 .with_authzid(authzid)
                 .with_mechanism_data(MechanismData::Passkey(verified.into_passkey_use())),
         )

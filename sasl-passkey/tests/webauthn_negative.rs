@@ -209,6 +209,21 @@ fn authenticator_data_structure() {
         cd.clone(),
     );
     login.verify().unwrap();
+    // Authenticator data of 96 bytes (signed from a stack buffer with the 32-byte
+    // client data hash) and of 97 bytes (from the heap): both verify, and a wrong
+    // signature fails on both.
+    for key_len in [55, 56] {
+        let mut ext = vec![0xa1];
+        ext.extend(cbor_text(&"e".repeat(key_len)));
+        ext.push(0xf5);
+        let data = auth_data(RP_ID, UP | UV | ED, 8, &ext);
+        assert_eq!(data.len(), 41 + key_len);
+        login.resign(data, cd.clone());
+        login.verify().unwrap();
+        let last = login.assertion.signature.len() - 1;
+        login.assertion.signature[last] ^= 1;
+        assert_eq!(login.verify(), Err(AssertionError::BadSignature));
+    }
     // ED without a map, with a non-map, with malformed CBOR.
     for rest in ["", "80", "a1", "bf", "a2010101"] {
         login.resign(auth_data(RP_ID, UP | UV | ED, 8, &hex(rest)), cd.clone());

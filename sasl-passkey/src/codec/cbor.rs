@@ -1,7 +1,7 @@
 //! The CBOR codec of the Dovecot proof of concept: request options and assertion as
 //! CBOR maps with text keys, binary members as byte strings.
 
-use super::{CodecError, RequestOptions, uv_from_name, uv_name};
+use super::{CodecError, OptionsRef, RequestOptions, uv_from_name, uv_name};
 use crate::cbor::{Value, decode, encode};
 use sasl_core::PasskeyAssertion;
 
@@ -29,10 +29,10 @@ fn as_map(value: Value, what: &'static str) -> Result<Vec<(Value, Value)>, Codec
     }
 }
 
-pub(super) fn encode_options(o: &RequestOptions) -> Vec<u8> {
+pub(super) fn encode_options(o: OptionsRef<'_>) -> Vec<u8> {
     let mut map = vec![
-        (text("rpId"), text(&o.rp_id)),
-        (text("challenge"), Value::Bytes(o.challenge.clone())),
+        (text("rpId"), text(o.rp_id)),
+        (text("challenge"), Value::Bytes(o.challenge.to_vec())),
     ];
     if let Some(t) = o.timeout_ms {
         map.push((text("timeout"), Value::Uint(u64::from(t))));

@@ -1,20 +1,16 @@
 //! The WebAuthn JSON codec: `PublicKeyCredentialRequestOptionsJSON` out,
 //! `AuthenticationResponseJSON` in (W3C WebAuthn Level 3 §5.1.3, §5.1.4).
 
-use super::{CodecError, RequestOptions, uv_from_name, uv_name};
+use super::{CodecError, OptionsRef, RequestOptions, uv_from_name, uv_name};
+use crate::base64url;
 use crate::json_object::{self, Object};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use crate::json_reader::{Reader, once};
 use sasl_core::PasskeyAssertion;
 use serde::Deserialize;
-use std::borrow::Cow;
-
-fn b64(bytes: &[u8]) -> String {
-    URL_SAFE_NO_PAD.encode(bytes)
-}
+use std::io::Write as _;
 
 fn unb64(text: &str, what: &'static str) -> Result<Vec<u8>, CodecError> {
-    URL_SAFE_NO_PAD.decode(text).map_err(|_| CodecError(what))
+    base64url::decode(text.as_bytes()).ok_or(CodecError(what))
 }
 
 #[derive(Deserialize)]
@@ -38,32 +34,50 @@ struct OptionsJson {
     user_verification: Option<String>,
 }
 
-pub(super) fn encode_options(options: &RequestOptions) -> Vec<u8> {
-    // Written directly (one buffer); only the RP id can need JSON escapes.
-    let rp_id = serde_json::Value::from(options.rp_id.as_str()).to_string();
-    let mut m = String::with_capacity(160 + rp_id.len() + 48 * options.allow_credentials.len());
-    m.push_str(r#"{"challenge":""#);
-    URL_SAFE_NO_PAD.encode_string(&options.challenge, &mut m);
-    m.push('"');
+pub(super) fn encode_options(options: OptionsRef<'_>) -> Vec<u8> {
+    // Written directly into one buffer; only the RP id can need JSON escapes.
+    let mut m = Vec::with_capacity(
+        160 + options.rp_id.len()
+            + options.challenge.len() * 4 / 3
+            + 48 * options.allow_credentials.len(),
+    );
+    m.extend_from_slice(br#"{"challenge":""#);
+    base64url::append(&mut m, options.challenge);
+    m.push(b'"');
     if let Some(t) = options.timeout_ms {
-        m.push_str(r#","timeout":"#);
-        m.push_str(&t.to_string());
+        m.extend_from_slice(br#","timeout":"#);
+        // Writing to a Vec cannot fail.
+        let _ = write!(m, "{t}");
     }
-    m.push_str(r#","rpId":"#);
-    m.push_str(&rp_id);
-    m.push_str(r#","allowCredentials":["#);
+    m.extend_from_slice(br#","rpId":"#);
+    if options
+        .rp_id
+        .bytes()
+        .any(|b| b == b'"' || b == b'\\' || b < 0x20)
+    {
+        m.extend_from_slice(
+            serde_json::Value::from(options.rp_id)
+                .to_string()
+                .as_bytes(),
+        );
+    } else {
+        m.push(b'"');
+        m.extend_from_slice(options.rp_id.as_bytes());
+        m.push(b'"');
+    }
+    m.extend_from_slice(br#","allowCredentials":["#);
     for (i, id) in options.allow_credentials.iter().enumerate() {
         if i > 0 {
-            m.push(',');
+            m.push(b',');
         }
-        m.push_str(r#"{"type":"public-key","id":""#);
-        URL_SAFE_NO_PAD.encode_string(id, &mut m);
-        m.push_str(r#""}"#);
+        m.extend_from_slice(br#"{"type":"public-key","id":""#);
+        base64url::append(&mut m, id);
+        m.extend_from_slice(br#""}"#);
     }
-    m.push_str(r#"],"userVerification":""#);
-    m.push_str(uv_name(options.user_verification));
-    m.push_str(r#""}"#);
-    m.into_bytes()
+    m.extend_from_slice(br#"],"userVerification":""#);
+    m.extend_from_slice(uv_name(options.user_verification).as_bytes());
+    m.extend_from_slice(br#""}"#);
+    m
 }
 
 pub(super) fn decode_options(message: &[u8]) -> Result<RequestOptions, CodecError> {
@@ -89,77 +103,105 @@ pub(super) fn decode_options(message: &[u8]) -> Result<RequestOptions, CodecErro
     })
 }
 
-// Members are borrowed from the message where they have no escapes (base64url never
-// has): decoding allocates only the decoded bytes.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct ResponseJson<'a> {
-    // WebAuthn's spelling (camelCase would give "clientDataJson").
-    #[serde(rename = "clientDataJSON", borrow)]
-    client_data_json: Cow<'a, str>,
-    #[serde(borrow)]
-    authenticator_data: Cow<'a, str>,
-    #[serde(borrow)]
-    signature: Cow<'a, str>,
-    #[serde(default, borrow)]
-    user_handle: Option<Cow<'a, str>>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct CredentialJson<'a> {
-    #[serde(borrow)]
-    id: Cow<'a, str>,
-    #[serde(borrow)]
-    raw_id: Cow<'a, str>,
-    #[serde(rename = "type", borrow)]
-    kind: Cow<'a, str>,
-    #[serde(borrow)]
-    response: Object<ResponseJson<'a>>,
-    // clientExtensionResults, authenticatorAttachment and unknown members are
-    // ignored (extension outputs are not used).
-}
-
 pub(super) fn encode_assertion(a: &PasskeyAssertion) -> Vec<u8> {
-    let id = b64(&a.credential_id);
-    let mut m = format!(
-        r#"{{"id":"{id}","rawId":"{id}","type":"public-key","response":{{"clientDataJSON":"{}","authenticatorData":"{}","signature":"{}""#,
-        b64(&a.client_data_json),
-        b64(&a.authenticator_data),
-        b64(&a.signature),
+    let mut m = Vec::with_capacity(
+        160 + (2 * a.credential_id.len()
+            + a.client_data_json.len()
+            + a.authenticator_data.len()
+            + a.signature.len())
+            * 4
+            / 3,
     );
+    let member = |m: &mut Vec<u8>, name: &[u8], value: &[u8]| {
+        m.extend_from_slice(name);
+        base64url::append(m, value);
+        m.push(b'"');
+    };
+    member(&mut m, br#"{"id":""#, &a.credential_id);
+    member(&mut m, br#","rawId":""#, &a.credential_id);
+    m.extend_from_slice(br#","type":"public-key""#);
+    member(
+        &mut m,
+        br#","response":{"clientDataJSON":""#,
+        &a.client_data_json,
+    );
+    member(&mut m, br#","authenticatorData":""#, &a.authenticator_data);
+    member(&mut m, br#","signature":""#, &a.signature);
     if let Some(h) = &a.user_handle {
-        m.push_str(r#","userHandle":""#);
-        m.push_str(&b64(h));
-        m.push('"');
+        member(&mut m, br#","userHandle":""#, h);
     }
-    m.push_str(r#"},"clientExtensionResults":{}}"#);
-    m.into_bytes()
+    m.extend_from_slice(br#"},"clientExtensionResults":{}}"#);
+    m
 }
 
+/// Reads `AuthenticationResponseJSON` with the strict [`Reader`]: `id`, `rawId`,
+/// `type` and `response` (with `clientDataJSON`, `authenticatorData`, `signature`
+/// and an optional `userHandle`) each once; unknown members (`authenticatorAttachment`,
+/// `clientExtensionResults`, ...) are checked as JSON and ignored, as WebAuthn says.
 pub(super) fn decode_assertion(message: &[u8]) -> Result<PasskeyAssertion, CodecError> {
-    // serde's derived structs refuse repeated members; unknown ones
-    // (authenticatorAttachment, ...) are ignored as WebAuthn says.
-    let json: CredentialJson<'_> = json_object::from_slice(message)
-        .map_err(|_| CodecError("response is not valid JSON of the expected shape"))?;
-    if json.kind != "public-key" {
+    const SHAPE: CodecError = CodecError("response is not valid JSON of the expected shape");
+    let (mut id, mut raw_id, mut kind, mut response) = (None, None, None, None);
+    Reader::new(message)
+        .and_then(|reader| {
+            reader.document(|name, r| match name {
+                "id" => once(&mut id, r.base64url()?),
+                "rawId" => once(&mut raw_id, r.base64url()?),
+                "type" => once(&mut kind, r.string()?),
+                "response" => {
+                    let mut fields = ResponseFields::default();
+                    r.object(|name, r| match name {
+                        "clientDataJSON" => once(&mut fields.client_data_json, r.base64url()?),
+                        "authenticatorData" => once(&mut fields.authenticator_data, r.base64url()?),
+                        "signature" => once(&mut fields.signature, r.base64url()?),
+                        "userHandle" => once(&mut fields.user_handle, r.base64url_or_null()?),
+                        _ => r.skip(),
+                    })?;
+                    once(&mut response, fields)
+                }
+                _ => r.skip(),
+            })
+        })
+        .map_err(|_| SHAPE)?;
+    let (Some(id), Some(raw_id), Some(kind), Some(r)) = (id, raw_id, kind, response) else {
+        return Err(SHAPE);
+    };
+    let (Some(client_data_json), Some(authenticator_data), Some(signature)) =
+        (r.client_data_json, r.authenticator_data, r.signature)
+    else {
+        return Err(SHAPE);
+    };
+    if kind != "public-key" {
         return Err(CodecError("credential type is not public-key"));
     }
-    if json.id != json.raw_id {
+    let raw_id = raw_id.ok_or(CodecError("rawId is not base64url"))?;
+    // Canonical base64url has one spelling per value: equal bytes are equal text.
+    if id.as_ref() != Some(&raw_id) {
         return Err(CodecError("id and rawId differ"));
     }
-    let Object(r) = json.response;
+    let user_handle = match r.user_handle.flatten() {
+        // An empty userHandle is the same as none (WebAuthn: user handles are 1 to 64 bytes).
+        None => None,
+        Some(Some(h)) if h.is_empty() => None,
+        Some(h) => Some(h.ok_or(CodecError("userHandle is not base64url"))?),
+    };
     Ok(PasskeyAssertion {
-        credential_id: unb64(&json.raw_id, "rawId is not base64url")?,
-        authenticator_data: unb64(&r.authenticator_data, "authenticatorData is not base64url")?,
-        client_data_json: unb64(&r.client_data_json, "clientDataJSON is not base64url")?,
-        signature: unb64(&r.signature, "signature is not base64url")?,
-        user_handle: match r.user_handle.as_deref() {
-            // An empty userHandle is the same as none (WebAuthn: user handles are 1 to 64 bytes).
-            None | Some("") => None,
-            Some(h) => Some(unb64(h, "userHandle is not base64url")?),
-        },
+        credential_id: raw_id,
+        authenticator_data: authenticator_data
+            .ok_or(CodecError("authenticatorData is not base64url"))?,
+        client_data_json: client_data_json.ok_or(CodecError("clientDataJSON is not base64url"))?,
+        signature: signature.ok_or(CodecError("signature is not base64url"))?,
+        user_handle,
     })
+}
+
+/// The members of `response` read (decoded, `None` if not base64url), each `Some`
+/// once seen.
+#[derive(Default)]
+struct ResponseFields {
+    client_data_json: Option<Option<Vec<u8>>>,
+    authenticator_data: Option<Option<Vec<u8>>>,
+    signature: Option<Option<Vec<u8>>>,
+    user_handle: Option<Option<Option<Vec<u8>>>>,
 }
 
 #[cfg(test)]
@@ -175,7 +217,7 @@ mod tests {
             allow_credentials: vec![vec![1], vec![2, 3]],
             user_verification: sasl_core::UserVerification::Required,
         };
-        let m = encode_options(&o);
+        let m = o.encode(super::super::Codec::Json);
         assert!(serde_json::from_slice::<serde_json::Value>(&m).is_ok());
         assert_eq!(decode_options(&m), Ok(o));
     }
@@ -233,6 +275,109 @@ mod tests {
                     "request options are not valid JSON of the expected shape"
                 ))
             );
+        }
+    }
+
+    /// serde_json's reading of an assertion, as this codec read it before it had its
+    /// own reader: the oracle for the property below.
+    fn serde_reading(message: &[u8]) -> Option<PasskeyAssertion> {
+        use serde_json::{Map, Value};
+        fn once(text: &str, key: &str) -> bool {
+            // serde's derives refuse a member they read twice; `Value` keeps the last.
+            text.matches(&format!("\"{key}\"")).count() <= 1
+        }
+        let text = core::str::from_utf8(message).ok()?;
+        let v: Value = serde_json::from_str(text).ok()?;
+        let top: &Map<String, Value> = v.as_object()?;
+        let response = top.get("response")?.as_object()?;
+        for key in [
+            "id",
+            "rawId",
+            "type",
+            "response",
+            "clientDataJSON",
+            "authenticatorData",
+            "signature",
+            "userHandle",
+        ] {
+            if !once(text, key) {
+                return None;
+            }
+        }
+        let string = |m: &Map<String, Value>, k: &str| m.get(k)?.as_str().map(str::to_owned);
+        let (id, raw_id, kind) = (
+            string(top, "id")?,
+            string(top, "rawId")?,
+            string(top, "type")?,
+        );
+        if kind != "public-key" || id != raw_id {
+            return None;
+        }
+        let b64 = |t: &str| URL_SAFE_NO_PAD.decode(t).ok();
+        let user_handle = match response.get("userHandle") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(h)) if h.is_empty() => None,
+            Some(Value::String(h)) => Some(b64(h)?),
+            Some(_) => return None,
+        };
+        Some(PasskeyAssertion {
+            credential_id: b64(&raw_id)?,
+            authenticator_data: b64(&string(response, "authenticatorData")?)?,
+            client_data_json: b64(&string(response, "clientDataJSON")?)?,
+            signature: b64(&string(response, "signature")?)?,
+            user_handle,
+        })
+    }
+
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use proptest::prelude::*;
+
+    /// A member value: good base64url, bad base64url, escaped, null, a number, an object.
+    fn member_value() -> impl Strategy<Value = String> {
+        prop_oneof![
+            4 => "[A-Za-z0-9_-]{0,12}".prop_map(|v| format!("\"{v}\"")),
+            1 => "[A-Za-z0-9_=+/-]{0,6}".prop_map(|v| format!("\"{v}\"")),
+            1 => Just("\"A\\u0051ID\"".to_owned()),
+            1 => Just("\"AQ\\\"\"".to_owned()),
+            1 => Just("null".to_owned()),
+            1 => Just("7".to_owned()),
+            1 => Just("{\"x\":[1,\"\\ud83d\\ude00\",{}]}".to_owned()),
+            1 => Just("\"public-key\"".to_owned()),
+        ]
+    }
+
+    fn members(names: &'static [&'static str]) -> impl Strategy<Value = String> {
+        prop::collection::vec((prop::sample::select(names), member_value()), 0..7).prop_map(|m| {
+            m.into_iter()
+                .map(|(k, v)| format!("\"{k}\":{v}"))
+                .collect::<Vec<_>>()
+                .join(",")
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2048))]
+        /// The reader decodes exactly what serde_json did, on assertion-shaped JSON
+        /// with members missing, repeated, null, escaped, of the wrong type or bad
+        /// base64url.
+        #[test]
+        fn reads_as_serde_json_did(
+            top in members(&["id", "rawId", "type", "extra"]),
+            response in members(&["clientDataJSON", "authenticatorData", "signature", "userHandle", "other"]),
+            base in prop::sample::select(vec![0usize, 1, 2]),
+        ) {
+            // Mostly start from a good assertion and add the generated members to it.
+            let good = r#""id":"AQID","rawId":"AQID","type":"public-key""#;
+            let good_response = r#""clientDataJSON":"e30","authenticatorData":"BA","signature":"BQ""#;
+            let join = |a: &str, b: &str| [a, b].iter().filter(|s| !s.is_empty()).copied().collect::<Vec<_>>().join(",");
+            let (t, r) = match base {
+                0 => (join(good, &top), response.clone()),
+                1 => (good.to_owned(), join(good_response, &response)),
+                _ => (top.clone(), response.clone()),
+            };
+            let message = format!(r#"{{{t},"response":{{{r}}}}}"#);
+            prop_assert_eq!(decode_assertion(message.as_bytes()).ok(), serde_reading(message.as_bytes()), "{}", message);
         }
     }
 }

@@ -6,7 +6,6 @@ use sasl_core::{
     FailureKind, FailureReason, PasskeyAccount, PasskeyAssertion, PasskeyUse, UserVerification,
 };
 use sha2::{Digest, Sha256};
-use subtle::ConstantTimeEq;
 
 use super::auth_data::{AuthenticatorData, AuthenticatorDataError};
 use super::client_data::{ClientData, TYPE_GET};
@@ -233,7 +232,7 @@ pub fn verify_assertion(
         .find(|c| c.id() == assertion.credential_id.as_slice())
         .ok_or(AssertionError::UnknownCredential)?;
     if let Some(handle) = &assertion.user_handle {
-        if !bool::from(handle.as_slice().ct_eq(account.user_handle())) {
+        if !sasl_core::ct_eq(handle.as_slice(), account.user_handle()) {
             return Err(AssertionError::UserHandleMismatch);
         }
     }
@@ -243,7 +242,7 @@ pub fn verify_assertion(
     if client_data.ty() != TYPE_GET {
         return Err(AssertionError::WrongType);
     }
-    if !bool::from(client_data.challenge().ct_eq(challenge)) {
+    if !sasl_core::ct_eq(client_data.challenge(), challenge) {
         return Err(AssertionError::ChallengeMismatch);
     }
     rp.check_origins(
@@ -267,7 +266,7 @@ pub fn verify_assertion(
             "attested credential data in an assertion",
         ));
     }
-    if !bool::from(auth_data.rp_id_hash().ct_eq(rp.rp_id_hash())) {
+    if !sasl_core::ct_eq(auth_data.rp_id_hash(), rp.rp_id_hash()) {
         return Err(AssertionError::RpIdHashMismatch);
     }
     // Steps 9 to 11.
@@ -286,10 +285,24 @@ pub fn verify_assertion(
     let key = rp
         .key(credential.public_key())
         .map_err(|_| AssertionError::UnsupportedKey)?;
-    let mut signed = Vec::with_capacity(assertion.authenticator_data.len().saturating_add(32));
-    signed.extend_from_slice(&assertion.authenticator_data);
-    signed.extend_from_slice(&Sha256::digest(&assertion.client_data_json));
-    key.verify(&signed, &assertion.signature)
+    let auth_data_bytes = assertion.authenticator_data.as_slice();
+    let client_data_hash = Sha256::digest(&assertion.client_data_json);
+    // Usual authenticator data (37 bytes, more with extensions) is signed from the stack.
+    let mut small = [0u8; 128];
+    let large: Vec<u8>;
+    let signed = match small.get_mut(..auth_data_bytes.len() + client_data_hash.len()) {
+        Some(buf) => {
+            let (head, tail) = buf.split_at_mut(auth_data_bytes.len());
+            head.copy_from_slice(auth_data_bytes);
+            tail.copy_from_slice(&client_data_hash);
+            &*buf
+        }
+        None => {
+            large = [auth_data_bytes, client_data_hash.as_slice()].concat();
+            &large
+        }
+    };
+    key.verify(signed, &assertion.signature)
         .map_err(|_| AssertionError::BadSignature)?;
     // Step 14.
     let stored = credential.sign_count();

@@ -3,9 +3,8 @@
 use core::fmt;
 use std::borrow::Cow;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use serde::Deserialize;
+use crate::base64url;
+use crate::json_reader::{Reader, once};
 
 /// Largest `clientDataJSON` accepted, in bytes.
 pub const MAX_CLIENT_DATA_LEN: usize = 8 * 1024;
@@ -34,51 +33,59 @@ impl fmt::Display for ClientDataError {
 
 impl std::error::Error for ClientDataError {}
 
-/// Parsed `clientDataJSON`.
+/// Parsed `clientDataJSON`, borrowing its strings from the bytes it was read from
+/// where they have no escapes.
 ///
 /// A real JSON parse (not the specification's "limited verification" prefix
 /// template): a UTF-8 byte-order mark is stripped, the text must be one JSON object
 /// of at most [`MAX_CLIENT_DATA_LEN`] bytes, `type`, `challenge` (base64url without
 /// padding) and `origin` must be strings, `crossOrigin` a boolean and `topOrigin` a
-/// string if present. Unknown members are ignored, repeated or not (the
-/// specification adds members over time); a member this crate reads appearing twice
-/// is refused.
+/// string if present (`null` counts as absent). Unknown members are ignored,
+/// repeated or not (the specification adds members over time); a member this crate
+/// reads appearing twice is refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ClientData {
-    ty: String,
+pub struct ClientData<'a> {
+    ty: Cow<'a, str>,
     challenge: Vec<u8>,
-    origin: String,
+    origin: Cow<'a, str>,
     cross_origin: Option<bool>,
-    top_origin: Option<String>,
+    top_origin: Option<Cow<'a, str>>,
 }
 
-impl ClientData {
+impl<'a> ClientData<'a> {
     /// Parses `clientDataJSON`.
-    pub fn parse(bytes: &[u8]) -> Result<Self, ClientDataError> {
+    pub fn parse(bytes: &'a [u8]) -> Result<Self, ClientDataError> {
         if bytes.len() > MAX_CLIENT_DATA_LEN {
             return Err(ClientDataError("larger than 8 KiB"));
         }
         let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
-        let text = core::str::from_utf8(bytes).map_err(|_| ClientDataError("not UTF-8"))?;
-        // Members are borrowed from the text unless they hold escapes; serde's derive
-        // refuses a known member given twice and a member of the wrong type, and
-        // `json_object` an array in place of the object.
-        let raw: Raw<'_> = crate::json_object::from_slice(text.as_bytes()).map_err(|_| {
-            ClientDataError("not one JSON object with string type/challenge/origin, boolean crossOrigin, each once")
-        })?;
-        let challenge = raw.challenge.ok_or(ClientDataError("challenge missing"))?;
-        let challenge = URL_SAFE_NO_PAD
-            .decode(challenge.as_bytes())
-            .map_err(|_| ClientDataError("challenge not unpadded base64url"))?;
+        let reader = Reader::new(bytes).map_err(|_| ClientDataError("not UTF-8"))?;
+        // Each slot is `Some` once its member was seen (its value may be `null`).
+        let (mut ty, mut challenge, mut origin) = (None, None, None);
+        let (mut cross_origin, mut top_origin) = (None, None);
+        reader
+            .document(|name, r| match name {
+                "type" => once(&mut ty, r.string_or_null()?),
+                "challenge" => once(&mut challenge, r.string_or_null()?),
+                "origin" => once(&mut origin, r.string_or_null()?),
+                "crossOrigin" => once(&mut cross_origin, r.bool_or_null()?),
+                "topOrigin" => once(&mut top_origin, r.string_or_null()?),
+                _ => r.skip(),
+            })
+            .map_err(|_| {
+                ClientDataError("not one JSON object with string type/challenge/origin, boolean crossOrigin, each once")
+            })?;
+        let challenge = challenge
+            .flatten()
+            .ok_or(ClientDataError("challenge missing"))?;
+        let challenge = base64url::decode(challenge.as_bytes())
+            .ok_or(ClientDataError("challenge not unpadded base64url"))?;
         Ok(ClientData {
-            ty: raw.ty.ok_or(ClientDataError("type missing"))?.into_owned(),
+            ty: ty.flatten().ok_or(ClientDataError("type missing"))?,
             challenge,
-            origin: raw
-                .origin
-                .ok_or(ClientDataError("origin missing"))?
-                .into_owned(),
-            cross_origin: raw.cross_origin,
-            top_origin: raw.top_origin.map(Cow::into_owned),
+            origin: origin.flatten().ok_or(ClientDataError("origin missing"))?,
+            cross_origin: cross_origin.flatten(),
+            top_origin: top_origin.flatten(),
         })
     }
 
@@ -106,19 +113,4 @@ impl ClientData {
     pub fn top_origin(&self) -> Option<&str> {
         self.top_origin.as_deref()
     }
-}
-
-/// The members this crate reads; unknown ones are ignored.
-#[derive(Deserialize)]
-struct Raw<'a> {
-    #[serde(rename = "type", borrow, default)]
-    ty: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    challenge: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    origin: Option<Cow<'a, str>>,
-    #[serde(rename = "crossOrigin", default)]
-    cross_origin: Option<bool>,
-    #[serde(rename = "topOrigin", borrow, default)]
-    top_origin: Option<Cow<'a, str>>,
 }

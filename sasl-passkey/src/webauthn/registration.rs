@@ -8,7 +8,6 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sasl_core::{PasskeyCredential, UserVerification};
 use serde_json::json;
 use sha2::{Digest, Sha256};
-use subtle::ConstantTimeEq;
 
 use super::assertion::VerifiedAssertion;
 use super::auth_data::{AuthenticatorData, AuthenticatorDataError, MAX_CREDENTIAL_ID_LEN};
@@ -264,7 +263,7 @@ pub fn verify_registration(
     if client_data.ty() != TYPE_CREATE {
         return Err(E::WrongType);
     }
-    if !bool::from(client_data.challenge().ct_eq(challenge)) {
+    if !sasl_core::ct_eq(client_data.challenge(), challenge) {
         return Err(E::ChallengeMismatch);
     }
     rp.check_origins(
@@ -308,7 +307,7 @@ pub fn verify_registration(
         AuthenticatorDataError::UnsupportedKey(_) => E::UnsupportedKey,
         other => E::MalformedAuthenticatorData(other.detail()),
     })?;
-    if !bool::from(auth_data.rp_id_hash().ct_eq(rp.rp_id_hash())) {
+    if !sasl_core::ct_eq(auth_data.rp_id_hash(), rp.rp_id_hash()) {
         return Err(E::RpIdHashMismatch);
     }
     let flags = auth_data.flags();

@@ -2,6 +2,7 @@
 
 use sasl_core::UserVerification;
 use sha2::{Digest, Sha256};
+use std::sync::Arc;
 
 /// Default ceremony timeout, in milliseconds (the mechanism's challenge lifetime).
 pub const DEFAULT_TIMEOUT_MS: u32 = 60_000;
@@ -36,18 +37,19 @@ pub const KEY_CACHE_SIZE: usize = 4096;
 /// Two relying parties compare equal whatever their caches hold.
 #[derive(Clone, Default)]
 pub(crate) struct KeyCache(
-    std::sync::Arc<std::sync::Mutex<std::collections::HashMap<Vec<u8>, super::CoseKey>>>,
+    Arc<std::sync::Mutex<std::collections::HashMap<Vec<u8>, Arc<super::CoseKey>>>>,
 );
 
 impl KeyCache {
     /// The parsed key for `cbor`, parsing it the first time.
-    pub(crate) fn get(&self, cbor: &[u8]) -> Result<super::CoseKey, super::CoseKeyError> {
+    /// (Shared, not cloned: a clone of a parsed key copies its CBOR bytes.)
+    pub(crate) fn get(&self, cbor: &[u8]) -> Result<Arc<super::CoseKey>, super::CoseKeyError> {
         // (No let chains: this crate keeps Rust 1.85.)
         let cached = self.0.lock().ok().and_then(|map| map.get(cbor).cloned());
         if let Some(key) = cached {
             return Ok(key);
         }
-        let key = super::CoseKey::from_cbor(cbor)?;
+        let key = Arc::new(super::CoseKey::from_cbor(cbor)?);
         if let Ok(mut map) = self.0.lock() {
             if map.len() >= KEY_CACHE_SIZE {
                 map.clear();
@@ -96,7 +98,7 @@ impl RelyingParty {
     }
 
     /// The parsed key for a stored COSE key (cached).
-    pub(crate) fn key(&self, cbor: &[u8]) -> Result<super::CoseKey, super::CoseKeyError> {
+    pub(crate) fn key(&self, cbor: &[u8]) -> Result<Arc<super::CoseKey>, super::CoseKeyError> {
         self.keys.get(cbor)
     }
 
@@ -222,7 +224,8 @@ mod tests {
             super::super::CoseAlgorithm::EdDsa
         );
         assert!(rp.key(&b).is_ok());
-        assert!(clone.key(&a).is_ok());
+        // The clone finds the very key the first lookup parsed.
+        assert!(Arc::ptr_eq(&clone.key(&a).unwrap(), &rp.key(&a).unwrap()));
         // Two keys parsed, both kept (the cache is cleared only when it is full), and
         // the clone shares them.
         assert_eq!(format!("{:?}", rp.keys), "KeyCache(2 keys)");
@@ -245,7 +248,7 @@ mod tests {
         let cache = KeyCache::default();
         let key = ed25519("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a");
         {
-            let parsed = super::super::CoseKey::from_cbor(&key).unwrap();
+            let parsed = Arc::new(super::super::CoseKey::from_cbor(&key).unwrap());
             let mut map = cache.0.lock().unwrap();
             for i in 0..KEY_CACHE_SIZE - 1 {
                 map.insert(i.to_be_bytes().to_vec(), parsed.clone());
