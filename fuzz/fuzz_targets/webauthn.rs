@@ -5,7 +5,8 @@
 //! parses is kept byte for byte. Authenticator data keeps its input and a credential
 //! key that parses again to itself, a COSE key re-encodes to its input and verifies no
 //! signature the fuzzer wrote, a credential record's text form is canonical (parse
-//! then print gives the input), and strict CBOR round-trips both ways.
+//! then print gives the input), strict CBOR round-trips both ways, and clientDataJSON
+//! reads as serde_json reads it (the crate's own JSON reader against serde_json).
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use sasl_passkey::fuzzing::{decode, encode};
@@ -53,17 +54,11 @@ fuzz_target!(|data: &[u8]| {
             assert!(key.verify(body, &[0; 64]).is_err());
         }
         2 => {
-            let Ok(client) = ClientData::parse(body) else {
-                return;
-            };
-            assert!(body.len() <= MAX_CLIENT_DATA_LEN);
-            let _ = (
-                client.ty(),
-                client.challenge(),
-                client.origin(),
-                client.cross_origin(),
-                client.top_origin(),
-            );
+            let ours = ClientData::parse(body);
+            if ours.is_ok() {
+                assert!(body.len() <= MAX_CLIENT_DATA_LEN);
+            }
+            same_as_serde_json(body, ours.ok());
         }
         3 => {
             let Ok(text) = std::str::from_utf8(body) else {
@@ -95,3 +90,55 @@ fuzz_target!(|data: &[u8]| {
         }
     }
 });
+
+/// The crate's JSON reader against serde_json on the same clientDataJSON: the same
+/// verdict and the same members, but for what serde_json's `Value` reads differently
+/// on purpose (an unpaired surrogate escape in a member nobody reads, which the
+/// reader lets through as serde_json's own skipping does; a member read twice, which
+/// `Value` keeps the last of).
+fn same_as_serde_json(body: &[u8], ours: Option<ClientData<'_>>) {
+    use serde_json::Value;
+    let text = body.strip_prefix(b"\xef\xbb\xbf").unwrap_or(body);
+    let value: Option<Value> = serde_json::from_slice(text).ok();
+    let read = ["type", "challenge", "origin", "crossOrigin", "topOrigin"];
+    let once = |k: &str| {
+        let key = format!("\"{k}\"");
+        text.windows(key.len()).filter(|w| *w == key.as_bytes()).count() <= 1
+    };
+    let plain = !text.windows(2).any(|w| w == b"\\u") && read.iter().all(|k| once(k));
+    let theirs = value.as_ref().and_then(|v| {
+        let m = v.as_object()?;
+        let string = |k: &str| match m.get(k) {
+            None | Some(Value::Null) => Some(None),
+            Some(Value::String(s)) => Some(Some(s.clone())),
+            Some(_) => None,
+        };
+        let cross = match m.get("crossOrigin") {
+            None | Some(Value::Null) => None,
+            Some(Value::Bool(b)) => Some(*b),
+            Some(_) => return None,
+        };
+        let challenge = base64::Engine::decode(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+            string("challenge")??,
+        )
+        .ok()?;
+        Some((string("type")??, challenge, string("origin")??, cross, string("topOrigin")?))
+    });
+    let ours = ours.map(|c| {
+        (
+            c.ty().to_owned(),
+            c.challenge().to_vec(),
+            c.origin().to_owned(),
+            c.cross_origin(),
+            c.top_origin().map(str::to_owned),
+        )
+    });
+    if plain && body.len() <= MAX_CLIENT_DATA_LEN {
+        assert_eq!(ours, theirs, "clientDataJSON read unlike serde_json");
+    } else if let (Some(ours), Some(theirs)) = (&ours, &theirs) {
+        if read.iter().all(|k| once(k)) {
+            assert_eq!(ours, theirs);
+        }
+    }
+}
