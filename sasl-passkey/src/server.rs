@@ -117,7 +117,7 @@ enum Expected {
 
 #[derive(Debug)]
 struct Challenge {
-    bytes: Vec<u8>,
+    bytes: [u8; CHALLENGE_LEN],
     allowed: Vec<Vec<u8>>,
     issued: UnixTime,
 }
@@ -250,7 +250,7 @@ impl PasskeyServer {
                 "no time given to the session (ServerSession::set_now): challenges cannot expire",
             );
         };
-        let mut bytes = vec![0u8; CHALLENGE_LEN];
+        let mut bytes = [0u8; CHALLENGE_LEN];
         if self.config.random.fill(&mut bytes).is_err() {
             return self.fail_now(FailureKind::Internal, "random source failed");
         }

@@ -7,7 +7,6 @@ use crate::json_object::{self, Object};
 use crate::json_reader::{Reader, once};
 use sasl_core::PasskeyAssertion;
 use serde::Deserialize;
-use std::io::Write as _;
 
 fn unb64(text: &str, what: &'static str) -> Result<Vec<u8>, CodecError> {
     base64url::decode(text.as_bytes()).ok_or(CodecError(what))
@@ -46,8 +45,7 @@ pub(super) fn encode_options(options: OptionsRef<'_>) -> Vec<u8> {
     m.push(b'"');
     if let Some(t) = options.timeout_ms {
         m.extend_from_slice(br#","timeout":"#);
-        // Writing to a Vec cannot fail.
-        let _ = write!(m, "{t}");
+        append_decimal(&mut m, t);
     }
     m.extend_from_slice(br#","rpId":"#);
     if options
@@ -78,6 +76,22 @@ pub(super) fn encode_options(options: OptionsRef<'_>) -> Vec<u8> {
     m.extend_from_slice(uv_name(options.user_verification).as_bytes());
     m.extend_from_slice(br#""}"#);
     m
+}
+
+/// Appends `n` in decimal (`write!` showed in the server's profile).
+fn append_decimal(out: &mut Vec<u8>, n: u32) {
+    let mut digits = [0u8; 10];
+    let mut at = digits.len();
+    let mut rest = n;
+    for d in digits.iter_mut().rev() {
+        *d = b'0' + (rest % 10) as u8;
+        at -= 1;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(digits.get(at..).unwrap_or_default());
 }
 
 pub(super) fn decode_options(message: &[u8]) -> Result<RequestOptions, CodecError> {
@@ -207,6 +221,15 @@ struct ResponseFields {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decimals() {
+        for n in [0, 7, 10, 99, 60_000, 1_000_000_000, u32::MAX] {
+            let mut out = b"x".to_vec();
+            append_decimal(&mut out, n);
+            assert_eq!(out, format!("x{n}").as_bytes());
+        }
+    }
 
     #[test]
     fn options_round_trip() {
