@@ -77,21 +77,34 @@ impl<'a> Reader<'a> {
         &mut self,
         mut member: impl FnMut(&str, &mut Self) -> Result<(), JsonError>,
     ) -> Result<(), JsonError> {
-        self.expect(b'{')?;
+        self.sequence(b'{', b'}', |r| {
+            r.expect(b'"')?;
+            let name = r.string_body()?;
+            r.expect(b':')?;
+            member(&name, r)
+        })
+    }
+
+    /// `open`, then nothing or items separated by commas, then `close`: an object's
+    /// members or an array's values, one level deeper.
+    fn sequence(
+        &mut self,
+        open: u8,
+        close: u8,
+        mut item: impl FnMut(&mut Self) -> Result<(), JsonError>,
+    ) -> Result<(), JsonError> {
+        self.expect(open)?;
         self.enter()?;
         self.skip_whitespace();
-        if self.peek() == Some(b'}') {
+        if self.peek() == Some(close) {
             self.pos += 1;
         } else {
             loop {
-                self.expect(b'"')?;
-                let name = self.string_body()?;
-                self.expect(b':')?;
-                member(&name, self)?;
+                item(self)?;
                 self.skip_whitespace();
                 match self.bump() {
                     Some(b',') => {}
-                    Some(b'}') => break,
+                    Some(c) if c == close => break,
                     _ => return Err(JsonError),
                 }
             }
@@ -161,34 +174,13 @@ impl<'a> Reader<'a> {
                 self.skip_string_body()
             }
             Some(b'{') => self.object(|_, r| r.skip()),
-            Some(b'[') => self.skip_array(),
+            Some(b'[') => self.sequence(b'[', b']', |r| r.skip()),
             Some(b't') => self.literal(b"true"),
             Some(b'f') => self.literal(b"false"),
             Some(b'n') => self.literal(b"null"),
             Some(b'-' | b'0'..=b'9') => self.skip_number(),
             _ => Err(JsonError),
         }
-    }
-
-    fn skip_array(&mut self) -> Result<(), JsonError> {
-        self.expect(b'[')?;
-        self.enter()?;
-        self.skip_whitespace();
-        if self.peek() == Some(b']') {
-            self.pos += 1;
-        } else {
-            loop {
-                self.skip()?;
-                self.skip_whitespace();
-                match self.bump() {
-                    Some(b',') => {}
-                    Some(b']') => break,
-                    _ => return Err(JsonError),
-                }
-            }
-        }
-        self.depth -= 1;
-        Ok(())
     }
 
     /// `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`
