@@ -121,11 +121,19 @@ impl<'a> Reader<'a> {
 
     /// Reads a string value or `null` (`None`), what serde reads into an `Option`.
     pub(crate) fn string_or_null(&mut self) -> Result<Option<Cow<'a, str>>, JsonError> {
+        self.or_null(Self::string)
+    }
+
+    /// `null` (`None`), or the value `read` reads.
+    fn or_null<T>(
+        &mut self,
+        read: impl FnOnce(&mut Self) -> Result<T, JsonError>,
+    ) -> Result<Option<T>, JsonError> {
         self.skip_whitespace();
         if self.peek() == Some(b'n') {
             self.literal(b"null").map(|()| None)
         } else {
-            self.string().map(Some)
+            read(self).map(Some)
         }
     }
 
@@ -147,12 +155,7 @@ impl<'a> Reader<'a> {
 
     /// [`Reader::base64url`], or `null` (`None`).
     pub(crate) fn base64url_or_null(&mut self) -> Result<Option<Option<Vec<u8>>>, JsonError> {
-        self.skip_whitespace();
-        if self.peek() == Some(b'n') {
-            self.literal(b"null").map(|()| None)
-        } else {
-            self.base64url().map(Some)
-        }
+        self.or_null(Self::base64url)
     }
 
     /// Reads `true`, `false` or `null` (`None`).

@@ -3,7 +3,6 @@
 use core::fmt;
 use std::borrow::Cow;
 
-use crate::base64url;
 use crate::json_reader::{Reader, once};
 
 /// Largest `clientDataJSON` accepted, in bytes.
@@ -66,7 +65,7 @@ impl<'a> ClientData<'a> {
         reader
             .document(|name, r| match name {
                 "type" => once(&mut ty, r.string_or_null()?),
-                "challenge" => once(&mut challenge, r.string_or_null()?),
+                "challenge" => once(&mut challenge, r.base64url_or_null()?),
                 "origin" => once(&mut origin, r.string_or_null()?),
                 "crossOrigin" => once(&mut cross_origin, r.bool_or_null()?),
                 "topOrigin" => once(&mut top_origin, r.string_or_null()?),
@@ -77,8 +76,7 @@ impl<'a> ClientData<'a> {
             })?;
         let challenge = challenge
             .flatten()
-            .ok_or(ClientDataError("challenge missing"))?;
-        let challenge = base64url::decode(challenge.as_bytes())
+            .ok_or(ClientDataError("challenge missing"))?
             .ok_or(ClientDataError("challenge not unpadded base64url"))?;
         Ok(ClientData {
             ty: ty.flatten().ok_or(ClientDataError("type missing"))?,
