@@ -1238,6 +1238,16 @@ fn openid_configuration_refusals() {
             "https://example.com/.well-known/openid-configuration/x/.well-known/openid-configuration",
             UrlProblem::Ambiguous,
         ),
+        // The appended form strips an issuer's terminating `/`s first, so no issuer
+        // has these URLs (`https://example.com/a/`'s is `.../a/.well-known/...`).
+        (
+            "https://example.com/a//.well-known/openid-configuration",
+            UrlProblem::NotOpenIdConfiguration,
+        ),
+        (
+            "https://example.com//.well-known/openid-configuration",
+            UrlProblem::NotOpenIdConfiguration,
+        ),
     ] {
         assert_eq!(
             url_problem(DiscoveryTarget::from_openid_configuration(url).unwrap_err()),

@@ -337,7 +337,9 @@ impl DiscoveryTarget {
     /// - `/.well-known/openid-configuration`: the issuer is the origin,
     ///   `https://example.com/.well-known/openid-configuration` → `https://example.com`;
     /// - `<path>/.well-known/openid-configuration` (OpenID Connect Discovery's form):
-    ///   the issuer is the origin and `<path>`;
+    ///   the issuer is the origin and `<path>`, which does not end with `/` (the form
+    ///   removes an issuer's terminating `/`s, so `https://example.com/a//.well-known/
+    ///   openid-configuration` is no issuer's URL and is refused);
     /// - `/.well-known/openid-configuration<path>` (RFC 8414's form): the issuer is
     ///   the origin and `<path>`.
     ///
@@ -366,6 +368,12 @@ impl DiscoveryTarget {
             }
             rest
         } else if let Some(prefix) = path.strip_suffix(OPENID_CONFIGURATION_PATH) {
+            // OpenID Connect Discovery removes an issuer's terminating `/`s before
+            // appending, so `<path>//.well-known/...` is no issuer's URL: taking
+            // `<path>/` as the issuer would give one whose own URL is another.
+            if prefix.ends_with('/') {
+                return Err(bad(FIELD, url, UrlProblem::NotOpenIdConfiguration));
+            }
             prefix
         } else {
             return Err(bad(FIELD, url, UrlProblem::NotOpenIdConfiguration));
