@@ -84,10 +84,14 @@ fn decode_into(text: &[u8], out: &mut Vec<u8>) -> bool {
         return false;
     }
     out.reserve(text.len() / 4 * 3 + 2);
+    // Whole octets into their place, without a length update each.
+    let start = out.len();
+    out.resize(start + text.len() / 8 * 6, 0);
+    let dst = out.get_mut(start..).unwrap_or_default();
     let mut octets = text.chunks_exact(8);
-    for chunk in &mut octets {
+    for (chunk, six) in (&mut octets).zip(dst.chunks_exact_mut(6)) {
         match octet(chunk) {
-            Some(word) => out.extend_from_slice(word.to_be_bytes().get(2..).unwrap_or_default()),
+            Some(word) => six.copy_from_slice(word.to_be_bytes().get(2..).unwrap_or_default()),
             None => return false,
         }
     }
@@ -130,6 +134,25 @@ pub(crate) fn append(out: &mut Vec<u8>, data: &[u8]) {
     );
     let dst = out.get_mut(start..).unwrap_or_default();
     let char_of = |v: u32| ALPHABET.get((v & 63) as usize).copied().unwrap_or(b'A');
+    // Six bytes at a time, written as one eight-byte word.
+    let mut sixes = data.chunks_exact(6);
+    let mut eights = dst.chunks_exact_mut(8);
+    for (six, eight) in (&mut sixes).zip(&mut eights) {
+        let mut word = [0u8; 8];
+        word.get_mut(2..).unwrap_or_default().copy_from_slice(six);
+        let n = u64::from_be_bytes(word);
+        let mut chars = [0u8; 8];
+        for (i, c) in chars.iter_mut().enumerate() {
+            *c = ALPHABET
+                .get(((n >> (42 - 6 * i)) & 63) as usize)
+                .copied()
+                .unwrap_or(b'A');
+        }
+        eight.copy_from_slice(&chars);
+    }
+    let done = data.len() - sixes.remainder().len();
+    let data = sixes.remainder();
+    let dst = dst.get_mut(done / 3 * 4..).unwrap_or_default();
     let mut triples = data.chunks_exact(3);
     let mut quads = dst.chunks_exact_mut(4);
     for (t, q) in (&mut triples).zip(&mut quads) {

@@ -17,6 +17,7 @@
 mod cbor;
 mod json;
 
+use crate::webauthn::AllowList;
 use sasl_core::{PasskeyAssertion, UserVerification};
 
 /// Longest PASSKEY message either side accepts, in bytes: an assertion is a few
@@ -108,7 +109,7 @@ pub(crate) struct OptionsRef<'a> {
     pub(crate) rp_id: &'a str,
     pub(crate) challenge: &'a [u8],
     pub(crate) timeout_ms: Option<u32>,
-    pub(crate) allow_credentials: &'a [Vec<u8>],
+    pub(crate) allow_credentials: AllowList<'a>,
     pub(crate) user_verification: UserVerification,
 }
 
@@ -129,7 +130,7 @@ impl RequestOptions {
             rp_id: &self.rp_id,
             challenge: &self.challenge,
             timeout_ms: self.timeout_ms,
-            allow_credentials: &self.allow_credentials,
+            allow_credentials: AllowList::Ids(&self.allow_credentials),
             user_verification: self.user_verification,
         }
         .encode(codec)

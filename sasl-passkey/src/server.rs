@@ -3,7 +3,9 @@
 use crate::PASSKEY;
 use crate::codec::{Codec, OptionsRef, decode_assertion};
 use crate::message::{ServerError, build_error, parse_first};
-use crate::webauthn::{RelyingParty, verify_assertion};
+use crate::webauthn::{
+    AllowList, AssertionError, RelyingParty, VerifiedAssertion, verify_assertion_from,
+};
 use sasl_core::{
     Error, FailureKind, MechanismData, MechanismName, MechanismProperties, Misuse, PasskeyAccount,
     PasskeyAssertion, PasskeyLookup, PasskeyLookupKey, Request, ServerContext, ServerFailure,
@@ -104,21 +106,32 @@ impl PasskeyServerConfig {
     }
 }
 
-/// Who the assertion must be from.
+/// Who the assertion must be from, and so which credentials the challenge lists.
 #[derive(Debug)]
 enum Expected {
-    /// Discoverable flow: the account is found by the credential.
+    /// Discoverable flow: none listed; the account is found by the credential.
     Anyone,
-    /// The named account (its credentials were listed).
+    /// The named account: its credentials are listed (read from the account, not
+    /// copied). The flag: the application granted the authzid.
     Account(Box<PasskeyAccount>, bool),
-    /// An unknown name: fake credentials were listed; every assertion fails.
-    Unknown,
+    /// An unknown name: these fake credential ids are listed; every assertion fails.
+    Unknown(Vec<Vec<u8>>),
+}
+
+impl Expected {
+    /// The `allowCredentials` list the challenge sends.
+    fn allow_list(&self) -> AllowList<'_> {
+        match self {
+            Expected::Anyone => AllowList::Ids(&[]),
+            Expected::Account(account, _) => AllowList::Credentials(account.credentials()),
+            Expected::Unknown(fake) => AllowList::Ids(fake),
+        }
+    }
 }
 
 #[derive(Debug)]
 struct Challenge {
     bytes: [u8; CHALLENGE_LEN],
-    allowed: Vec<Vec<u8>>,
     issued: UnixTime,
 }
 
@@ -224,7 +237,7 @@ impl PasskeyServer {
             }
         };
         match first.user {
-            None => self.challenge(Vec::new(), Expected::Anyone, first.authzid),
+            None => self.challenge(Expected::Anyone, first.authzid),
             Some(user) => {
                 self.state = State::LookingUpUser {
                     user: user.clone(),
@@ -238,12 +251,7 @@ impl PasskeyServer {
         }
     }
 
-    fn challenge(
-        &mut self,
-        allowed: Vec<Vec<u8>>,
-        expected: Expected,
-        authzid: Option<String>,
-    ) -> ServerStep {
+    fn challenge(&mut self, expected: Expected, authzid: Option<String>) -> ServerStep {
         let Some(issued) = self.now else {
             return self.fail_now(
                 FailureKind::Internal,
@@ -259,17 +267,12 @@ impl PasskeyServer {
             rp_id: rp.rp_id(),
             challenge: &bytes,
             timeout_ms: Some(rp.timeout_ms()),
-            allow_credentials: &allowed,
+            allow_credentials: expected.allow_list(),
             user_verification: rp.user_verification(),
         }
         .encode(self.config.codec);
-        // The challenge and the allowed ids move on into the state.
         self.state = State::AwaitAssertion {
-            challenge: Challenge {
-                bytes,
-                allowed,
-                issued,
-            },
+            challenge: Challenge { bytes, issued },
             expected,
             authzid,
         };
@@ -304,9 +307,17 @@ impl PasskeyServer {
         };
         match expected {
             Expected::Account(account, granted) => {
-                self.verify(&challenge, *account, granted, authzid, &assertion)
+                let allowed = AllowList::Credentials(account.credentials());
+                let verified = verify_assertion_from(
+                    &self.config.relying_party,
+                    &challenge.bytes,
+                    allowed,
+                    &account,
+                    &assertion,
+                );
+                self.verified(verified, *account, granted, authzid)
             }
-            Expected::Unknown => self.refuse(
+            Expected::Unknown(_) => self.refuse(
                 ServerError::OtherError,
                 ServerFailure::new(FailureKind::UnknownUser, "no such user"),
             ),
@@ -327,21 +338,16 @@ impl PasskeyServer {
         }
     }
 
-    fn verify(
+    /// Success as `account` for a verified assertion (if the authzid is allowed), or
+    /// the refusal.
+    fn verified(
         &mut self,
-        challenge: &Challenge,
+        verified: Result<VerifiedAssertion, AssertionError>,
         account: PasskeyAccount,
         granted: bool,
         authzid: Option<String>,
-        assertion: &PasskeyAssertion,
     ) -> ServerStep {
-        let verified = match verify_assertion(
-            &self.config.relying_party,
-            &challenge.bytes,
-            &challenge.allowed,
-            &account,
-            assertion,
-        ) {
+        let verified = match verified {
             Ok(v) => v,
             Err(e) => {
                 return self.refuse(
@@ -414,22 +420,11 @@ impl ServerMechanism for PasskeyServer {
                 Verdict::PasskeyFound {
                     account,
                     authzid_granted,
-                } => {
-                    let allowed = account
-                        .credentials()
-                        .iter()
-                        .map(|c| c.id().to_vec())
-                        .collect();
-                    self.challenge(
-                        allowed,
-                        Expected::Account(account, authzid_granted),
-                        authzid,
-                    )
-                }
+                } => self.challenge(Expected::Account(account, authzid_granted), authzid),
                 Verdict::Rejected(FailureKind::UnknownUser) => {
                     // Looks like a known user's challenge: one stable credential id.
                     let fake = vec![self.config.fake_credential(&user)];
-                    self.challenge(fake, Expected::Unknown, authzid)
+                    self.challenge(Expected::Unknown(fake), authzid)
                 }
                 Verdict::Rejected(kind @ (FailureKind::Temporary | FailureKind::Internal)) => {
                     self.fail_now(kind, "passkey store unavailable")
@@ -449,7 +444,17 @@ impl ServerMechanism for PasskeyServer {
                 Verdict::PasskeyFound {
                     account,
                     authzid_granted,
-                } => self.verify(&challenge, *account, authzid_granted, authzid, &assertion),
+                } => {
+                    // The discoverable flow listed no credentials.
+                    let verified = verify_assertion_from(
+                        &self.config.relying_party,
+                        &challenge.bytes,
+                        AllowList::Ids(&[]),
+                        &account,
+                        &assertion,
+                    );
+                    self.verified(verified, *account, authzid_granted, authzid)
+                }
                 Verdict::Rejected(kind @ (FailureKind::Temporary | FailureKind::Internal)) => {
                     self.fail_now(kind, "passkey store unavailable")
                 }

@@ -35,6 +35,7 @@ mod cose;
 mod registration;
 mod rp;
 
+pub(crate) use assertion::{AllowList, verify_assertion_from};
 pub use assertion::{AssertionError, VerifiedAssertion, verify_assertion};
 pub use auth_data::{
     AttestedCredentialData, AuthenticatorData, AuthenticatorDataError, Flags,

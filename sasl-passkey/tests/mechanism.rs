@@ -555,3 +555,71 @@ fn every_lookup_refusal_ends_as_the_application_said() {
         (FailureKind::UnknownUser, "unknown credential")
     );
 }
+
+/// The named flow's challenge lists exactly the account's credentials, in order, and
+/// the assertion must be from one of them; an account without credentials gets an
+/// empty list, which is the discoverable flow's rule (a userHandle is required).
+#[test]
+fn the_named_flow_lists_and_requires_the_accounts_credentials() {
+    let fx = Fixture::new();
+    let second = PasskeyCredential::new(b"credential-2".to_vec(), fx.signer.cose(), 0);
+    let two = PasskeyAccount::new(
+        "alice",
+        USER_HANDLE.to_vec(),
+        vec![fx.account.credentials()[0].clone(), second],
+    );
+    let none = PasskeyAccount::new("alice", USER_HANDLE.to_vec(), vec![]);
+    for codec in [Codec::Json, Codec::Cbor] {
+        for (account, listed) in [
+            (&two, vec![CRED_ID.to_vec(), b"credential-2".to_vec()]),
+            (&none, vec![]),
+        ] {
+            let store = |r: Request| match r {
+                Request::PasskeyLookup(q) => q.found(account.clone()),
+                other => other.unavailable(),
+            };
+            let outcome = |mutate: &dyn Fn(&mut PasskeyAssertion)| {
+                let mut s = server(codec);
+                let Ok(ServerStep::Challenge(ch)) = s.start_with(Some(b"alice"), &store) else {
+                    panic!("options expected")
+                };
+                let (_, options) = sasl_passkey::codec::RequestOptions::decode(&ch).unwrap();
+                assert_eq!(options.allow_credentials, listed, "{codec:?}");
+                let mut a = fx.sign(RP_ID, &options.challenge, ORIGIN, 8);
+                mutate(&mut a);
+                let response = sasl_passkey::codec::encode_assertion(codec, &a);
+                match s.step_with(&response, &store).unwrap() {
+                    ServerStep::Success(ok) => Ok(ok.identity().to_owned()),
+                    // The error message first; the client's reply ends in the failure.
+                    ServerStep::Challenge(_) => match s.step_with(b"", &store).unwrap() {
+                        ServerStep::Failure(f) => Err(f.reason().detail().to_owned()),
+                        other => panic!("{other:?}"),
+                    },
+                    other => panic!("{other:?}"),
+                }
+            };
+            use sasl_passkey::webauthn::AssertionError as E;
+            let foreign = |a: &mut PasskeyAssertion| a.credential_id = b"credential-9999".to_vec();
+            let anonymous = |a: &mut PasskeyAssertion| a.user_handle = None;
+            if listed.is_empty() {
+                assert_eq!(
+                    outcome(&|_| {}),
+                    Err(E::UnknownCredential.detail().to_owned())
+                );
+                assert_eq!(
+                    outcome(&anonymous),
+                    Err(E::UserHandleMissing.detail().to_owned())
+                );
+            } else {
+                assert_eq!(outcome(&|_| {}), Ok("alice".to_owned()));
+                assert_eq!(
+                    outcome(&foreign),
+                    Err(E::CredentialNotAllowed.detail().to_owned())
+                );
+                // The second credential (same key, its own id) is accepted.
+                let second = |a: &mut PasskeyAssertion| a.credential_id = b"credential-2".to_vec();
+                assert_eq!(outcome(&second), Ok("alice".to_owned()));
+            }
+        }
+    }
+}

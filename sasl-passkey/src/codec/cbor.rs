@@ -41,10 +41,10 @@ pub(super) fn encode_options(o: OptionsRef<'_>) -> Vec<u8> {
         text("allowCredentials"),
         Value::Array(
             o.allow_credentials
-                .iter()
+                .ids()
                 .map(|id| {
                     Value::Map(vec![
-                        (text("id"), Value::Bytes(id.clone())),
+                        (text("id"), Value::Bytes(id.to_vec())),
                         (text("type"), text("public-key")),
                     ])
                 })

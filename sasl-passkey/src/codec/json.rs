@@ -64,7 +64,7 @@ pub(super) fn encode_options(options: OptionsRef<'_>) -> Vec<u8> {
         m.push(b'"');
     }
     m.extend_from_slice(br#","allowCredentials":["#);
-    for (i, id) in options.allow_credentials.iter().enumerate() {
+    for (i, id) in options.allow_credentials.ids().enumerate() {
         if i > 0 {
             m.push(b',');
         }
@@ -158,8 +158,8 @@ pub(super) fn decode_assertion(message: &[u8]) -> Result<PasskeyAssertion, Codec
     Reader::new(message)
         .and_then(|reader| {
             reader.document(|name, r| match name {
-                "id" => once(&mut id, r.base64url()?),
-                "rawId" => once(&mut raw_id, r.base64url()?),
+                "id" => once(&mut id, r.string()?),
+                "rawId" => once(&mut raw_id, r.string()?),
                 "type" => once(&mut kind, r.string()?),
                 "response" => {
                     let mut fields = ResponseFields::default();
@@ -187,9 +187,11 @@ pub(super) fn decode_assertion(message: &[u8]) -> Result<PasskeyAssertion, Codec
     if kind != "public-key" {
         return Err(CodecError("credential type is not public-key"));
     }
-    let raw_id = raw_id.ok_or(CodecError("rawId is not base64url"))?;
-    // Canonical base64url has one spelling per value: equal bytes are equal text.
-    if id.as_ref() != Some(&raw_id) {
+    let credential_id =
+        base64url::decode(raw_id.as_bytes()).ok_or(CodecError("rawId is not base64url"))?;
+    // Canonical base64url has one spelling per value, so `id` holds the same bytes
+    // exactly when it is the same text (and is decoded only as `rawId`).
+    if id != raw_id {
         return Err(CodecError("id and rawId differ"));
     }
     let user_handle = match r.user_handle.flatten() {
@@ -199,7 +201,7 @@ pub(super) fn decode_assertion(message: &[u8]) -> Result<PasskeyAssertion, Codec
         Some(h) => Some(h.ok_or(CodecError("userHandle is not base64url"))?),
     };
     Ok(PasskeyAssertion {
-        credential_id: raw_id,
+        credential_id,
         authenticator_data: authenticator_data
             .ok_or(CodecError("authenticatorData is not base64url"))?,
         client_data_json: client_data_json.ok_or(CodecError("clientDataJSON is not base64url"))?,

@@ -3,7 +3,8 @@
 use core::fmt;
 
 use sasl_core::{
-    FailureKind, FailureReason, PasskeyAccount, PasskeyAssertion, PasskeyUse, UserVerification,
+    FailureKind, FailureReason, PasskeyAccount, PasskeyAssertion, PasskeyCredential, PasskeyUse,
+    UserVerification,
 };
 use sha2::{Digest, Sha256};
 
@@ -217,12 +218,57 @@ pub fn verify_assertion(
     account: &PasskeyAccount,
     assertion: &PasskeyAssertion,
 ) -> Result<VerifiedAssertion, AssertionError> {
+    verify_assertion_from(rp, challenge, AllowList::Ids(allowed), account, assertion)
+}
+
+/// The `allowCredentials` list a challenge sent: ids held for it, or the ids of the
+/// named account's credentials (the server's usual case, which then keeps no copy).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum AllowList<'a> {
+    /// These ids (empty: the discoverable flow).
+    Ids(&'a [Vec<u8>]),
+    /// The ids of these credentials.
+    Credentials(&'a [PasskeyCredential]),
+}
+
+impl<'a> AllowList<'a> {
+    /// How many ids the list holds.
+    pub(crate) fn len(self) -> usize {
+        match self {
+            AllowList::Ids(ids) => ids.len(),
+            AllowList::Credentials(credentials) => credentials.len(),
+        }
+    }
+
+    /// The ids, in order.
+    pub(crate) fn ids(self) -> impl Iterator<Item = &'a [u8]> {
+        let (ids, credentials): (&[Vec<u8>], &[PasskeyCredential]) = match self {
+            AllowList::Ids(ids) => (ids, &[]),
+            AllowList::Credentials(credentials) => (&[], credentials),
+        };
+        ids.iter()
+            .map(Vec::as_slice)
+            .chain(credentials.iter().map(PasskeyCredential::id))
+    }
+}
+
+/// [`verify_assertion`] with the list sent in either form.
+pub(crate) fn verify_assertion_from(
+    rp: &RelyingParty,
+    challenge: &[u8],
+    allowed: AllowList<'_>,
+    account: &PasskeyAccount,
+    assertion: &PasskeyAssertion,
+) -> Result<VerifiedAssertion, AssertionError> {
     // Step 1.
-    if allowed.is_empty() {
+    if allowed.len() == 0 {
         if assertion.user_handle.is_none() {
             return Err(AssertionError::UserHandleMissing);
         }
-    } else if !allowed.contains(&assertion.credential_id) {
+    } else if !allowed
+        .ids()
+        .any(|id| id == assertion.credential_id.as_slice())
+    {
         return Err(AssertionError::CredentialNotAllowed);
     }
     // Step 2.
