@@ -457,7 +457,10 @@ fn browser_flow_discovery_registration_consent_token_login_refresh() {
     // The token logs into IMAP and SMTP with both mechanisms, checked by `sasl serve`
     // against the provider's JWKS.
     assert_test_logins(&world);
-    assert!(world.serve.log().contains("alice@example.test"));
+    // The server's log is read from its stderr by a thread: wait for the line rather
+    // than race that thread (this failed once on a loaded machine).
+    let log = world.serve.wait_for_log("alice@example.test");
+    assert!(log.contains("alice@example.test"), "{log}");
 
     // A refresh: a new access token and a rotated refresh token, and logins again.
     let refreshed = world.oauth("token", &["--min-validity", "1000000"]);
