@@ -1,15 +1,18 @@
 //! A measurement that alternates two calls, for benches whose target is a ratio: the
 //! machine's speed drifts within a run, so two cases measured one after the other can
 //! differ by more than the overhead in question; calls alternating in one loop drift
-//! together.
+//! together. Besides the ratio of the totals, the median of the per-batch ratios is
+//! kept: on a shared machine a stall of a few milliseconds lands in one batch and
+//! moves the totals, not the median.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::time::{Duration, Instant};
 
 /// Totals of alternating baseline and measured calls over a whole criterion run.
 #[derive(Debug, Default)]
 pub struct Interleaved {
     totals: Cell<(Duration, Duration, u64)>,
+    batches: RefCell<Vec<f64>>,
 }
 
 impl Interleaved {
@@ -32,7 +35,19 @@ impl Interleaved {
         }
         let (b, m, n) = self.totals.get();
         self.totals.set((b + base, m + mine, n + iters));
+        if !base.is_zero() {
+            self.batches
+                .borrow_mut()
+                .push(mine.as_secs_f64() / base.as_secs_f64());
+        }
         mine
+    }
+
+    /// The median of the per-batch `ours / baseline` ratios and the number of
+    /// batches; `None` before any.
+    pub fn median_ratio(&self) -> Option<(f64, usize)> {
+        let mut ratios = self.batches.borrow().clone();
+        Some((median(&mut ratios)?, ratios.len()))
     }
 
     /// `ours / baseline` over all calls, and the per-call times in microseconds;
@@ -50,13 +65,60 @@ impl Interleaved {
         })
     }
 
-    /// Prints the ratio on stderr as `<label>: <what>, interleaved = <ratio> (...)`,
-    /// if there were calls.
+    /// Prints the ratio on stderr as `<label>: <what>, interleaved = <ratio> (...),
+    /// batch median = <median> (<batches> batches)`, if there were calls.
     pub fn report(&self, label: &str, what: &str) {
         if let Some((ratio, mine, base, n)) = self.ratio() {
+            let (median, batches) = self.median_ratio().unwrap_or((ratio, 0));
             eprintln!(
-                "{label}: {what}, interleaved = {ratio:.3} ({mine:.2} us vs {base:.2} us per call, {n} calls)"
+                "{label}: {what}, interleaved = {ratio:.3} ({mine:.2} us vs {base:.2} us per call, {n} calls), batch median = {median:.3} ({batches} batches)"
             );
         }
+    }
+}
+
+/// The median of `values` (sorted in place); `None` for none.
+fn median(values: &mut [f64]) -> Option<f64> {
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    match n {
+        0 => None,
+        _ if n % 2 == 1 => values.get(n / 2).copied(),
+        _ => Some((values.get(n / 2 - 1)? + values.get(n / 2)?) / 2.0),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn medians_ignore_outliers() {
+        assert_eq!(median(&mut []), None);
+        assert_eq!(median(&mut [1.04]), Some(1.04));
+        assert_eq!(median(&mut [9.0, 1.03, 1.05]), Some(1.05));
+        assert_eq!(median(&mut [1.0, 3.0, 2.0, 100.0]), Some(2.5));
+    }
+
+    #[test]
+    fn batches_are_recorded() {
+        let i = Interleaved::new();
+        assert!(i.ratio().is_none() && i.median_ratio().is_none());
+        let spin = |n: u64| (0..n).fold(0u64, |a, x| std::hint::black_box(a ^ x));
+        for _ in 0..3 {
+            i.run(
+                50,
+                || {
+                    spin(2_000);
+                },
+                || {
+                    spin(2_000);
+                },
+            );
+        }
+        let (ratio, _, _, calls) = i.ratio().unwrap();
+        let (median, batches) = i.median_ratio().unwrap();
+        assert_eq!((calls, batches), (150, 3));
+        assert!(ratio > 0.0 && median > 0.0);
     }
 }
