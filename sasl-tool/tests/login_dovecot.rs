@@ -516,6 +516,19 @@ service anvil {{
         std::fs::read_to_string(self.dir.join("dovecot.log")).unwrap_or_default()
     }
 
+    /// The log once `done` holds for it, or after 10 s: Dovecot's login processes
+    /// write through its log process, so a login's line can trail the login itself.
+    fn log_when(&self, done: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let log = self.log();
+            if done(&log) || Instant::now() > deadline {
+                return log;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     fn url(&self, listener: &str, scheme: &str) -> String {
         format!("{scheme}://localhost:{}", self.ports[listener])
     }
@@ -638,14 +651,23 @@ fn every_mechanism_over_every_protocol_and_tls_mode() {
         }
     }
     // Dovecot's own record of each login.
-    let log = dovecot.log();
-    for method in ["PLAIN", "LOGIN", "SCRAM-SHA-1", "SCRAM-SHA-256"] {
-        for service in ["imap-login", "pop3-login", "submission-login"] {
-            let needle = format!("method={method},");
+    let logged = |log: &str, service: &str, method: &str| {
+        let needle = format!("method={method},");
+        log.lines().any(|l| {
+            l.contains(service) && l.contains("Login: user=<alice>") && l.contains(&needle)
+        })
+    };
+    const METHODS: [&str; 4] = ["PLAIN", "LOGIN", "SCRAM-SHA-1", "SCRAM-SHA-256"];
+    const SERVICES: [&str; 3] = ["imap-login", "pop3-login", "submission-login"];
+    let log = dovecot.log_when(|log| {
+        METHODS
+            .iter()
+            .all(|m| SERVICES.iter().all(|s| logged(log, s, m)))
+    });
+    for method in METHODS {
+        for service in SERVICES {
             assert!(
-                log.lines().any(|l| l.contains(service)
-                    && l.contains("Login: user=<alice>")
-                    && l.contains(&needle)),
+                logged(&log, service, method),
                 "{service} {method} not in the log:\n{log}"
             );
         }
@@ -719,13 +741,13 @@ fn the_default_mechanism_is_scram_sha_256_and_failures_are_reported() {
             assert_eq!(json["round_trips"], 0, "{json}");
         }
     }
-    let log = dovecot.log();
-    assert!(
+    let failed = |log: &str| {
         log.contains("auth failed")
             || log.contains("Authentication failed")
-            || log.contains("Aborted login"),
-        "no failed login in Dovecot's log:\n{log}"
-    );
+            || log.contains("Aborted login")
+    };
+    let log = dovecot.log_when(failed);
+    assert!(failed(&log), "no failed login in Dovecot's log:\n{log}");
 }
 
 #[test]
@@ -807,10 +829,10 @@ fn external_with_a_client_certificate_from_sasl_cert() {
         assert_eq!(json["authenticated"], true, "{json}");
         assert_eq!(json["mechanism"], "EXTERNAL", "{json}");
     }
-    let log = dovecot.log();
-    assert!(
+    let carol = |log: &str| {
         log.lines()
-            .any(|l| l.contains("Login: user=<carol>") && l.contains("method=EXTERNAL")),
-        "{log}"
-    );
+            .any(|l| l.contains("Login: user=<carol>") && l.contains("method=EXTERNAL"))
+    };
+    let log = dovecot.log_when(carol);
+    assert!(carol(&log), "{log}");
 }
