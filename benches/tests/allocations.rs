@@ -3,7 +3,8 @@
 //! `ServerSession`, and answering the lookup from an in-memory store (a clone of the
 //! shared `ScramCredentials`) allocates nothing. The server exchanges of PLAIN, LOGIN,
 //! EXTERNAL, OAUTHBEARER and XOAUTH2 (the `mechanisms` bench's drivers) stay within
-//! their budgets, set at the measured counts so that any extra allocation fails.
+//! their budgets, set at the measured counts so that any extra allocation fails, and so
+//! does a PASSKEY exchange.
 
 #![allow(
     clippy::unwrap_used,
@@ -167,5 +168,112 @@ fn mechanism_drivers_detect_failure() {
         .expect("rsasl offers it");
         let _ = rsasl.step(Some(message), &mut Vec::new());
         assert!(rsasl.validation().is_none(), "{mech}: rsasl");
+    }
+}
+
+/// A PASSKEY server exchange through the sessions (named flow, JSON codec, the W3C
+/// EdDSA vector), counted apart from the application's answer (a clone of the stored
+/// account, 5 allocations, and the verdict's box). The library's budget is the count
+/// measured once the allow list was no longer copied and `id` no longer decoded
+/// besides `rawId` (14 before): any extra allocation fails.
+#[test]
+fn passkey_server_stays_within_its_allocation_budget() {
+    use sasl_core::{
+        ConnectionInfo, PasskeyAccount, PasskeyAssertion, PasskeyCredential, Request,
+        ServerRegistry, ServerStep, UnixTime,
+    };
+    use sasl_passkey::codec::encode_assertion;
+    use sasl_passkey::webauthn::RelyingParty;
+    use sasl_passkey::{Codec, PasskeyServer, PasskeyServerConfig};
+    use std::cell::Cell;
+    use std::sync::Arc;
+
+    const LIBRARY_BUDGET: u64 = 11;
+    const ANSWER_BUDGET: u64 = 6;
+
+    let vectors: serde_json::Value =
+        serde_json::from_str(include_str!("../../../shared/specs/webauthn_vectors.json")).unwrap();
+    let v = vectors["vectors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["alg"] == -8)
+        .unwrap();
+    let hex = |s: &serde_json::Value| -> Vec<u8> {
+        let s = s.as_str().unwrap();
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
+    };
+    let a = &v["assertion"];
+    let credential_id = hex(&v["credential_id_hex"]);
+    let account = PasskeyAccount::new(
+        "alice",
+        b"alice".to_vec(),
+        vec![
+            PasskeyCredential::new(
+                credential_id.clone(),
+                hex(&v["credential_public_key_cose_hex"]),
+                0,
+            )
+            .with_backup(a["BE"] == true, a["BS"] == true),
+        ],
+    );
+    let assertion = PasskeyAssertion {
+        credential_id,
+        authenticator_data: hex(&a["authenticatorData_hex"]),
+        client_data_json: hex(&a["clientDataJSON_hex"]),
+        signature: hex(&a["signature_hex"]),
+        user_handle: None,
+    };
+    let rp = RelyingParty::new(
+        v["rpId"].as_str().unwrap(),
+        [v["expected_origin"].as_str().unwrap()],
+    );
+    let config = PasskeyServerConfig::new(rp)
+        .unwrap()
+        .with_random(Arc::new(sasl_test::FixedRandom(hex(&a["challenge_hex"]))));
+    let mechs = ServerRegistry::new().with(PasskeyServer::factory(config));
+    let conn = ConnectionInfo::tls();
+    let response = encode_assertion(Codec::Json, &assertion);
+    let answer_allocations = Cell::new(0u64);
+    let store = |r: Request| {
+        let mut answer = None;
+        let info = allocation_counter::measure(|| {
+            answer = Some(match r {
+                Request::PasskeyLookup(q) => q.found(account.clone()),
+                other => other.unavailable(),
+            })
+        });
+        answer_allocations.set(answer_allocations.get() + info.count_total);
+        answer.unwrap()
+    };
+    let exchange = || {
+        let mut session = mechs.start("PASSKEY", &conn).unwrap();
+        session.set_now(UnixTime::from_secs(1_767_225_600));
+        let Ok(ServerStep::Challenge(_)) = session.start_with(Some(b"alice"), &store) else {
+            panic!("options expected")
+        };
+        match session.step_with(&response, &store) {
+            Ok(ServerStep::Success(ok)) => assert_eq!(ok.identity(), "alice"),
+            other => panic!("{other:?}"),
+        }
+    };
+    // The first exchange fills the relying party's key cache.
+    exchange();
+    for _ in 0..3 {
+        answer_allocations.set(0);
+        let total = allocation_counter::measure(exchange).count_total;
+        let answer = answer_allocations.get();
+        let library = total - answer;
+        assert!(
+            library <= LIBRARY_BUDGET,
+            "PASSKEY: {library} allocations in the library per server exchange (budget {LIBRARY_BUDGET})"
+        );
+        assert!(
+            answer <= ANSWER_BUDGET,
+            "PASSKEY: {answer} allocations in the application's answer (budget {ANSWER_BUDGET})"
+        );
     }
 }
