@@ -173,8 +173,9 @@ enum State {
 ///    configured secret, so the challenge does not tell who has an account.
 /// 3. The assertion: decoded, then (discoverable flow) its account looked up by
 ///    [`PasskeyLookupKey::Credential`], then verified as WebAuthn §7.2 says
-///    ([`verify_assertion`]) against the challenge, which is single-use (one per
-///    session) and expires after the relying party's timeout, measured with the time
+///    ([`verify_assertion`](crate::webauthn::verify_assertion)) against the
+///    challenge, which is single-use (one per session) and expires after the
+///    relying party's timeout, measured with the time
 ///    given to [`ServerSession::set_now`](sasl_core::ServerSession::set_now) (no time:
 ///    the exchange fails closed).
 /// 4. Success as the account (or the authzid the application granted with
