@@ -30,95 +30,40 @@
     unreachable_pub
 )]
 
+#[path = "../passkey_driver.rs"]
+mod passkey_driver;
+
 use criterion::{Criterion, criterion_group, criterion_main};
+use passkey_driver::PasskeyFixture;
 use sasl_benches::interleaved::Interleaved;
-use sasl_core::{
-    ConnectionInfo, PasskeyAccount, PasskeyAssertion, PasskeyCredential, Request, ServerRegistry,
-    ServerStep, UnixTime,
-};
-use sasl_passkey::codec::{decode_assertion, encode_assertion};
-use sasl_passkey::webauthn::{ClientData, CoseKey, RelyingParty, verify_assertion};
-use sasl_passkey::{Codec, PasskeyServer, PasskeyServerConfig};
-use sasl_test::FixedRandom;
-use serde_json::Value;
+use sasl_passkey::Codec;
+use sasl_passkey::codec::decode_assertion;
+use sasl_passkey::webauthn::{ClientData, CoseKey, verify_assertion};
 use sha2::{Digest, Sha256};
 use std::hint::black_box;
-use std::sync::Arc;
 use std::time::Duration;
 
-const VECTORS: &str = include_str!("../../../shared/specs/webauthn_vectors.json");
-
-fn hex(s: &str) -> Vec<u8> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
-}
-
 fn bench(c: &mut Criterion) {
-    let json: Value = serde_json::from_str(VECTORS).unwrap();
-    for v in json["vectors"].as_array().unwrap() {
-        let s = |k: &str| v[k].as_str().unwrap().to_owned();
-        let a = &v["assertion"];
-        let sa = |k: &str| a[k].as_str().unwrap().to_owned();
-        let case = match v["alg"].as_i64().unwrap() {
-            -7 => "es256",
-            -8 => "eddsa",
-            _ => "rs256",
-        };
-        let cose_bytes = hex(&s("credential_public_key_cose_hex"));
-        let key = CoseKey::from_cbor(&cose_bytes).unwrap();
-        let auth_data = hex(&sa("authenticatorData_hex"));
-        let client_data = hex(&sa("clientDataJSON_hex"));
-        let signature = hex(&sa("signature_hex"));
-        let challenge = hex(&sa("challenge_hex"));
-        let credential_id = hex(&s("credential_id_hex"));
-        let mut signed = auth_data.clone();
-        signed.extend_from_slice(&Sha256::digest(&client_data));
-        key.verify(&signed, &signature).expect("vector verifies");
-
-        let (be, bs) = (a["BE"].as_bool().unwrap(), a["BS"].as_bool().unwrap());
-        let account = PasskeyAccount::new(
-            "alice",
-            b"alice".to_vec(),
-            vec![
-                PasskeyCredential::new(credential_id.clone(), cose_bytes.clone(), 0)
-                    .with_backup(be, bs),
-            ],
+    for fixture in PasskeyFixture::all() {
+        let case = fixture.case;
+        let cose_bytes = &fixture.cose_key;
+        let key = CoseKey::from_cbor(cose_bytes).unwrap();
+        let (rp, challenge, account, assertion) = (
+            &fixture.rp,
+            &fixture.challenge,
+            &fixture.account,
+            &fixture.assertion,
         );
-        let assertion = PasskeyAssertion {
-            credential_id: credential_id.clone(),
-            authenticator_data: auth_data.clone(),
-            client_data_json: client_data.clone(),
-            signature: signature.clone(),
-            user_handle: None,
-        };
-        let rp = RelyingParty::new(s("rpId"), [s("expected_origin")]);
-        let allowed = vec![credential_id.clone()];
-        verify_assertion(&rp, &challenge, &allowed, &account, &assertion).expect("verifies");
+        let (client_data, signature) = (&assertion.client_data_json, &assertion.signature);
+        let mut signed = assertion.authenticator_data.clone();
+        signed.extend_from_slice(&Sha256::digest(client_data));
+        key.verify(&signed, signature).expect("vector verifies");
+        let allowed = vec![assertion.credential_id.clone()];
+        verify_assertion(rp, challenge, &allowed, account, assertion).expect("verifies");
 
-        // The session: its random source returns the vector's challenge.
-        let config = PasskeyServerConfig::new(rp.clone())
-            .unwrap()
-            .with_random(Arc::new(FixedRandom(challenge.clone())));
-        let mechs = ServerRegistry::new().with(PasskeyServer::factory(config));
-        let conn = ConnectionInfo::tls();
-        let response = encode_assertion(Codec::Json, &assertion);
-        let store = |r: Request| match r {
-            Request::PasskeyLookup(q) => q.found(account.clone()),
-            other => other.unavailable(),
-        };
-        let exchange = || {
-            let mut session = mechs.start("PASSKEY", &conn).unwrap();
-            session.set_now(UnixTime::from_secs(1_767_225_600));
-            let Ok(ServerStep::Challenge(_)) = session.start_with(Some(b"alice"), &store) else {
-                panic!("options expected")
-            };
-            match session.step_with(&response, &store) {
-                Ok(ServerStep::Success(ok)) => ok,
-                other => panic!("{other:?}"),
-            }
-        };
+        let response = &fixture.response;
+        let store = |r| fixture.answer(r);
+        let exchange = || fixture.exchange(&store);
         assert_eq!(exchange().identity(), "alice");
 
         let mut group = c.benchmark_group(format!("passkey/{case}"));
@@ -126,10 +71,7 @@ fn bench(c: &mut Criterion) {
             .warm_up_time(Duration::from_secs(1))
             .measurement_time(Duration::from_secs(4));
         group.bench_function("raw_verify", |b| {
-            b.iter(|| {
-                key.verify(black_box(&signed), black_box(&signature))
-                    .is_ok()
-            })
+            b.iter(|| key.verify(black_box(&signed), black_box(signature)).is_ok())
         });
         if case != "rs256" {
             // The candidate backends on the same key (the point / x from the COSE key).
@@ -154,42 +96,38 @@ fn bench(c: &mut Criterion) {
                 )
             };
             let aws = aws_lc_rs::signature::ParsedPublicKey::new(alg_aws, &public).unwrap();
-            assert!(aws.verify_sig(&signed, &signature).is_ok());
+            assert!(aws.verify_sig(&signed, signature).is_ok());
             let ring_key = ring::signature::UnparsedPublicKey::new(alg_ring, public.clone());
-            assert!(ring_key.verify(&signed, &signature).is_ok());
+            assert!(ring_key.verify(&signed, signature).is_ok());
             group.bench_function("raw_aws_lc", |b| {
                 b.iter(|| {
-                    aws.verify_sig(black_box(&signed), black_box(&signature))
+                    aws.verify_sig(black_box(&signed), black_box(signature))
                         .is_ok()
                 })
             });
             group.bench_function("raw_ring", |b| {
                 b.iter(|| {
                     ring_key
-                        .verify(black_box(&signed), black_box(&signature))
+                        .verify(black_box(&signed), black_box(signature))
                         .is_ok()
                 })
             });
         }
         group.bench_function("verify_assertion", |b| {
             b.iter(|| {
-                verify_assertion(&rp, &challenge, &allowed, &account, black_box(&assertion)).is_ok()
+                verify_assertion(rp, challenge, &allowed, account, black_box(assertion)).is_ok()
             })
         });
         group.bench_function("session", |b| b.iter(exchange));
         // The mechanism's own parts, without the signature check.
         group.bench_function("part_decode_assertion", |b| {
-            b.iter(|| decode_assertion(Codec::Json, black_box(&response)).is_ok())
+            b.iter(|| decode_assertion(Codec::Json, black_box(response)).is_ok())
         });
         group.bench_function("part_client_data", |b| {
-            b.iter(|| ClientData::parse(black_box(&client_data)).is_ok())
+            b.iter(|| ClientData::parse(black_box(client_data)).is_ok())
         });
         group.bench_function("part_first_step", |b| {
-            b.iter(|| {
-                let mut session = mechs.start("PASSKEY", &conn).unwrap();
-                session.set_now(UnixTime::from_secs(1_767_225_600));
-                black_box(session.start_with(Some(b"alice"), &store).is_ok())
-            })
+            b.iter(|| black_box(fixture.first_step(&store)))
         });
         let interleaved = Interleaved::new();
         group.bench_function("session_interleaved", |b| {
@@ -197,10 +135,7 @@ fn bench(c: &mut Criterion) {
                 interleaved.run(
                     iters,
                     || {
-                        black_box(
-                            key.verify(black_box(&signed), black_box(&signature))
-                                .is_ok(),
-                        );
+                        black_box(key.verify(black_box(&signed), black_box(signature)).is_ok());
                     },
                     || {
                         black_box(exchange());

@@ -25,6 +25,9 @@ mod mechanism_drivers;
 #[path = "../alloc_meter.rs"]
 mod alloc_meter;
 
+#[path = "../passkey_driver.rs"]
+mod passkey_driver;
+
 const MAX_LIBRARY_ALLOCATIONS: u64 = 5;
 
 #[test]
@@ -178,88 +181,23 @@ fn mechanism_drivers_detect_failure() {
 /// besides `rawId` (14 before): any extra allocation fails.
 #[test]
 fn passkey_server_stays_within_its_allocation_budget() {
-    use sasl_core::{
-        ConnectionInfo, PasskeyAccount, PasskeyAssertion, PasskeyCredential, Request,
-        ServerRegistry, ServerStep, UnixTime,
-    };
-    use sasl_passkey::codec::encode_assertion;
-    use sasl_passkey::webauthn::RelyingParty;
-    use sasl_passkey::{Codec, PasskeyServer, PasskeyServerConfig};
     use std::cell::Cell;
-    use std::sync::Arc;
 
     const LIBRARY_BUDGET: u64 = 11;
     const ANSWER_BUDGET: u64 = 6;
 
-    let vectors: serde_json::Value =
-        serde_json::from_str(include_str!("../../../shared/specs/webauthn_vectors.json")).unwrap();
-    let v = vectors["vectors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|v| v["alg"] == -8)
+    let fixture = passkey_driver::PasskeyFixture::all()
+        .into_iter()
+        .find(|f| f.case == "eddsa")
         .unwrap();
-    let hex = |s: &serde_json::Value| -> Vec<u8> {
-        let s = s.as_str().unwrap();
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
-    };
-    let a = &v["assertion"];
-    let credential_id = hex(&v["credential_id_hex"]);
-    let account = PasskeyAccount::new(
-        "alice",
-        b"alice".to_vec(),
-        vec![
-            PasskeyCredential::new(
-                credential_id.clone(),
-                hex(&v["credential_public_key_cose_hex"]),
-                0,
-            )
-            .with_backup(a["BE"] == true, a["BS"] == true),
-        ],
-    );
-    let assertion = PasskeyAssertion {
-        credential_id,
-        authenticator_data: hex(&a["authenticatorData_hex"]),
-        client_data_json: hex(&a["clientDataJSON_hex"]),
-        signature: hex(&a["signature_hex"]),
-        user_handle: None,
-    };
-    let rp = RelyingParty::new(
-        v["rpId"].as_str().unwrap(),
-        [v["expected_origin"].as_str().unwrap()],
-    );
-    let config = PasskeyServerConfig::new(rp)
-        .unwrap()
-        .with_random(Arc::new(sasl_test::FixedRandom(hex(&a["challenge_hex"]))));
-    let mechs = ServerRegistry::new().with(PasskeyServer::factory(config));
-    let conn = ConnectionInfo::tls();
-    let response = encode_assertion(Codec::Json, &assertion);
     let answer_allocations = Cell::new(0u64);
-    let store = |r: Request| {
+    let store = |r| {
         let mut answer = None;
-        let info = allocation_counter::measure(|| {
-            answer = Some(match r {
-                Request::PasskeyLookup(q) => q.found(account.clone()),
-                other => other.unavailable(),
-            })
-        });
+        let info = allocation_counter::measure(|| answer = Some(fixture.answer(r)));
         answer_allocations.set(answer_allocations.get() + info.count_total);
         answer.unwrap()
     };
-    let exchange = || {
-        let mut session = mechs.start("PASSKEY", &conn).unwrap();
-        session.set_now(UnixTime::from_secs(1_767_225_600));
-        let Ok(ServerStep::Challenge(_)) = session.start_with(Some(b"alice"), &store) else {
-            panic!("options expected")
-        };
-        match session.step_with(&response, &store) {
-            Ok(ServerStep::Success(ok)) => assert_eq!(ok.identity(), "alice"),
-            other => panic!("{other:?}"),
-        }
-    };
+    let exchange = || assert_eq!(fixture.exchange(&store).identity(), "alice");
     // The first exchange fills the relying party's key cache.
     exchange();
     for _ in 0..3 {
