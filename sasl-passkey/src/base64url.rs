@@ -7,34 +7,55 @@
 
 const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-/// Marks a byte that is not in the alphabet: every such entry has bits above 63.
-const NOT: u8 = 0xff;
+/// Set in a [`SHIFTED`] entry of a byte outside the alphabet (above the 24 bits
+/// that four characters fill).
+const BAD: u32 = 0xff00_0000;
 
-/// Each byte's value in the alphabet, or [`NOT`]. Built at compile time, where an
-/// out-of-range index is a compile error, not a panic.
+/// Each byte's value in the alphabet, shifted to its place in a group of four
+/// characters (the first's at bits 18 to 23, ..., the fourth's at bits 0 to 5), or
+/// [`BAD`]: a group's 24 bits are the OR of its four entries, with no shifts and one
+/// test for a bad character. Built at compile time, where an out-of-range index is
+/// a compile error, not a panic.
 #[allow(clippy::indexing_slicing)]
-const VALUES: [u8; 256] = {
-    let mut t = [NOT; 256];
+static SHIFTED: [[u32; 256]; 4] = {
+    let mut t = [[BAD; 256]; 4];
     let mut i = 0;
     while i < 64 {
-        t[ALPHABET[i] as usize] = i as u8;
+        let c = ALPHABET[i] as usize;
+        let v = i as u32;
+        t[0][c] = v << 18;
+        t[1][c] = v << 12;
+        t[2][c] = v << 6;
+        t[3][c] = v;
         i += 1;
     }
     t
 };
 
-fn value(c: u8) -> u32 {
-    u32::from(VALUES.get(usize::from(c)).copied().unwrap_or(NOT))
+/// Character `c` as the `place`-th (0 to 3) of a group.
+#[inline(always)]
+fn at(place: usize, c: u8) -> u32 {
+    SHIFTED
+        .get(place)
+        .and_then(|t| t.get(usize::from(c)))
+        .copied()
+        .unwrap_or(BAD)
+}
+
+fn in_alphabet(c: u8) -> bool {
+    at(3, c) & BAD == 0
 }
 
 /// Decodes `text`, or `None` if it is not canonical unpadded base64url.
 pub(crate) fn decode(text: &[u8]) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(text.len() / 4 * 3 + 2);
-    decode_into(text, &mut out).then_some(out)
+    match decode_run(text) {
+        (decoded, run) if run == text.len() => decoded,
+        _ => None,
+    }
 }
 
 /// Characters [`decode_run`] reserves output for before it knows the run's length
-/// (more is decoded too, with the vector growing as usual).
+/// (more is decoded too, with the output growing).
 const RUN_RESERVE: usize = 1024;
 
 /// Decodes the longest run of base64url characters at the start of `text` in one
@@ -42,87 +63,69 @@ const RUN_RESERVE: usize = 1024;
 /// canonical base64url) and the run's length in characters. The vector may have
 /// more capacity than it holds (up to 3/4 of [`RUN_RESERVE`]).
 pub(crate) fn decode_run(text: &[u8]) -> (Option<Vec<u8>>, usize) {
-    let mut out = Vec::with_capacity(text.len().min(RUN_RESERVE) / 4 * 3 + 2);
-    let mut done = 0;
-    for chunk in text.chunks_exact(8) {
-        let Some(word) = octet(chunk) else {
-            break;
-        };
-        out.extend_from_slice(word.to_be_bytes().get(2..).unwrap_or_default());
-        done += 8;
+    // Eight characters are written as an eight-byte word of which six count, so the
+    // output keeps two bytes of room beyond them.
+    let mut out = vec![0u8; text.len().min(RUN_RESERVE) / 8 * 6 + 8];
+    let (mut read, mut written) = (0, 0);
+    while let Some(word) = text.get(read..read + 8).and_then(octet) {
+        if out.len() < written + 8 {
+            out.resize(out.len() * 2, 0);
+        }
+        if let Some(dst) = out.get_mut(written..written + 8) {
+            dst.copy_from_slice(&word.to_be_bytes());
+        }
+        read += 8;
+        written += 6;
     }
+    out.truncate(written);
     // The run ends within the next eight characters.
-    let rest = text.get(done..).unwrap_or_default();
-    let run = done + rest.iter().take_while(|&&c| value(c) <= 63).count();
-    // `done` is a multiple of 4: decoding on from there is decoding the whole run.
-    let ok = decode_into(text.get(done..run).unwrap_or_default(), &mut out);
-    (ok.then_some(out), run)
+    let rest = text.get(read..).unwrap_or_default();
+    let tail = rest.get(..rest.iter().take_while(|&&c| in_alphabet(c)).count());
+    let tail = tail.unwrap_or_default();
+    let ok = decode_tail(tail, &mut out);
+    (ok.then_some(out), read + tail.len())
 }
 
-/// Eight characters as six bytes (the low 48 bits), or `None` if one is not in the
+/// Eight characters as six bytes (the high 48 bits), or `None` if one is not in the
 /// alphabet.
 #[inline(always)]
 fn octet(chunk: &[u8]) -> Option<u64> {
-    let [a, b, c, d, e, f, g, h] = chunk else {
+    let [a, b, c, d, e, f, g, h] = *chunk else {
         return None;
     };
-    let [a, b, c, d] = [value(*a), value(*b), value(*c), value(*d)];
-    let [e, f, g, h] = [value(*e), value(*f), value(*g), value(*h)];
-    // Invalid characters have bits above 63.
-    if (a | b) | (c | d) | ((e | f) | (g | h)) > 63 {
+    let high = at(0, a) | at(1, b) | at(2, c) | at(3, d);
+    let low = at(0, e) | at(1, f) | at(2, g) | at(3, h);
+    if (high | low) & BAD != 0 {
         return None;
     }
-    let high = (a << 18) | (b << 12) | (c << 6) | d;
-    let low = (e << 18) | (f << 12) | (g << 6) | h;
-    Some((u64::from(high) << 24) | u64::from(low))
+    Some((u64::from(high) << 40) | (u64::from(low) << 16))
 }
 
-/// Appends the decoding of `text` to `out`; `false` (with `out` holding part of it)
-/// if `text` is not canonical unpadded base64url.
-fn decode_into(text: &[u8], out: &mut Vec<u8>) -> bool {
-    if text.len() % 4 == 1 {
-        return false;
+/// Appends the decoding of the fewer than eight characters (all in the alphabet)
+/// that end a run; `false` if they cannot end canonical base64url (one character
+/// left over, or bits set after the last byte).
+fn decode_tail(tail: &[u8], out: &mut Vec<u8>) -> bool {
+    let (quad, rest) = tail.split_at(tail.len() / 4 * 4);
+    if let [a, b, c, d] = *quad {
+        let group = at(0, a) | at(1, b) | at(2, c) | at(3, d);
+        out.extend_from_slice(group.to_be_bytes().get(1..).unwrap_or_default());
     }
-    out.reserve(text.len() / 4 * 3 + 2);
-    // Whole octets into their place, without a length update each.
-    let start = out.len();
-    out.resize(start + text.len() / 8 * 6, 0);
-    let dst = out.get_mut(start..).unwrap_or_default();
-    let mut octets = text.chunks_exact(8);
-    for (chunk, six) in (&mut octets).zip(dst.chunks_exact_mut(6)) {
-        match octet(chunk) {
-            Some(word) => six.copy_from_slice(word.to_be_bytes().get(2..).unwrap_or_default()),
-            None => return false,
-        }
-    }
-    let mut bad = 0u32;
-    let mut quads = octets.remainder().chunks_exact(4);
-    for quad in &mut quads {
-        if let [a, b, c, d] = quad {
-            let (a, b, c, d) = (value(*a), value(*b), value(*c), value(*d));
-            bad |= a | b | c | d;
-            let word = (a << 18) | (b << 12) | (c << 6) | d;
-            out.extend_from_slice(&[(word >> 16) as u8, (word >> 8) as u8, word as u8]);
-        }
-    }
-    match quads.remainder() {
-        [] => {}
+    match *rest {
+        [] => true,
         [a, b] => {
-            let (a, b) = (value(*a), value(*b));
             // 12 bits for one byte: the last 4 must be zero.
-            bad |= a | b | (b & 0xf) << 6;
-            out.push(((a << 2) | (b >> 4)) as u8);
+            let group = at(0, a) | at(1, b);
+            out.push((group >> 16) as u8);
+            group & 0xf000 == 0
         }
         [a, b, c] => {
-            let (a, b, c) = (value(*a), value(*b), value(*c));
             // 18 bits for two bytes: the last 2 must be zero.
-            bad |= a | b | c | (c & 0x3) << 6;
-            let word = (a << 10) | (b << 4) | (c >> 2);
-            out.extend_from_slice(&[(word >> 8) as u8, word as u8]);
+            let group = at(0, a) | at(1, b) | at(2, c);
+            out.extend_from_slice(&[(group >> 16) as u8, (group >> 8) as u8]);
+            group & 0xc0 == 0
         }
-        _ => return false,
+        _ => false,
     }
-    bad <= 63
 }
 
 /// Appends the base64url of `data`, without padding, to `out`.
