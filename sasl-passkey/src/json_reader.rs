@@ -153,6 +153,24 @@ impl<'a> Reader<'a> {
         Ok(base64url::decode(text.as_bytes()))
     }
 
+    /// [`Reader::base64url`], also giving the string's text (unescaped).
+    pub(crate) fn base64url_with_text(
+        &mut self,
+    ) -> Result<(Option<Vec<u8>>, Cow<'a, str>), JsonError> {
+        self.expect(b'"')?;
+        let start = self.pos;
+        let rest = self.text.as_bytes().get(start..).unwrap_or_default();
+        let (decoded, run) = base64url::decode_run(rest);
+        if rest.get(run) == Some(&b'"') {
+            // A run holds only ASCII, so its end is a character boundary.
+            let text = self.text.get(start..start + run).ok_or(JsonError)?;
+            self.pos += run + 1;
+            return Ok((decoded, Cow::Borrowed(text)));
+        }
+        let text = self.string_body()?;
+        Ok((base64url::decode(text.as_bytes()), text))
+    }
+
     /// [`Reader::base64url`], or `null` (`None`).
     pub(crate) fn base64url_or_null(&mut self) -> Result<Option<Option<Vec<u8>>>, JsonError> {
         self.or_null(Self::base64url)
@@ -541,6 +559,34 @@ mod tests {
             r#"{"a":1}"#,
             "{\"a\":\"Zm\t\"}",
         ] {
+            assert_eq!(read(bad), Err(JsonError), "{bad}");
+        }
+    }
+
+    #[test]
+    fn base64url_members_with_their_text() {
+        let read = |text: &str| {
+            let mut got = Vec::new();
+            Reader::over(text)
+                .document(|_, r| {
+                    let (bytes, text) = r.base64url_with_text()?;
+                    got.push((bytes, text.into_owned()));
+                    Ok(())
+                })
+                .map(|()| got)
+        };
+        let text = |s: &str| s.to_owned();
+        assert_eq!(
+            read(r#"{"a":"Zm9v","b":"Zm\u0039v","c":"Zg==","d":"","e":"a b"}"#),
+            Ok(vec![
+                (Some(b"foo".to_vec()), text("Zm9v")),
+                (Some(b"foo".to_vec()), text("Zm9v")),
+                (None, text("Zg==")),
+                (Some(vec![]), text("")),
+                (None, text("a b")),
+            ])
+        );
+        for bad in [r#"{"a":null}"#, r#"{"a":"Zm9v}"#, r#"{"a":1}"#] {
             assert_eq!(read(bad), Err(JsonError), "{bad}");
         }
     }

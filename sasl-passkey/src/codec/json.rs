@@ -159,7 +159,7 @@ pub(super) fn decode_assertion(message: &[u8]) -> Result<PasskeyAssertion, Codec
         .and_then(|reader| {
             reader.document(|name, r| match name {
                 "id" => once(&mut id, r.string()?),
-                "rawId" => once(&mut raw_id, r.string()?),
+                "rawId" => once(&mut raw_id, r.base64url_with_text()?),
                 "type" => once(&mut kind, r.string()?),
                 "response" => {
                     let mut fields = ResponseFields::default();
@@ -187,8 +187,8 @@ pub(super) fn decode_assertion(message: &[u8]) -> Result<PasskeyAssertion, Codec
     if kind != "public-key" {
         return Err(CodecError("credential type is not public-key"));
     }
-    let credential_id =
-        base64url::decode(raw_id.as_bytes()).ok_or(CodecError("rawId is not base64url"))?;
+    let (credential_id, raw_id) = raw_id;
+    let credential_id = credential_id.ok_or(CodecError("rawId is not base64url"))?;
     // Canonical base64url has one spelling per value, so `id` holds the same bytes
     // exactly when it is the same text (and is decoded only as `rawId`).
     if id != raw_id {
