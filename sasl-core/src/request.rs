@@ -186,7 +186,7 @@ pub enum Verdict {
     /// The passkey account and its credentials were found.
     PasskeyFound {
         /// The account.
-        account: Box<PasskeyAccount>,
+        account: PasskeyAccount,
         /// Whether a requested authzid other than the account is allowed.
         authzid_granted: bool,
     },

@@ -134,7 +134,7 @@ fn passkey_answers() {
             account: found,
             authzid_granted,
         } => {
-            assert_eq!(*found, account);
+            assert_eq!(found, account);
             assert_eq!(found.credentials().len(), 1);
             assert!(!authzid_granted);
         }
@@ -180,4 +180,26 @@ fn client_requests_carry_what_the_mechanism_put_in() {
         assert_eq!(r.user_verification(), uv);
         assert_eq!(r.timeout_ms(), Some(30_000));
     }
+}
+
+/// A passkey account's clones share its fields (an in-memory store answers with a
+/// clone for free), compare and print as the account, and give the name back whether
+/// shared or not.
+#[test]
+fn passkey_account_clones_share_their_fields() {
+    let credential = PasskeyCredential::new(vec![1, 2], vec![0xa4], 5);
+    let account = PasskeyAccount::new("tim", vec![9], vec![credential]);
+    let clone = account.clone();
+    assert_eq!(clone, account);
+    assert!(core::ptr::eq(clone.credentials(), account.credentials()));
+    assert!(core::ptr::eq(clone.name(), account.name()));
+    assert_eq!(format!("{clone:?}"), format!("{account:?}"));
+    assert!(
+        format!("{account:?}")
+            .starts_with("PasskeyAccount { name: \"tim\", user_handle: [9], credentials: [")
+    );
+    assert_ne!(account, PasskeyAccount::new("tim", vec![8], vec![]));
+    // Shared: the name is copied out; the last one: moved out.
+    assert_eq!(clone.into_name(), "tim");
+    assert_eq!(account.into_name(), "tim");
 }

@@ -113,7 +113,7 @@ enum Expected {
     Anyone,
     /// The named account: its credentials are listed (read from the account, not
     /// copied). The flag: the application granted the authzid.
-    Account(Box<PasskeyAccount>, bool),
+    Account(PasskeyAccount, bool),
     /// An unknown name: these fake credential ids are listed; every assertion fails.
     Unknown(Vec<Vec<u8>>),
 }
@@ -316,7 +316,7 @@ impl PasskeyServer {
                     &account,
                     &assertion,
                 );
-                self.verified(verified, *account, granted, authzid)
+                self.verified(verified, account, granted, authzid)
             }
             Expected::Unknown(_) => self.refuse(
                 ServerError::OtherError,
@@ -454,7 +454,7 @@ impl ServerMechanism for PasskeyServer {
                         &account,
                         &assertion,
                     );
-                    self.verified(verified, *account, authzid_granted, authzid)
+                    self.verified(verified, account, authzid_granted, authzid)
                 }
                 Verdict::Rejected(kind @ (FailureKind::Temporary | FailureKind::Internal)) => {
                     self.fail_now(kind, "passkey store unavailable")

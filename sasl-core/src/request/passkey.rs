@@ -4,6 +4,8 @@ use super::{Answer, Verdict};
 use crate::failure::FailureKind;
 use crate::mechanism::MechanismName;
 use crate::ticket::Ticket;
+use core::fmt;
+use std::sync::Arc;
 
 /// What a passkey lookup is keyed by.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,7 +69,7 @@ impl PasskeyLookup {
         Answer::new(
             self.ticket,
             Verdict::PasskeyFound {
-                account: Box::new(account),
+                account,
                 authzid_granted: false,
             },
         )
@@ -79,7 +81,7 @@ impl PasskeyLookup {
         Answer::new(
             self.ticket,
             Verdict::PasskeyFound {
-                account: Box::new(account),
+                account,
                 authzid_granted: true,
             },
         )
@@ -110,11 +112,32 @@ impl PasskeyLookup {
 }
 
 /// An account with its registered passkeys, as the server stores them.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// Cloning is cheap and does not allocate: the fields live once behind an [`Arc`],
+/// so an in-memory store can answer a lookup with `account.clone()` for free (as
+/// with [`ScramCredentials`](crate::ScramCredentials)).
+#[derive(Clone, PartialEq, Eq)]
 pub struct PasskeyAccount {
+    inner: Arc<PasskeyAccountInner>,
+}
+
+/// The shared content of [`PasskeyAccount`].
+#[derive(PartialEq, Eq)]
+struct PasskeyAccountInner {
     name: String,
     user_handle: Vec<u8>,
     credentials: Vec<PasskeyCredential>,
+}
+
+// As the plain struct it was: the fields, not the sharing.
+impl fmt::Debug for PasskeyAccount {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PasskeyAccount")
+            .field("name", &self.inner.name)
+            .field("user_handle", &self.inner.user_handle)
+            .field("credentials", &self.inner.credentials)
+            .finish()
+    }
 }
 
 impl PasskeyAccount {
@@ -126,30 +149,35 @@ impl PasskeyAccount {
         credentials: Vec<PasskeyCredential>,
     ) -> Self {
         Self {
-            name: name.into(),
-            user_handle,
-            credentials,
+            inner: Arc::new(PasskeyAccountInner {
+                name: name.into(),
+                user_handle,
+                credentials,
+            }),
         }
     }
 
     /// The account name.
     pub fn name(&self) -> &str {
-        &self.name
+        &self.inner.name
     }
 
     /// The WebAuthn user handle.
     pub fn user_handle(&self) -> &[u8] {
-        &self.user_handle
+        &self.inner.user_handle
     }
 
     /// The registered credentials.
     pub fn credentials(&self) -> &[PasskeyCredential] {
-        &self.credentials
+        &self.inner.credentials
     }
 
-    /// The account name, taking the account (a server's success needs the name only).
+    /// The account name, taking the account (a server's success needs the name
+    /// only): moved out of the last clone, copied out of a shared one.
     pub fn into_name(self) -> String {
-        self.name
+        Arc::try_unwrap(self.inner)
+            .map(|inner| inner.name)
+            .unwrap_or_else(|shared| shared.name.clone())
     }
 }
 
