@@ -3,7 +3,10 @@
 //! differ by more than the overhead in question; calls alternating in one loop drift
 //! together. Besides the ratio of the totals, the median of the per-batch ratios is
 //! kept: on a shared machine a stall of a few milliseconds lands in one batch and
-//! moves the totals, not the median.
+//! moves the totals, not the median. And the fastest batch of each side is kept
+//! (per call): a host whose other tenants slow everything for seconds at a time
+//! moves the median too, and the least disturbed batches are then the closest
+//! measure of the work itself (the "minimum of rounds" of `timeit`).
 
 use std::cell::{Cell, RefCell};
 use std::time::{Duration, Instant};
@@ -13,6 +16,8 @@ use std::time::{Duration, Instant};
 pub struct Interleaved {
     totals: Cell<(Duration, Duration, u64)>,
     batches: RefCell<Vec<f64>>,
+    /// The fastest per-call times of a batch so far, baseline and ours, in seconds.
+    fastest: Cell<Option<(f64, f64)>>,
 }
 
 impl Interleaved {
@@ -39,8 +44,21 @@ impl Interleaved {
             self.batches
                 .borrow_mut()
                 .push(mine.as_secs_f64() / base.as_secs_f64());
+            let per_call = |d: Duration| d.as_secs_f64() / iters as f64;
+            let (b, m) = (per_call(base), per_call(mine));
+            self.fastest.set(Some(match self.fastest.get() {
+                Some((fb, fm)) => (fb.min(b), fm.min(m)),
+                None => (b, m),
+            }));
         }
         mine
+    }
+
+    /// `ours / baseline` of each side's fastest batch (per call), and both per-call
+    /// times in microseconds; `None` before any batch.
+    pub fn fastest_ratio(&self) -> Option<(f64, f64, f64)> {
+        let (base, mine) = self.fastest.get()?;
+        (base > 0.0).then(|| (mine / base, mine * 1e6, base * 1e6))
     }
 
     /// The median of the per-batch `ours / baseline` ratios and the number of
@@ -70,8 +88,10 @@ impl Interleaved {
     pub fn report(&self, label: &str, what: &str) {
         if let Some((ratio, mine, base, n)) = self.ratio() {
             let (median, batches) = self.median_ratio().unwrap_or((ratio, 0));
+            let (fastest, fast_mine, fast_base) =
+                self.fastest_ratio().unwrap_or((ratio, mine, base));
             eprintln!(
-                "{label}: {what}, interleaved = {ratio:.3} ({mine:.2} us vs {base:.2} us per call, {n} calls), batch median = {median:.3} ({batches} batches)"
+                "{label}: {what}, interleaved = {ratio:.3} ({mine:.2} us vs {base:.2} us per call, {n} calls), batch median = {median:.3} ({batches} batches), fastest batches = {fastest:.3} ({fast_mine:.2} us vs {fast_base:.2} us)"
             );
         }
     }
@@ -116,9 +136,48 @@ mod tests {
                 },
             );
         }
-        let (ratio, _, _, calls) = i.ratio().unwrap();
+        let (ratio, mine, base, calls) = i.ratio().unwrap();
         let (median, batches) = i.median_ratio().unwrap();
         assert_eq!((calls, batches), (150, 3));
         assert!(ratio > 0.0 && median > 0.0);
+        // Each side's fastest batch is no slower than its average call.
+        let (fastest, fast_mine, fast_base) = i.fastest_ratio().unwrap();
+        assert!(
+            fast_mine <= mine && fast_base <= base,
+            "{fast_mine} {mine} {fast_base} {base}"
+        );
+        assert!((fastest - fast_mine / fast_base).abs() < 1e-9);
+    }
+
+    #[test]
+    fn the_fastest_batch_of_each_side_is_kept() {
+        let i = Interleaved::new();
+        assert!(i.fastest_ratio().is_none());
+        let spin = |n: u64| (0..n).fold(0u64, |a, x| std::hint::black_box(a ^ x));
+        // One batch where ours is a hundred times slower: the fastest batches ignore it.
+        i.run(
+            20,
+            || {
+                spin(20_000);
+            },
+            || {
+                spin(2_000_000);
+            },
+        );
+        i.run(
+            20,
+            || {
+                spin(20_000);
+            },
+            || {
+                spin(20_000);
+            },
+        );
+        let (fastest, _, _) = i.fastest_ratio().unwrap();
+        let (ratio, ..) = i.ratio().unwrap();
+        assert!(
+            fastest < 5.0 && ratio > 20.0,
+            "fastest {fastest}, totals {ratio}"
+        );
     }
 }
