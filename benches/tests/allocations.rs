@@ -86,9 +86,10 @@ fn every_driver_authenticates() {
 ///   copied into a `Secret`. The answer (`check.valid()`) allocates nothing.
 /// - LOGIN 6: the boxed mechanism, the `Username:` and `Password:` challenges, the
 ///   prepared user name, its copy in the pending state, the password `Secret`.
-/// - EXTERNAL 3: the boxed mechanism, the connection's identity copied in
-///   `ExternalServer::new`, and its clone that becomes the success's identity. An empty
-///   authzid makes no request, so there is no answer.
+/// - EXTERNAL 2: the boxed mechanism and the connection's identity copied in
+///   `ExternalServer::new`, which becomes the success's identity (3 until 2026-12-03,
+///   when it was cloned for the success). An empty authzid makes no request, so there
+///   is no answer.
 /// - OAUTHBEARER 7 + 2: the boxed mechanism, the GS2 authzid made owned, its copy in
 ///   the validating state, the boxed `ValidateToken`, the token copied into a `Secret`,
 ///   the grant's subject copied for the success, the boxed `MechanismData::Token`.
@@ -98,7 +99,7 @@ fn every_driver_authenticates() {
 const MECHANISM_BUDGETS: [(&str, u64, u64); 5] = [
     ("PLAIN", 4, 0),
     ("LOGIN", 6, 0),
-    ("EXTERNAL", 3, 0),
+    ("EXTERNAL", 2, 0),
     ("OAUTHBEARER", 7, 2),
     ("XOAUTH2", 7, 2),
 ];

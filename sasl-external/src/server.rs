@@ -83,7 +83,7 @@ impl ExternalServer {
                 "authorization identity contains NUL",
             );
         }
-        let Some(identity) = self.identity.clone() else {
+        let Some(identity) = self.identity.take() else {
             return self.fail(
                 FailureKind::InvalidCredentials,
                 "no identity was established outside SASL on this connection \
@@ -93,6 +93,8 @@ impl ExternalServer {
         if authzid.is_empty() || authzid == identity {
             return self.succeed(identity, None);
         }
+        // Kept for the success once the application grants the authzid.
+        self.identity = Some(identity.clone());
         self.state = State::Authorizing(authzid.to_owned());
         ServerStep::Request(Request::AuthorizeExternal(AuthorizeExternal::new(
             EXTERNAL,
