@@ -61,7 +61,8 @@ const RUN_RESERVE: usize = 1024;
 /// Decodes the longest run of base64url characters at the start of `text` in one
 /// pass, without a scan for its end first: the bytes (`None` if the run is not
 /// canonical base64url) and the run's length in characters. The vector may have
-/// more capacity than it holds (up to 3/4 of [`RUN_RESERVE`]).
+/// more capacity than it holds: up to 3/4 of [`RUN_RESERVE`] bytes, and up to
+/// twice what it holds for a longer run.
 pub(crate) fn decode_run(text: &[u8]) -> (Option<Vec<u8>>, usize) {
     // Eight characters are written as an eight-byte word of which six count, so the
     // output keeps two bytes of room beyond them.
