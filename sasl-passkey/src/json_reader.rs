@@ -141,16 +141,7 @@ impl<'a> Reader<'a> {
     /// the string is good JSON but not canonical base64url. The usual string, without
     /// escapes, is decoded as it is read, with no scan for its end first.
     pub(crate) fn base64url(&mut self) -> Result<Option<Vec<u8>>, JsonError> {
-        self.expect(b'"')?;
-        let rest = self.text.as_bytes().get(self.pos..).unwrap_or_default();
-        let (decoded, run) = base64url::decode_run(rest);
-        if rest.get(run) == Some(&b'"') {
-            self.pos += run + 1;
-            return Ok(decoded);
-        }
-        // An escape or a character outside the alphabet: read the string, then decode.
-        let text = self.string_body()?;
-        Ok(base64url::decode(text.as_bytes()))
+        self.base64url_with_text().map(|(decoded, _)| decoded)
     }
 
     /// [`Reader::base64url`], also giving the string's text (unescaped).
