@@ -1,6 +1,7 @@
 //! Behaviour assertion (not timing): a SCRAM-SHA-256 server exchange of ours with
-//! stored credentials makes at most 5 heap allocations, typed and through
-//! `ServerSession`, and answering the lookup from an in-memory store (a clone of the
+//! stored credentials makes at most 3 heap allocations typed and 4 through
+//! `ServerSession` (issue 6's ceiling is 5; the budgets are the measured counts), and
+//! answering the lookup from an in-memory store (a clone of the
 //! shared `ScramCredentials`) allocates nothing. The server exchanges of PLAIN, LOGIN,
 //! EXTERNAL, OAUTHBEARER and XOAUTH2 (the `mechanisms` bench's drivers) stay within
 //! their budgets, set at the measured counts so that any extra allocation fails, and so
@@ -28,15 +29,19 @@ mod alloc_meter;
 #[path = "../passkey_driver.rs"]
 mod passkey_driver;
 
-const MAX_LIBRARY_ALLOCATIONS: u64 = 5;
+/// The typed server: the transcript, the server-first challenge and the `v=` message
+/// (the lookup keeps a short name inline).
+const TYPED_ALLOCATIONS: u64 = 3;
+/// Through `ServerSession`: the boxed mechanism as well.
+const SESSION_ALLOCATIONS: u64 = 4;
 
 #[test]
-fn ours_typed_server_allocates_at_most_five_times() {
+fn ours_typed_server_allocates_at_most_three_times() {
     let fixture = drivers::Fixture::new();
     let m = alloc_meter::per_exchange(&fixture, drivers::Fixture::ours_typed_server, 2, 5);
     assert!(
-        m.library <= MAX_LIBRARY_ALLOCATIONS,
-        "ours typed: {} allocations per server exchange (limit {MAX_LIBRARY_ALLOCATIONS})",
+        m.library <= TYPED_ALLOCATIONS,
+        "ours typed: {} allocations per server exchange (limit {TYPED_ALLOCATIONS})",
         m.library
     );
     // The application's answer is a clone of the stored credentials: an Arc clone.
@@ -44,12 +49,12 @@ fn ours_typed_server_allocates_at_most_five_times() {
 }
 
 #[test]
-fn ours_session_server_allocates_at_most_five_times() {
+fn ours_session_server_allocates_at_most_four_times() {
     let fixture = drivers::Fixture::new();
     let m = alloc_meter::per_exchange(&fixture, drivers::Fixture::ours_session_server, 2, 5);
     assert!(
-        m.library <= MAX_LIBRARY_ALLOCATIONS,
-        "ours sessions: {} allocations per server exchange (limit {MAX_LIBRARY_ALLOCATIONS})",
+        m.library <= SESSION_ALLOCATIONS,
+        "ours sessions: {} allocations per server exchange (limit {SESSION_ALLOCATIONS})",
         m.library
     );
     assert_eq!(m.lookup, 0, "lookup answer allocates");

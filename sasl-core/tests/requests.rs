@@ -203,3 +203,26 @@ fn passkey_account_clones_share_their_fields() {
     assert_eq!(clone.into_name(), "tim");
     assert_eq!(account.into_name(), "tim");
 }
+
+#[test]
+fn scram_lookup_names_read_back_inline_or_not() {
+    use sasl_core::{ScramHash, ScramLookup};
+    const SCRAM: MechanismName = MechanismName::from_static("SCRAM-SHA-256");
+    // Around the inline limit (22 bytes), multi-byte characters included.
+    for name in [
+        "",
+        "u",
+        "user",
+        "ünïcödé-ユーザー",
+        "twenty-two-bytes-long!",
+        "twenty-three-bytes-long",
+        "a.rather.long.name@mail.example.org",
+    ] {
+        let copied = ScramLookup::copying_name(SCRAM, name, None, ScramHash::Sha256);
+        let owned = ScramLookup::new(SCRAM, name.to_owned(), None, ScramHash::Sha256);
+        assert_eq!(copied.authcid(), name);
+        assert_eq!(owned.authcid(), name);
+        assert_eq!(format!("{copied:?}"), format!("{owned:?}"));
+        assert!(format!("{copied:?}").contains(&format!("{name:?}")));
+    }
+}

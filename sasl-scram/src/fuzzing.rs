@@ -45,7 +45,8 @@ pub fn parse_client_first(msg: &[u8]) -> Result<ClientFirst, &'static str> {
         authzid: parsed.authzid.map(|a| a.into_owned()),
         gs2_len: parsed.gs2_len,
         username: parsed.username.into_owned(),
-        nonce: parsed.nonce.to_owned(),
+        // Printable ASCII, checked by the parser: the conversion is lossless.
+        nonce: String::from_utf8_lossy(parsed.nonce).into_owned(),
         nonce_at: parsed.nonce_at,
     })
 }

@@ -410,7 +410,7 @@ fn padded_digest_block<C: Core>() -> C::Block {
     if let Some(b) = bytes.get_mut(C::OUT) {
         *b = 0x80;
     }
-    write_padding::<C>(bytes, C::OUT + 1, ((C::BLOCK + C::OUT) as u128) * 8);
+    write_length::<C>(bytes, ((C::BLOCK + C::OUT) as u128) * 8);
     block
 }
 
@@ -420,6 +420,14 @@ fn write_padding<C: Core>(block: &mut [u8], start: usize, bits: u128) {
     for b in block.get_mut(start..len_at).unwrap_or_default() {
         *b = 0;
     }
+    write_length::<C>(block, bits);
+}
+
+/// Writes the big-endian bit length at the end of a block whose padding bytes are
+/// already zero (a fresh `Block::default()`), without zeroing them again.
+#[inline(always)]
+fn write_length<C: Core>(block: &mut [u8], bits: u128) {
+    let len_at = C::BLOCK - C::LEN_BYTES;
     let be = bits.to_be_bytes();
     copy_prefix(
         block.get_mut(len_at..).unwrap_or_default(),
@@ -444,7 +452,7 @@ fn hash_parts<C: Core>(parts: &[&[u8]]) -> Digest {
             if let Some(b) = bytes.get_mut(n) {
                 *b = 0x80;
             }
-            write_padding::<C>(bytes, n + 1, (n as u128) * 8);
+            write_length::<C>(bytes, (n as u128) * 8);
             let mut st = C::IV;
             C::compress(&mut st, &block);
             if let Some(message) = block.as_mut().get_mut(..n) {
@@ -478,8 +486,13 @@ fn mac_state<C: Core>(key: &HmacKey<C>, parts: &[&[u8]]) -> C::State {
     for p in parts {
         s.update(p);
     }
-    let mut inner = s.finish();
-    // The outer hash is one compression: the inner digest, pre-padded (as in `hi`).
+    outer_mac::<C>(key, s.finish())
+}
+
+/// The outer hash of an HMAC from the final inner state: one compression of the
+/// inner digest, pre-padded (as in `hi`). Zeroizes the inner state and the block.
+#[inline(always)]
+fn outer_mac<C: Core>(key: &HmacKey<C>, mut inner: C::State) -> C::State {
     let mut block = padded_digest_block::<C>();
     C::write(&inner, block.as_mut());
     inner.zeroize();
@@ -491,15 +504,90 @@ fn mac_state<C: Core>(key: &HmacKey<C>, parts: &[&[u8]]) -> C::State {
     outer
 }
 
-/// HMAC of a message that fits in one block with its padding (the PRF's inputs for
-/// user names of up to ~18 bytes): the inner block is built in place, without the
-/// streaming machinery; `None` if the message is longer. Same result as
-/// [`mac_state`]; the message is public, the states are zeroized.
+/// Largest hash block (SHA-512).
+const MAX_BLOCK: usize = 128;
+
+/// A public message (the server's AuthMessage) laid out once for HMACs under several
+/// keys whose pad states are precomputed: its whole blocks are compressed where they
+/// lie, and the rest with the HMAC padding (one or two blocks) is built once, here,
+/// instead of by a stream per key. The layout is that of one block size; an HMAC of
+/// another hash falls back to streaming [`message`](Self::message).
+pub(crate) struct MacMessage<'a> {
+    message: &'a [u8],
+    /// The longest prefix of `message` made of whole blocks.
+    whole: &'a [u8],
+    /// The rest of `message`, 0x80, zeros and the bit length of (key pad + message).
+    tail: [u8; 2 * MAX_BLOCK],
+    tail_len: usize,
+    block: usize,
+}
+
+impl<'a> MacMessage<'a> {
+    /// Lays `message` out for HMACs of `alg`.
+    pub(crate) fn new(alg: Alg, message: &'a [u8]) -> Self {
+        match alg {
+            // SHA-1 and SHA-256 share the block size and the length field.
+            Alg::Sha1 | Alg::Sha256 => Self::for_core::<Sha256Core>(message),
+            Alg::Sha512 => Self::for_core::<Sha512Core>(message),
+        }
+    }
+
+    fn for_core<C: Core>(message: &'a [u8]) -> Self {
+        let (whole, rest) = message.split_at(message.len() / C::BLOCK * C::BLOCK);
+        let mut tail = [0u8; 2 * MAX_BLOCK];
+        let n = copy_prefix(&mut tail, rest);
+        if let Some(b) = tail.get_mut(n) {
+            *b = 0x80;
+        }
+        let tail_len = if n + 1 + C::LEN_BYTES <= C::BLOCK {
+            C::BLOCK
+        } else {
+            2 * C::BLOCK
+        };
+        let bits = ((C::BLOCK + message.len()) as u128).wrapping_mul(8);
+        if let Some(last) = tail.get_mut(tail_len - C::BLOCK..tail_len) {
+            write_length::<C>(last, bits);
+        }
+        Self {
+            message,
+            whole,
+            tail,
+            tail_len,
+            block: C::BLOCK,
+        }
+    }
+}
+
+/// HMAC of a [`MacMessage`] on a precomputed key schedule; returns the final state.
+fn prepared_mac_state<C: Core>(key: &HmacKey<C>, m: &MacMessage<'_>) -> C::State {
+    if m.block != C::BLOCK {
+        return mac_state::<C>(key, &[m.message]);
+    }
+    let mut inner = key.inner;
+    let tail = m.tail.get(..m.tail_len).unwrap_or_default();
+    for block in m
+        .whole
+        .chunks_exact(C::BLOCK)
+        .chain(tail.chunks_exact(C::BLOCK))
+    {
+        C::compress_slice(&mut inner, block);
+    }
+    outer_mac::<C>(key, inner)
+}
+
+/// The inner hash of an HMAC (`H(K ^ ipad || parts...)` from the precomputed inner
+/// pad state), before its padding-length bookkeeping is finished: a message that fits
+/// in one block with its padding (the PRF's inputs for user names of up to ~18
+/// bytes) is built in place, without the streaming machinery. The message is public.
 #[inline]
-fn short_mac_state<C: Core>(key: &HmacKey<C>, parts: &[&[u8]]) -> Option<C::State> {
+fn inner_state<C: Core>(key: &HmacKey<C>, parts: &[&[u8]]) -> C::State {
     let total: usize = parts.iter().map(|p| p.len()).sum();
     if total + 1 + C::LEN_BYTES > C::BLOCK {
-        return None;
+        let mut s = Stream::<C>::new(key.inner, C::BLOCK as u64, false);
+        for p in parts {
+            s.update(p);
+        }
+        return s.finish();
     }
     let mut block = C::Block::default();
     let bytes = block.as_mut();
@@ -510,18 +598,10 @@ fn short_mac_state<C: Core>(key: &HmacKey<C>, parts: &[&[u8]]) -> Option<C::Stat
     if let Some(b) = bytes.get_mut(at) {
         *b = 0x80;
     }
-    write_padding::<C>(bytes, at + 1, ((C::BLOCK + at) as u128) * 8);
+    write_length::<C>(bytes, ((C::BLOCK + at) as u128) * 8);
     let mut inner = key.inner;
     C::compress(&mut inner, &block);
-    let mut outer_block = padded_digest_block::<C>();
-    C::write(&inner, outer_block.as_mut());
-    inner.zeroize();
-    let mut outer = key.outer;
-    C::compress(&mut outer, &outer_block);
-    if let Some(digest) = outer_block.as_mut().get_mut(..C::OUT) {
-        digest.zeroize();
-    }
-    Some(outer)
+    inner
 }
 
 /// A precomputed HMAC key for one of the three hashes.
@@ -538,9 +618,9 @@ impl MacKey {
     /// states and the result are.
     pub(crate) fn mac(&self, parts: &[&[u8]]) -> Digest {
         match self {
-            MacKey::Sha1(k) => finish_mac::<Sha1Core>(k, parts),
-            MacKey::Sha256(k) => finish_mac::<Sha256Core>(k, parts),
-            MacKey::Sha512(k) => finish_mac::<Sha512Core>(k, parts),
+            MacKey::Sha1(k) => finish_mac::<Sha1Core>(k, MacInput::Parts(parts)),
+            MacKey::Sha256(k) => finish_mac::<Sha256Core>(k, MacInput::Parts(parts)),
+            MacKey::Sha512(k) => finish_mac::<Sha512Core>(k, MacInput::Parts(parts)),
         }
     }
 }
@@ -563,11 +643,39 @@ impl Prf {
         for chunk in out.chunks_mut(Sha256Core::OUT) {
             counter = counter.wrapping_add(1);
             let parts: [&[u8]; 6] = [label, &[0], context, &[0], name, &counter.to_be_bytes()];
-            let mut st = short_mac_state::<Sha256Core>(&self.0, &parts)
-                .unwrap_or_else(|| mac_state::<Sha256Core>(&self.0, &parts));
+            let inner = inner_state::<Sha256Core>(&self.0, &parts);
+            let mut st = outer_mac::<Sha256Core>(&self.0, inner);
             let mut block = [0u8; Sha256Core::OUT];
             Sha256Core::write(&st, &mut block);
             copy_prefix(chunk, &block);
+            block.zeroize();
+            st.zeroize();
+        }
+    }
+
+    /// Fills `out` with the first 16 bytes of the *inner* hash of the HMAC above,
+    /// `SHA-256(K ^ ipad || label || 0 || context || 0 || name || counter)`, per 16
+    /// bytes: one compression per 16 bytes for short inputs where the HMAC takes two
+    /// per 32. For the public fake salts only (see decision 0018): keyed by a secret
+    /// first block and cut to half the state, which leaves nothing to extend, it is a
+    /// PRF under the same assumption on the compression function as HMAC's own proof;
+    /// values that must stay secret (the fake keys) come from [`expand`](Self::expand).
+    pub(crate) fn expand_truncated(
+        &self,
+        label: &[u8],
+        context: &[u8],
+        name: &[u8],
+        out: &mut [u8],
+    ) {
+        const CUT: usize = 16;
+        let mut counter = 0u32;
+        for chunk in out.chunks_mut(CUT) {
+            counter = counter.wrapping_add(1);
+            let parts: [&[u8]; 6] = [label, &[0], context, &[0], name, &counter.to_be_bytes()];
+            let mut st = inner_state::<Sha256Core>(&self.0, &parts);
+            let mut block = [0u8; Sha256Core::OUT];
+            Sha256Core::write(&st, &mut block);
+            copy_prefix(chunk, block.get(..CUT).unwrap_or_default());
             block.zeroize();
             st.zeroize();
         }
@@ -583,25 +691,34 @@ pub(crate) enum StoredMac {
     ServerKey,
 }
 
-/// `HMAC(StoredKey or ServerKey, parts...)` from the key schedules that `credentials`
+/// `HMAC(StoredKey or ServerKey, message)` from the key schedules that `credentials`
 /// computed when it was made: the key pads cost nothing per exchange, for real and
 /// fake credentials alike. A schedule of a hash this crate does not know (a future
 /// `ScramHash`) gives an empty digest, which no proof matches.
 pub(crate) fn credentials_mac(
     credentials: &ScramCredentials,
     which: StoredMac,
-    parts: &[&[u8]],
+    message: &MacMessage<'_>,
 ) -> Digest {
-    schedules_mac(credentials.hmac_schedules(), which, parts)
+    schedules_mac(credentials.hmac_schedules(), which, MacInput::Laid(message))
 }
 
-/// `HMAC(StoredKey or ServerKey, parts...)` from precomputed key schedules (of stored
+/// What an HMAC under stored or cached keys is computed over.
+#[derive(Clone, Copy)]
+pub(crate) enum MacInput<'a> {
+    /// Parts hashed as one message (streamed; nothing is concatenated).
+    Parts(&'a [&'a [u8]]),
+    /// A message laid out once for the HMACs of both keys.
+    Laid(&'a MacMessage<'a>),
+}
+
+/// `HMAC(StoredKey or ServerKey, input)` from precomputed key schedules (of stored
 /// credentials on the server, of cached [`ScramKeys`](sasl_core::ScramKeys) on the
 /// client).
 pub(crate) fn schedules_mac(
     schedules: &HmacSchedules,
     which: StoredMac,
-    parts: &[&[u8]],
+    input: MacInput<'_>,
 ) -> Digest {
     fn pick<T>(which: StoredMac, stored: T, server: T) -> T {
         match which {
@@ -611,20 +728,23 @@ pub(crate) fn schedules_mac(
     }
     match schedules {
         HmacSchedules::Sha1 { stored, server } => {
-            finish_mac::<Sha1Core>(pick(which, stored, server), parts)
+            finish_mac::<Sha1Core>(pick(which, stored, server), input)
         }
         HmacSchedules::Sha256 { stored, server } => {
-            finish_mac::<Sha256Core>(pick(which, stored, server), parts)
+            finish_mac::<Sha256Core>(pick(which, stored, server), input)
         }
         HmacSchedules::Sha512 { stored, server } => {
-            finish_mac::<Sha512Core>(pick(which, stored, server), parts)
+            finish_mac::<Sha512Core>(pick(which, stored, server), input)
         }
         _ => Digest::empty(),
     }
 }
 
-fn finish_mac<C: Core>(key: &HmacKey<C>, parts: &[&[u8]]) -> Digest {
-    let mut st = mac_state::<C>(key, parts);
+fn finish_mac<C: Core>(key: &HmacKey<C>, input: MacInput<'_>) -> Digest {
+    let mut st = match input {
+        MacInput::Parts(parts) => mac_state::<C>(key, parts),
+        MacInput::Laid(message) => prepared_mac_state::<C>(key, message),
+    };
     let d = state_digest::<C>(&st);
     st.zeroize();
     d
@@ -695,6 +815,32 @@ mod tests {
     }
 
     #[test]
+    fn truncated_prf_is_the_cut_inner_hash() {
+        use sha2::Digest as _;
+        let key = b"a server secret of some length..";
+        let prf = Prf::new(key);
+        let mut padded = [0u8; 64];
+        padded[..key.len()].copy_from_slice(key);
+        for name_len in [0usize, 4, 18, 40, 200] {
+            let name = vec![b'n'; name_len];
+            for len in [8usize, 16, 17, 32, 64] {
+                let mut out = vec![0u8; len];
+                prf.expand_truncated(b"label", b"SHA-256", &name, &mut out);
+                let mut expected = Vec::new();
+                for counter in 1u32..=4 {
+                    let mut h = sha2::Sha256::new();
+                    h.update(padded.map(|b| b ^ 0x36));
+                    h.update(b"label\0SHA-256\0");
+                    h.update(&name);
+                    h.update(counter.to_be_bytes());
+                    expected.extend_from_slice(&h.finalize()[..16]);
+                }
+                assert_eq!(out, expected[..len], "{name_len} {len}");
+            }
+        }
+    }
+
+    #[test]
     fn hmac_matches_hmac_crate() {
         use hmac::Mac as _;
         for key_len in [0usize, 20, 32, 64, 65, 128, 129, 200] {
@@ -725,16 +871,66 @@ mod tests {
     }
 
     #[test]
-    fn short_mac_matches_streaming_mac() {
+    fn laid_out_message_macs_match_the_hmac_crate() {
+        use hmac::Mac as _;
+        let key = [0x5au8; 32];
+        let schedules =
+            ScramCredentials::new(ScramHash::Sha256, 1, vec![0], key.to_vec(), vec![1; 32])
+                .unwrap();
+        let pads1 = Sha1Core::pads(&key);
+        let pads512 = Sha512Core::pads(&key);
+        // Every tail length around one and two padded blocks of both block sizes.
+        for len in 0..=300usize {
+            let msg: Vec<u8> = (0..len).map(|i| (i * 7 + 3) as u8).collect();
+            let mut m = hmac::Hmac::<sha2::Sha256>::new_from_slice(&key).unwrap();
+            m.update(&msg);
+            let laid = MacMessage::new(Alg::Sha256, &msg);
+            assert_eq!(
+                credentials_mac(&schedules, StoredMac::StoredKey, &laid).as_slice(),
+                m.finalize().into_bytes().as_slice(),
+                "SHA-256, {len} bytes"
+            );
+            let laid = MacMessage::new(Alg::Sha1, &msg);
+            let mut st = prepared_mac_state::<Sha1Core>(&pads1, &laid);
+            let mut m = hmac::Hmac::<sha1::Sha1>::new_from_slice(&key).unwrap();
+            m.update(&msg);
+            assert_eq!(
+                state_digest::<Sha1Core>(&st).as_slice(),
+                m.finalize().into_bytes().as_slice()
+            );
+            let laid = MacMessage::new(Alg::Sha512, &msg);
+            let mut m = hmac::Hmac::<sha2::Sha512>::new_from_slice(&key).unwrap();
+            m.update(&msg);
+            let expected = m.finalize().into_bytes();
+            st.zeroize();
+            let st = prepared_mac_state::<Sha512Core>(&pads512, &laid);
+            assert_eq!(
+                state_digest::<Sha512Core>(&st).as_slice(),
+                expected.as_slice()
+            );
+            // A layout for another block size falls back to streaming, same result.
+            let other = MacMessage::new(Alg::Sha256, &msg);
+            let st = prepared_mac_state::<Sha512Core>(&pads512, &other);
+            assert_eq!(
+                state_digest::<Sha512Core>(&st).as_slice(),
+                expected.as_slice()
+            );
+        }
+    }
+
+    #[test]
+    fn short_inner_hash_matches_streaming() {
         let key = Sha256Core::pads(b"some key");
         for len in 0..80usize {
             let msg: Vec<u8> = (0..len).map(|i| (i * 3 + 1) as u8).collect();
             let (a, b) = msg.split_at(len / 2);
-            let short = short_mac_state::<Sha256Core>(&key, &[a, b]);
-            assert_eq!(short.is_some(), len <= 55, "{len}");
-            if let Some(st) = short {
-                assert_eq!(st, mac_state::<Sha256Core>(&key, &[a, b]), "{len}");
-            }
+            let mut stream = Stream::<Sha256Core>::new(key.inner, 64, false);
+            stream.update(&msg);
+            assert_eq!(
+                inner_state::<Sha256Core>(&key, &[a, b]),
+                stream.finish(),
+                "{len}"
+            );
         }
     }
 

@@ -154,7 +154,9 @@ pub(crate) struct ClientFirst<'a> {
     pub(crate) gs2_len: usize,
     /// The user name with escapes decoded, not yet prepared.
     pub(crate) username: Cow<'a, str>,
-    pub(crate) nonce: &'a str,
+    /// Printable ASCII (checked), so also UTF-8; kept as bytes since the server only
+    /// copies it.
+    pub(crate) nonce: &'a [u8],
     /// Offset of the client nonce in the message.
     pub(crate) nonce_at: usize,
 }
@@ -395,7 +397,6 @@ pub(crate) fn parse_client_first(msg: &[u8]) -> Result<ClientFirst<'_>, Reject> 
             "client nonce is empty, too long or not printable",
         ));
     }
-    let nonce = core::str::from_utf8(nonce).map_err(|_| Reject::malformed("nonce"))?;
     let nonce_at = gs2_len + first.len() + 3;
     check_extensions(fields, bits(b"mnra"))?;
     Ok(ClientFirst {
@@ -605,12 +606,18 @@ pub(crate) fn decode_canonical_base64(s: &[u8], out: &mut [u8]) -> Option<usize>
         };
         bad |= a | b | c | d;
         let word = (a << 18) | (b << 12) | (c << 6) | d;
-        for byte in [(word >> 16) as u8, (word >> 8) as u8, word as u8] {
-            if let Some(o) = out.get_mut(n) {
-                *o = byte;
+        let [_, x, y, z] = word.to_be_bytes();
+        // Three bytes at once (one bounds check); near the end of a short `out`, what
+        // still fits.
+        match out.get_mut(n..n + 3) {
+            Some(o) => o.copy_from_slice(&[x, y, z]),
+            None => {
+                for (o, byte) in out.iter_mut().skip(n).zip([x, y, z]) {
+                    *o = byte;
+                }
             }
-            n += 1;
         }
+        n += 3;
     }
     // The last quad: 0, 1 or 2 `=`, and the bits the padding leaves over are zero.
     let (count, word) = match last {
@@ -658,48 +665,38 @@ pub(crate) fn is_canonical_base64(s: &[u8]) -> bool {
 /// small stack buffer: for the tens of bytes SCRAM encodes this beats the general
 /// engine of the `base64` crate, which showed in server profiles.
 pub(crate) fn append_base64(out: &mut Vec<u8>, data: &[u8], pad: bool) {
-    out.reserve(data.len().div_ceil(3) * 4);
-    let mut buf = [0u8; 64];
-    let mut chunks = data.chunks_exact(48);
-    for chunk in &mut chunks {
-        encode_full_triples(chunk, &mut buf);
-        out.extend_from_slice(&buf);
-    }
-    let rest = chunks.remainder();
-    let full = rest.len() / 3 * 3;
-    let (triples, tail) = rest.split_at(full);
-    encode_full_triples(triples, &mut buf);
-    out.extend_from_slice(buf.get(..full / 3 * 4).unwrap_or_default());
+    let triples = data.chunks_exact(3);
+    let tail = triples.remainder();
+    // One exact-size iterator of four-byte groups: `extend` reserves once and writes
+    // without a capacity check per byte (copying a stack buffer in instead was a
+    // `memcpy` call per message part, which showed in server profiles).
+    out.extend(triples.flat_map(|triple| {
+        let n = match triple {
+            [a, b, c] => (u32::from(*a) << 16) | (u32::from(*b) << 8) | u32::from(*c),
+            _ => 0,
+        };
+        [
+            b64_char(n >> 18),
+            b64_char(n >> 12),
+            b64_char(n >> 6),
+            b64_char(n),
+        ]
+    }));
     let n = match tail {
         [a] => u32::from(*a) << 16,
         [a, b] => (u32::from(*a) << 16) | (u32::from(*b) << 8),
         _ => return,
     };
-    let quad = [
-        b64_char(n >> 18),
-        b64_char(n >> 12),
-        if tail.len() == 2 {
-            b64_char(n >> 6)
-        } else {
-            b'='
-        },
-        b'=',
-    ];
-    let keep = if pad { 4 } else { tail.len() + 1 };
-    out.extend_from_slice(quad.get(..keep).unwrap_or_default());
-}
-
-/// Encodes whole triples of `data` (at most 48 bytes) into `buf`.
-#[inline(always)]
-fn encode_full_triples(data: &[u8], buf: &mut [u8; 64]) {
-    for (t, q) in data.chunks_exact(3).zip(buf.chunks_exact_mut(4)) {
-        if let ([a, b, c], [w, x, y, z]) = (t, q) {
-            let n = (u32::from(*a) << 16) | (u32::from(*b) << 8) | u32::from(*c);
-            *w = b64_char(n >> 18);
-            *x = b64_char(n >> 12);
-            *y = b64_char(n >> 6);
-            *z = b64_char(n);
-        }
+    let third = if tail.len() == 2 {
+        b64_char(n >> 6)
+    } else {
+        b'='
+    };
+    let quad = [b64_char(n >> 18), b64_char(n >> 12), third, b'='];
+    match (pad, tail.len()) {
+        (true, _) => out.extend_from_slice(&quad),
+        (false, 1) => out.extend_from_slice(&[b64_char(n >> 18), b64_char(n >> 12)]),
+        (false, _) => out.extend_from_slice(&[b64_char(n >> 18), b64_char(n >> 12), third]),
     }
 }
 

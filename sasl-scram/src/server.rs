@@ -1,6 +1,6 @@
 //! The SCRAM server: works from stored credentials only.
 
-use crate::hash::{Alg, MAX_OUT, Prf, StoredMac, credentials_mac};
+use crate::hash::{Alg, MAX_OUT, MacMessage, Prf, StoredMac, credentials_mac};
 use crate::messages::{
     self, Flag, MAX_MESSAGE_LEN, MAX_NONCE_LEN, Reject, ServerErrorValue, append_base64,
     checked_fixed_nonce, parse_client_final, parse_client_first,
@@ -20,7 +20,7 @@ const MIN_NONCE_BYTES: usize = 18;
 const MAX_NONCE_BYTES: usize = 48;
 /// Default salt length for unknown users; match what your store uses.
 const DEFAULT_FAKE_SALT_LEN: usize = 16;
-/// Longest fake salt (two PRF blocks).
+/// Longest fake salt (four blocks of the truncated PRF).
 const MAX_FAKE_SALT_LEN: usize = 64;
 /// Shortest accepted server secret.
 const MIN_SECRET_LEN: usize = 16;
@@ -36,8 +36,8 @@ const MIN_SECRET_LEN: usize = 16;
 pub struct ScramServerConfig {
     random: SharedRandom,
     /// HMAC-SHA-256 keyed with the server secret, pad states precomputed: the fake
-    /// salt of an unknown user costs one HMAC (two SHA-256 compressions for names up
-    /// to 18 bytes) per 32 bytes of salt.
+    /// salt of an unknown user is its truncated inner hash, one SHA-256 compression
+    /// (for names up to 18 bytes) per 16 bytes of salt.
     secret_prf: Prf,
     /// Fake credentials per hash (SHA-1, SHA-256, SHA-512): StoredKey and ServerKey
     /// fixed per secret and derived here once, with their HMAC key schedules computed
@@ -492,7 +492,13 @@ impl ScramServer {
         // prepared name, the client-first message and (later) the server-first; the
         // capacity covers the server-first message for salts up to 64 bytes.
         let mut transcript = Vec::with_capacity(
-            prepared.len() + msg.len() + 32 + nonce_len + 2 * MAX_NONCE_BYTES + 88,
+            prepared.len()
+                + msg.len()
+                + 32
+                + nonce_len
+                + 2 * MAX_NONCE_BYTES
+                + 88
+                + self.final_without_proof_len(parsed.gs2_len, nonce_len),
         );
         transcript.extend_from_slice(prepared.as_bytes());
         self.authcid_len = transcript.len();
@@ -506,15 +512,29 @@ impl ScramServer {
         transcript.extend_from_within(msg_at + nonce_at..msg_at + nonce_at + nonce_len);
         self.nonce_end = transcript.len();
         self.transcript = transcript;
-        let lookup = ScramLookup::new(
+        let lookup = ScramLookup::copying_name(
             self.mechanism.clone(),
-            prepared.into_owned(),
+            &prepared,
             authzid.clone(),
             self.alg.hash(),
         );
         self.authzid = authzid;
         self.state = State::AwaitLookup;
         Ok(ServerStep::Request(Request::ScramLookup(lookup)))
+    }
+
+    /// Room for `"," client-final-without-proof` as a client sends it (`c=` with the
+    /// GS2 header and this exchange's binding data, then the combined nonce), which
+    /// the transcript receives at the end so that AuthMessage is one slice. A client
+    /// sending more (extensions) only makes the buffer grow.
+    fn final_without_proof_len(&self, gs2_len: usize, client_nonce_len: usize) -> usize {
+        let cb_len = self
+            .cb_data
+            .and_then(|i| self.bindings.as_deref()?.get(i))
+            .and_then(Option::as_ref)
+            .map_or(0, |cb| cb.as_slice().len());
+        // ",c=" base64(gs2 cb) ",r=" nonce
+        3 + (gs2_len + cb_len).div_ceil(3) * 4 + 3 + client_nonce_len + self.server_nonce_part_len()
     }
 
     /// Length of the server nonce part [`server_first`](Self::server_first) appends:
@@ -538,13 +558,14 @@ impl ScramServer {
     /// work either way: an observer timing `provide()` cannot tell an unknown user
     /// from a known one. It is deterministic per (secret, hash, user): the same
     /// unknown name always gets the same salt, as a real account would, and as long
-    /// as real salts (the configured length). One HMAC-SHA-256 with precomputed pads
-    /// per 32 bytes of salt, on the stack.
+    /// as real salts (the configured length). One SHA-256 compression per 16 bytes of
+    /// salt (the truncated inner hash of HMAC-SHA-256 on the precomputed pads; see
+    /// decision 0018), on the stack.
     #[inline]
     fn fake_salt(&self, salt: &mut [u8; MAX_FAKE_SALT_LEN]) -> usize {
         let len = self.config.fake_salt_len.min(MAX_FAKE_SALT_LEN);
         let out = salt.get_mut(..len).unwrap_or_default();
-        self.config.secret_prf.expand(
+        self.config.secret_prf.expand_truncated(
             b"sasl-scram fake salt",
             self.alg.hash().name().as_bytes(),
             self.authcid(),
@@ -712,10 +733,15 @@ impl ScramServer {
             }
         };
         let stored_key = credentials.stored_key();
-        // AuthMessage = client-first-bare "," server-first "," client-final-without-proof,
-        // streamed from the transcript (which holds the first two, comma included).
-        let first_two = self.transcript.get(self.gs2_end..).unwrap_or_default();
-        let auth_message: [&[u8]; 3] = [first_two, b",", parsed.without_proof];
+        // AuthMessage = client-first-bare "," server-first "," client-final-without-proof:
+        // the transcript holds the first two and gets "," and the third, so that both
+        // HMACs run over one slice laid out once.
+        self.transcript.push(b',');
+        self.transcript.extend_from_slice(parsed.without_proof);
+        let auth_message = MacMessage::new(
+            self.alg,
+            self.transcript.get(self.gs2_end..).unwrap_or_default(),
+        );
         let mut client_key = credentials_mac(credentials, StoredMac::StoredKey, &auth_message);
         client_key.xor_with(proof);
         let stored = self.alg.digest(&[client_key.as_slice()]);

@@ -17,7 +17,7 @@ use crate::ticket::Ticket;
 pub struct ScramLookup {
     pub(super) ticket: Ticket,
     pub(super) mechanism: MechanismName,
-    authcid: String,
+    authcid: Name,
     authzid: Option<String>,
     hash: ScramHash,
 }
@@ -27,6 +27,27 @@ impl ScramLookup {
     pub fn new(
         mechanism: MechanismName,
         authcid: String,
+        authzid: Option<String>,
+        hash: ScramHash,
+    ) -> Self {
+        Self::with_name(mechanism, Name::Heap(authcid), authzid, hash)
+    }
+
+    /// Builds the request with a copy of the user name (for mechanism
+    /// implementations): names of up to 22 bytes, most of them, are kept inline, so
+    /// that asking the application costs no allocation.
+    pub fn copying_name(
+        mechanism: MechanismName,
+        authcid: &str,
+        authzid: Option<String>,
+        hash: ScramHash,
+    ) -> Self {
+        Self::with_name(mechanism, Name::copy(authcid), authzid, hash)
+    }
+
+    fn with_name(
+        mechanism: MechanismName,
+        authcid: Name,
         authzid: Option<String>,
         hash: ScramHash,
     ) -> Self {
@@ -41,7 +62,7 @@ impl ScramLookup {
 
     /// The user name, prepared with the server's profile.
     pub fn authcid(&self) -> &str {
-        &self.authcid
+        self.authcid.as_str()
     }
 
     /// The requested authorization identity, if any.
@@ -82,5 +103,44 @@ impl ScramLookup {
 
     fn answer(self, verdict: Verdict) -> Answer {
         Answer::new(self.ticket, verdict)
+    }
+}
+
+/// Longest user name a lookup keeps inline.
+const INLINE_NAME: usize = 22;
+
+/// The user name of a lookup: inline when short, otherwise a `String`.
+enum Name {
+    Inline { len: u8, bytes: [u8; INLINE_NAME] },
+    Heap(String),
+}
+
+impl Name {
+    fn copy(name: &str) -> Self {
+        let mut bytes = [0u8; INLINE_NAME];
+        match (bytes.get_mut(..name.len()), u8::try_from(name.len())) {
+            (Some(dst), Ok(len)) => {
+                dst.copy_from_slice(name.as_bytes());
+                Name::Inline { len, bytes }
+            }
+            _ => Name::Heap(name.to_owned()),
+        }
+    }
+
+    fn as_str(&self) -> &str {
+        match self {
+            // Copied from a `str` whole, so always valid UTF-8.
+            Name::Inline { len, bytes } => {
+                core::str::from_utf8(bytes.get(..usize::from(*len)).unwrap_or_default())
+                    .unwrap_or_default()
+            }
+            Name::Heap(name) => name,
+        }
+    }
+}
+
+impl core::fmt::Debug for Name {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        core::fmt::Debug::fmt(self.as_str(), f)
     }
 }
