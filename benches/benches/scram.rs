@@ -40,6 +40,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use criterion::{BenchmarkId, Criterion, SamplingMode, criterion_group, criterion_main};
 use drivers::{Fixture, Meter, NoMeter};
+use sasl_benches::interleaved::Interleaved;
 use sasl_benches::{
     CLIENT_NONCE, HIGH_ITERATIONS, HmacPads, ITERATIONS, Keys, PASSWORD, SALT, ScriptedClient, USER,
 };
@@ -179,6 +180,30 @@ fn server_exchange(c: &mut Criterion) {
                 timer.0.get()
             })
         });
+    }
+    // The targets are ratios to rsasl: the same server work, rsasl's and ours
+    // alternating exchange by exchange so that the machine's drift hits both.
+    let timed = |driver: Driver| {
+        let timer = ServerTimer(Cell::new(Duration::ZERO));
+        assert!(driver(&fixture, &client, &timer));
+        timer.0.get()
+    };
+    let interleaved: [(&str, Driver); 3] = [
+        ("ours_typed", Fixture::ours_typed_server),
+        ("ours_session", Fixture::ours_session_server),
+        (
+            "ours_session_per_lookup",
+            Fixture::ours_session_server_per_lookup,
+        ),
+    ];
+    for (name, driver) in interleaved {
+        let pair = Interleaved::new();
+        group.bench_function(format!("{name}_interleaved"), |b| {
+            b.iter_custom(|iters| {
+                pair.run_timed(iters, || timed(Fixture::rsasl_server), || timed(driver))
+            })
+        });
+        pair.report(&format!("server_exchange/{name}"), "ours / rsasl");
     }
     group.finish();
 }

@@ -29,14 +29,27 @@ impl Interleaved {
     /// Runs `baseline` and `ours` alternately `iters` times and returns the time
     /// `ours` took (for criterion's `iter_custom`), keeping both totals.
     pub fn run(&self, iters: u64, mut baseline: impl FnMut(), mut ours: impl FnMut()) -> Duration {
+        let timed = |call: &mut dyn FnMut()| {
+            let t = Instant::now();
+            call();
+            t.elapsed()
+        };
+        self.run_timed(iters, || timed(&mut baseline), || timed(&mut ours))
+    }
+
+    /// As [`run`](Self::run), for calls that time themselves and return the time
+    /// that counts (a server's segments, with the scripted client between them
+    /// untimed).
+    pub fn run_timed(
+        &self,
+        iters: u64,
+        mut baseline: impl FnMut() -> Duration,
+        mut ours: impl FnMut() -> Duration,
+    ) -> Duration {
         let (mut base, mut mine) = (Duration::ZERO, Duration::ZERO);
         for _ in 0..iters {
-            let t = Instant::now();
-            baseline();
-            let u = Instant::now();
-            ours();
-            mine += u.elapsed();
-            base += u - t;
+            base += baseline();
+            mine += ours();
         }
         let (b, m, n) = self.totals.get();
         self.totals.set((b + base, m + mine, n + iters));
