@@ -596,26 +596,30 @@ pub(crate) fn decode_canonical_base64(s: &[u8], out: &mut [u8]) -> Option<usize>
     }
     let v = |c: &u8| u32::from(B64_VALUES.get(usize::from(*c)).copied().unwrap_or(NOT_B64));
     let (full, last) = s.split_at(s.len() - 4);
-    let mut n = 0usize;
     // Every invalid character has all bits of NOT_B64 set: OR them all and check once.
     let mut bad = 0u32;
-    for quad in full.chunks_exact(4) {
+    let mut decode = |quad: &[u8]| {
         let [a, b, c, d] = match quad {
             [a, b, c, d] => [v(a), v(b), v(c), v(d)],
-            _ => return None,
+            _ => [u32::from(NOT_B64); 4],
         };
         bad |= a | b | c | d;
-        let word = (a << 18) | (b << 12) | (c << 6) | d;
-        let [_, x, y, z] = word.to_be_bytes();
-        // Three bytes at once (one bounds check); near the end of a short `out`, what
-        // still fits.
-        match out.get_mut(n..n + 3) {
-            Some(o) => o.copy_from_slice(&[x, y, z]),
-            None => {
-                for (o, byte) in out.iter_mut().skip(n).zip([x, y, z]) {
-                    *o = byte;
-                }
-            }
+        let [_, x, y, z] = ((a << 18) | (b << 12) | (c << 6) | d).to_be_bytes();
+        [x, y, z]
+    };
+    // The groups that fit into `out` in one tight loop, then the rest: counted, and
+    // what still fits of the first of them written.
+    let mut quads = full.chunks_exact(4);
+    let mut n = 0usize;
+    // (`out` first: `zip` stops at it without taking a quad it could not write.)
+    for (o, quad) in out.chunks_exact_mut(3).zip(&mut quads) {
+        o.copy_from_slice(&decode(quad));
+        n += 3;
+    }
+    for quad in quads {
+        let bytes = decode(quad);
+        for (o, byte) in out.iter_mut().skip(n).zip(bytes) {
+            *o = byte;
         }
         n += 3;
     }
@@ -667,21 +671,22 @@ pub(crate) fn is_canonical_base64(s: &[u8]) -> bool {
 pub(crate) fn append_base64(out: &mut Vec<u8>, data: &[u8], pad: bool) {
     let triples = data.chunks_exact(3);
     let tail = triples.remainder();
-    // One exact-size iterator of four-byte groups: `extend` reserves once and writes
-    // without a capacity check per byte (copying a stack buffer in instead was a
-    // `memcpy` call per message part, which showed in server profiles).
-    out.extend(triples.flat_map(|triple| {
-        let n = match triple {
-            [a, b, c] => (u32::from(*a) << 16) | (u32::from(*b) << 8) | u32::from(*c),
-            _ => 0,
-        };
-        [
-            b64_char(n >> 18),
-            b64_char(n >> 12),
-            b64_char(n >> 6),
-            b64_char(n),
-        ]
-    }));
+    // The whole groups are written into the grown vector in one tight loop (a byte
+    // per push, or copying a stack buffer in, cost more: both showed in profiles).
+    let start = out.len();
+    out.resize(start + data.len() / 3 * 4, 0);
+    let groups = out.get_mut(start..).unwrap_or_default();
+    for (triple, group) in triples.zip(groups.chunks_exact_mut(4)) {
+        if let [a, b, c] = triple {
+            let n = (u32::from(*a) << 16) | (u32::from(*b) << 8) | u32::from(*c);
+            group.copy_from_slice(&[
+                b64_char(n >> 18),
+                b64_char(n >> 12),
+                b64_char(n >> 6),
+                b64_char(n),
+            ]);
+        }
+    }
     let n = match tail {
         [a] => u32::from(*a) << 16,
         [a, b] => (u32::from(*a) << 16) | (u32::from(*b) << 8),
