@@ -6,7 +6,11 @@
 //!   password at 4096 iterations, server uses stored credentials. The two-compression
 //!   PBKDF2 floor is in the group for the overhead ratio.
 //! - `server_exchange`: server work only (session start, server-first, proof check,
-//!   server-final), with stored credentials; the client side runs untimed.
+//!   server-final), with stored credentials; the client side runs untimed. The
+//!   `*_interleaved` cases alternate rsasl's exchange and ours call by call and print
+//!   `server_exchange/<ours>: ours / rsasl, interleaved = <ratio> (...)` on stderr,
+//!   with the batch median and the fastest batches: the figures issue 6's targets
+//!   are judged by.
 //! - `unknown_user`: the equal-work property where it belongs: `provide()` (lookup
 //!   answer to server-first challenge) for a known and an unknown user, and the whole
 //!   failing server exchange for a known user with a wrong password and an unknown
