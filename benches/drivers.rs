@@ -251,8 +251,8 @@ impl Fixture {
 
     /// As [`ours_session_server`](Self::ours_session_server), with a store that builds
     /// `ScramCredentials` per lookup from its stored fields (as a database-backed
-    /// server does: a row's salt and keys, then `ScramCredentials::new`, which also
-    /// computes the HMAC key schedules). The lookup is timed as server work, as for
+    /// server does: `ScramCredentials::from_slices` from a row's salt and keys, which
+    /// copies them into one allocation and computes the HMAC key schedules). The lookup is timed as server work, as for
     /// every driver.
     pub fn ours_session_server_per_lookup(
         &self,
@@ -262,12 +262,12 @@ impl Fixture {
         let row = &self.ours_credentials;
         let store = move |request: Request| match request {
             Request::ScramLookup(lookup) if lookup.authcid() == USER => {
-                match sasl_core::ScramCredentials::new(
+                match sasl_core::ScramCredentials::from_slices(
                     ScramHash::Sha256,
                     row.iterations(),
-                    row.salt().to_vec(),
-                    row.stored_key().to_vec(),
-                    row.server_key().to_vec(),
+                    row.salt(),
+                    row.stored_key(),
+                    row.server_key(),
                 ) {
                     Ok(credentials) => lookup.found(credentials),
                     Err(_) => lookup.not_found(),

@@ -52,21 +52,73 @@ pub struct ScramCredentials {
     inner: Arc<ScramCredentialsInner>,
 }
 
-/// The shared content of [`ScramCredentials`]. The keys are [`Secret`]s and the
-/// schedules zeroize themselves: all are zeroized when the last clone drops this value.
+/// The shared content of [`ScramCredentials`]: everything in the one allocation of
+/// the `Arc` (a salt of up to [`INLINE_SALT`] bytes included), so that credentials
+/// built per lookup from a row cost one allocation. The keys are a [`Secret`] and the
+/// schedules zeroize themselves: all are zeroized when the last clone drops this
+/// value.
 #[derive(Debug)]
 struct ScramCredentialsInner {
     hash: ScramHash,
     iterations: u32,
-    salt: Vec<u8>,
-    stored_key: Secret<Vec<u8>>,
-    server_key: Secret<Vec<u8>>,
+    salt: Salt,
+    /// StoredKey in the first `hash.output_len()` bytes, ServerKey in as many from
+    /// byte [`MAX_KEY`].
+    keys: Secret<[u8; 2 * MAX_KEY]>,
     schedules: HmacSchedules,
+}
+
+/// The longest key of any SCRAM hash (SHA-512).
+const MAX_KEY: usize = 64;
+
+/// The longest salt kept inside the credentials' allocation (real salts are 16 to 32
+/// bytes).
+const INLINE_SALT: usize = 64;
+
+/// A salt, inline when short.
+enum Salt {
+    Inline {
+        len: usize,
+        bytes: [u8; INLINE_SALT],
+    },
+    Heap(Vec<u8>),
+}
+
+impl Salt {
+    fn copy(salt: &[u8]) -> Self {
+        let mut bytes = [0u8; INLINE_SALT];
+        match bytes.get_mut(..salt.len()) {
+            Some(dst) => {
+                dst.copy_from_slice(salt);
+                Salt::Inline {
+                    len: salt.len(),
+                    bytes,
+                }
+            }
+            None => Salt::Heap(salt.to_vec()),
+        }
+    }
+
+    fn as_slice(&self) -> &[u8] {
+        match self {
+            Salt::Inline { len, bytes } => bytes.get(..*len).unwrap_or_default(),
+            Salt::Heap(salt) => salt,
+        }
+    }
+}
+
+impl core::fmt::Debug for Salt {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        core::fmt::Debug::fmt(self.as_slice(), f)
+    }
 }
 
 impl ScramCredentials {
     /// Checks and wraps stored credentials: the keys must be as long as the hash
     /// output, the salt non-empty and the iteration count at least 1.
+    ///
+    /// The keys are copied and the vectors zeroized. A store that reads rows of
+    /// bytes can skip the vectors with [`from_slices`](Self::from_slices).
     pub fn new(
         hash: ScramHash,
         iterations: u32,
@@ -76,29 +128,58 @@ impl ScramCredentials {
     ) -> Result<Self, Error> {
         let stored_key = Secret::new(stored_key);
         let server_key = Secret::new(server_key);
+        Self::from_slices(
+            hash,
+            iterations,
+            &salt,
+            stored_key.expose(),
+            server_key.expose(),
+        )
+    }
+
+    /// As [`new`](Self::new), copying from borrowed bytes (a database row): one
+    /// allocation in all for salts of up to 64 bytes. The caller's copies of the
+    /// keys stay the caller's to zeroize.
+    pub fn from_slices(
+        hash: ScramHash,
+        iterations: u32,
+        salt: &[u8],
+        stored_key: &[u8],
+        server_key: &[u8],
+    ) -> Result<Self, Error> {
         if iterations == 0 {
             return Err(Error::config("SCRAM iteration count must be at least 1"));
         }
         if salt.is_empty() {
             return Err(Error::config("SCRAM salt must not be empty"));
         }
-        if stored_key.expose().len() != hash.output_len()
-            || server_key.expose().len() != hash.output_len()
-        {
-            return Err(Error::config(format!(
-                "SCRAM-{} keys must be {} bytes",
-                hash.name(),
-                hash.output_len()
-            )));
+        let len = hash.output_len();
+        let mut keys = Secret::new([0u8; 2 * MAX_KEY]);
+        let (stored, server) = keys.expose_mut().split_at_mut(MAX_KEY);
+        match (
+            stored.get_mut(..len),
+            server.get_mut(..len),
+            stored_key.len() == len && server_key.len() == len,
+        ) {
+            (Some(stored), Some(server), true) => {
+                stored.copy_from_slice(stored_key);
+                server.copy_from_slice(server_key);
+            }
+            _ => {
+                return Err(Error::config(format!(
+                    "SCRAM-{} keys must be {} bytes",
+                    hash.name(),
+                    len
+                )));
+            }
         }
-        let schedules = HmacSchedules::new(hash, stored_key.expose(), server_key.expose());
+        let schedules = HmacSchedules::new(hash, stored_key, server_key);
         Ok(Self {
             inner: Arc::new(ScramCredentialsInner {
                 hash,
                 iterations,
-                salt,
-                stored_key,
-                server_key,
+                salt: Salt::copy(salt),
+                keys,
                 schedules,
             }),
         })
@@ -116,17 +197,23 @@ impl ScramCredentials {
 
     /// The salt.
     pub fn salt(&self) -> &[u8] {
-        &self.inner.salt
+        self.inner.salt.as_slice()
     }
 
     /// `StoredKey = H(ClientKey)`.
     pub fn stored_key(&self) -> &[u8] {
-        self.inner.stored_key.expose()
+        let len = self.inner.hash.output_len();
+        self.inner.keys.expose().get(..len).unwrap_or_default()
     }
 
     /// `ServerKey = HMAC(SaltedPassword, "Server Key")`.
     pub fn server_key(&self) -> &[u8] {
-        self.inner.server_key.expose()
+        let len = self.inner.hash.output_len();
+        self.inner
+            .keys
+            .expose()
+            .get(MAX_KEY..MAX_KEY + len)
+            .unwrap_or_default()
     }
 
     /// The HMAC key schedules (inner and outer pad states) of StoredKey and

@@ -86,13 +86,7 @@ impl ScramServerConfig {
             let mut server = Secret::new(vec![0u8; len]);
             secret_prf.expand(b"sasl-scram fake StoredKey", name, b"", stored.expose_mut());
             secret_prf.expand(b"sasl-scram fake ServerKey", name, b"", server.expose_mut());
-            ScramCredentials::new(
-                alg.hash(),
-                1,
-                vec![0],
-                stored.expose().clone(),
-                server.expose().clone(),
-            )
+            ScramCredentials::from_slices(alg.hash(), 1, &[0], stored.expose(), server.expose())
         };
         let fake_credentials = [fake(Alg::Sha1)?, fake(Alg::Sha256)?, fake(Alg::Sha512)?];
         Ok(Self {

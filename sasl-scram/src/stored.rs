@@ -157,14 +157,8 @@ pub fn derive_with(
 ) -> Result<ScramCredentials, StoredError> {
     let (alg, ck, sk) = client_and_server_keys(hash, password, salt, iterations, prep)?;
     let stored = alg.digest(&[ck.as_slice()]);
-    ScramCredentials::new(
-        hash,
-        iterations,
-        salt.to_vec(),
-        stored.as_slice().to_vec(),
-        sk.as_slice().to_vec(),
-    )
-    .map_err(|_| StoredError::InvalidSalt)
+    ScramCredentials::from_slices(hash, iterations, salt, stored.as_slice(), sk.as_slice())
+        .map_err(|_| StoredError::InvalidSalt)
 }
 
 /// Checks a presented password (PLAIN, LOGIN) against stored SCRAM credentials in
@@ -397,7 +391,7 @@ fn build(
     if salt.is_empty() || salt.len() > MAX_STORED_SALT_LEN.div_ceil(3) * 4 {
         return Err(StoredError::InvalidSalt);
     }
-    let mut salt = decode("salt", salt)?;
+    let salt = decode("salt", salt)?;
     if salt.len() > MAX_STORED_SALT_LEN {
         return Err(StoredError::InvalidSalt);
     }
@@ -422,14 +416,8 @@ fn build(
         }
         *slot = key;
     }
-    let [mut stored, mut server] = keys;
-    // Moved out, not copied: `ScramCredentials` keeps them as secrets.
-    ScramCredentials::new(
-        hash,
-        iterations,
-        core::mem::take(&mut *salt),
-        core::mem::take(&mut *stored),
-        core::mem::take(&mut *server),
-    )
-    .map_err(|_| StoredError::InvalidSalt)
+    let [stored, server] = &keys;
+    // Copied into the credentials' secret storage; these vectors zeroize on drop.
+    ScramCredentials::from_slices(hash, iterations, &salt, stored, server)
+        .map_err(|_| StoredError::InvalidSalt)
 }
