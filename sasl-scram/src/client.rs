@@ -1,7 +1,7 @@
 //! The SCRAM client: bounded against a hostile server, and mutual authentication is
 //! mandatory.
 
-use crate::hash::{Alg, Digest, MAX_OUT, MacInput, StoredMac, schedules_mac};
+use crate::hash::{Alg, Digest, MAX_OUT, MacMessage, StoredMac, schedules_mac};
 use crate::messages::{
     MAX_MESSAGE_LEN, MAX_NONCE_LEN, ServerErrorValue, ServerFinal, append_base64,
     checked_fixed_nonce, decode_canonical_base64, escape_saslname, parse_server_final,
@@ -597,18 +597,11 @@ impl ScramClient {
         reply.extend_from_slice(parsed.nonce.as_bytes());
 
         let auth_message: [&[u8]; 5] = [self.bare().as_bytes(), b",", msg, b",", &reply];
+        let auth_message = MacMessage::new(self.alg, &auth_message);
         let schedules = keys.hmac_schedules();
-        let mut proof = schedules_mac(
-            schedules,
-            StoredMac::StoredKey,
-            MacInput::Parts(&auth_message),
-        );
+        let mut proof = schedules_mac(schedules, StoredMac::StoredKey, &auth_message);
         proof.xor_with(keys.client_key());
-        self.server_signature = schedules_mac(
-            schedules,
-            StoredMac::ServerKey,
-            MacInput::Parts(&auth_message),
-        );
+        self.server_signature = schedules_mac(schedules, StoredMac::ServerKey, &auth_message);
         reply.extend_from_slice(b",p=");
         append_base64(&mut reply, proof.as_slice(), true);
         Ok(reply)

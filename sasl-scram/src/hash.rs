@@ -552,7 +552,8 @@ const LAID_WIDE: usize = 4;
 /// block. A longer message, or an HMAC of another block size, is streamed from
 /// `message` instead.
 pub(crate) struct MacMessage<'a> {
-    message: &'a [u8],
+    /// The message, as the parts it is the concatenation of.
+    parts: &'a [&'a [u8]],
     laid: Laid,
 }
 
@@ -573,36 +574,50 @@ enum Laid {
 }
 
 impl<'a> MacMessage<'a> {
-    /// Lays `message` out for HMACs of `alg`.
-    pub(crate) fn new(alg: Alg, message: &'a [u8]) -> Self {
-        let laid =
-            match alg {
-                // SHA-1 and SHA-256 share the block size and the length field.
-                Alg::Sha1 | Alg::Sha256 => lay::<Sha256Core, LAID_NARROW>(message).map_or(
-                    Laid::Streamed,
-                    |(blocks, count)| Laid::Narrow { blocks, count },
-                ),
-                Alg::Sha512 => lay::<Sha512Core, LAID_WIDE>(message).map_or(
-                    Laid::Streamed,
-                    |(blocks, count)| Laid::Wide { blocks, count },
-                ),
-            };
-        Self { message, laid }
+    /// Lays the concatenation of `parts` out for HMACs of `alg`.
+    pub(crate) fn new(alg: Alg, parts: &'a [&'a [u8]]) -> Self {
+        let laid = match alg {
+            // SHA-1 and SHA-256 share the block size and the length field.
+            Alg::Sha1 | Alg::Sha256 => {
+                lay::<Sha256Core, LAID_NARROW>(parts).map_or(Laid::Streamed, |(blocks, count)| {
+                    Laid::Narrow { blocks, count }
+                })
+            }
+            Alg::Sha512 => {
+                lay::<Sha512Core, LAID_WIDE>(parts).map_or(Laid::Streamed, |(blocks, count)| {
+                    Laid::Wide { blocks, count }
+                })
+            }
+        };
+        Self { parts, laid }
     }
 }
 
-/// `message`, 0x80, zeros and the bit length of (key pad + message), in whole blocks
-/// of `C`, and how many blocks that is; `None` if more than `N` blocks.
-fn lay<C: Core, const N: usize>(message: &[u8]) -> Option<([C::Block; N], usize)> {
-    let count = (message.len() + 1 + C::LEN_BYTES).div_ceil(C::BLOCK);
+/// The concatenation of `parts`, 0x80, zeros and the bit length of (key pad +
+/// message), in whole blocks of `C`, and how many blocks that is; `None` if more than
+/// `N` blocks.
+fn lay<C: Core, const N: usize>(parts: &[&[u8]]) -> Option<([C::Block; N], usize)> {
+    let end: usize = parts.iter().map(|p| p.len()).sum();
+    let count = (end + 1 + C::LEN_BYTES).div_ceil(C::BLOCK);
     if count > N {
         return None;
     }
     let mut blocks: [C::Block; N] = core::array::from_fn(|_| C::Block::default());
-    for (block, chunk) in blocks.iter_mut().zip(message.chunks(C::BLOCK)) {
-        copy_prefix(block.as_mut(), chunk);
+    let mut at = 0;
+    for part in parts {
+        let mut rest: &[u8] = part;
+        while let Some(block) = blocks.get_mut(at / C::BLOCK) {
+            if rest.is_empty() {
+                break;
+            }
+            let n = copy_prefix(
+                block.as_mut().get_mut(at % C::BLOCK..).unwrap_or_default(),
+                rest,
+            );
+            at += n;
+            rest = rest.get(n..).unwrap_or_default();
+        }
     }
-    let end = message.len();
     if let Some(b) = blocks
         .get_mut(end / C::BLOCK)
         .and_then(|block| block.as_mut().get_mut(end % C::BLOCK))
@@ -619,7 +634,7 @@ fn lay<C: Core, const N: usize>(message: &[u8]) -> Option<([C::Block; N], usize)
 /// HMAC of a [`MacMessage`] on a precomputed key schedule; returns the final state.
 fn prepared_mac_state<C: Core>(key: &HmacKey<C>, m: &MacMessage<'_>) -> C::State {
     let Some(blocks) = C::laid(m) else {
-        return mac_state::<C>(key, &[m.message]);
+        return mac_state::<C>(key, m.parts);
     };
     let mut inner = key.inner;
     C::compress_blocks(&mut inner, blocks);
@@ -669,9 +684,9 @@ impl MacKey {
     /// states and the result are.
     pub(crate) fn mac(&self, parts: &[&[u8]]) -> Digest {
         match self {
-            MacKey::Sha1(k) => finish_mac::<Sha1Core>(k, MacInput::Parts(parts)),
-            MacKey::Sha256(k) => finish_mac::<Sha256Core>(k, MacInput::Parts(parts)),
-            MacKey::Sha512(k) => finish_mac::<Sha512Core>(k, MacInput::Parts(parts)),
+            MacKey::Sha1(k) => finish_mac::<Sha1Core>(k, parts),
+            MacKey::Sha256(k) => finish_mac::<Sha256Core>(k, parts),
+            MacKey::Sha512(k) => finish_mac::<Sha512Core>(k, parts),
         }
     }
 }
@@ -751,25 +766,16 @@ pub(crate) fn credentials_mac(
     which: StoredMac,
     message: &MacMessage<'_>,
 ) -> Digest {
-    schedules_mac(credentials.hmac_schedules(), which, MacInput::Laid(message))
+    schedules_mac(credentials.hmac_schedules(), which, message)
 }
 
-/// What an HMAC under stored or cached keys is computed over.
-#[derive(Clone, Copy)]
-pub(crate) enum MacInput<'a> {
-    /// Parts hashed as one message (streamed; nothing is concatenated).
-    Parts(&'a [&'a [u8]]),
-    /// A message laid out once for the HMACs of both keys.
-    Laid(&'a MacMessage<'a>),
-}
-
-/// `HMAC(StoredKey or ServerKey, input)` from precomputed key schedules (of stored
+/// `HMAC(StoredKey or ServerKey, message)` from precomputed key schedules (of stored
 /// credentials on the server, of cached [`ScramKeys`](sasl_core::ScramKeys) on the
 /// client).
 pub(crate) fn schedules_mac(
     schedules: &HmacSchedules,
     which: StoredMac,
-    input: MacInput<'_>,
+    message: &MacMessage<'_>,
 ) -> Digest {
     fn pick<T>(which: StoredMac, stored: T, server: T) -> T {
         match which {
@@ -779,23 +785,27 @@ pub(crate) fn schedules_mac(
     }
     match schedules {
         HmacSchedules::Sha1 { stored, server } => {
-            finish_mac::<Sha1Core>(pick(which, stored, server), input)
+            laid_mac::<Sha1Core>(pick(which, stored, server), message)
         }
         HmacSchedules::Sha256 { stored, server } => {
-            finish_mac::<Sha256Core>(pick(which, stored, server), input)
+            laid_mac::<Sha256Core>(pick(which, stored, server), message)
         }
         HmacSchedules::Sha512 { stored, server } => {
-            finish_mac::<Sha512Core>(pick(which, stored, server), input)
+            laid_mac::<Sha512Core>(pick(which, stored, server), message)
         }
         _ => Digest::empty(),
     }
 }
 
-fn finish_mac<C: Core>(key: &HmacKey<C>, input: MacInput<'_>) -> Digest {
-    let mut st = match input {
-        MacInput::Parts(parts) => mac_state::<C>(key, parts),
-        MacInput::Laid(message) => prepared_mac_state::<C>(key, message),
-    };
+fn finish_mac<C: Core>(key: &HmacKey<C>, parts: &[&[u8]]) -> Digest {
+    let mut st = mac_state::<C>(key, parts);
+    let d = state_digest::<C>(&st);
+    st.zeroize();
+    d
+}
+
+fn laid_mac<C: Core>(key: &HmacKey<C>, message: &MacMessage<'_>) -> Digest {
+    let mut st = prepared_mac_state::<C>(key, message);
     let d = state_digest::<C>(&st);
     st.zeroize();
     d
@@ -934,15 +944,19 @@ mod tests {
         // around the longest messages laid out (503 and 495 bytes; longer ones stream).
         for len in (0..=300usize).chain([495, 496, 503, 504, 1000]) {
             let msg: Vec<u8> = (0..len).map(|i| (i * 7 + 3) as u8).collect();
+            // In three parts, split so that parts cross block boundaries.
+            let (a, rest) = msg.split_at(len / 3);
+            let (b, c) = rest.split_at(rest.len() / 2);
+            let parts: [&[u8]; 3] = [a, b, c];
             let mut m = hmac::Hmac::<sha2::Sha256>::new_from_slice(&key).unwrap();
             m.update(&msg);
-            let laid = MacMessage::new(Alg::Sha256, &msg);
+            let laid = MacMessage::new(Alg::Sha256, &parts);
             assert_eq!(
                 credentials_mac(&schedules, StoredMac::StoredKey, &laid).as_slice(),
                 m.finalize().into_bytes().as_slice(),
                 "SHA-256, {len} bytes"
             );
-            let laid = MacMessage::new(Alg::Sha1, &msg);
+            let laid = MacMessage::new(Alg::Sha1, &parts);
             let mut st = prepared_mac_state::<Sha1Core>(&pads1, &laid);
             let mut m = hmac::Hmac::<sha1::Sha1>::new_from_slice(&key).unwrap();
             m.update(&msg);
@@ -950,7 +964,7 @@ mod tests {
                 state_digest::<Sha1Core>(&st).as_slice(),
                 m.finalize().into_bytes().as_slice()
             );
-            let laid = MacMessage::new(Alg::Sha512, &msg);
+            let laid = MacMessage::new(Alg::Sha512, &parts);
             let mut m = hmac::Hmac::<sha2::Sha512>::new_from_slice(&key).unwrap();
             m.update(&msg);
             let expected = m.finalize().into_bytes();
@@ -961,7 +975,7 @@ mod tests {
                 expected.as_slice()
             );
             // A layout for another block size falls back to streaming, same result.
-            let other = MacMessage::new(Alg::Sha256, &msg);
+            let other = MacMessage::new(Alg::Sha256, &parts);
             let st = prepared_mac_state::<Sha512Core>(&pads512, &other);
             assert_eq!(
                 state_digest::<Sha512Core>(&st).as_slice(),

@@ -732,10 +732,8 @@ impl ScramServer {
         // HMACs run over one slice laid out once.
         self.transcript.push(b',');
         self.transcript.extend_from_slice(parsed.without_proof);
-        let auth_message = MacMessage::new(
-            self.alg,
-            self.transcript.get(self.gs2_end..).unwrap_or_default(),
-        );
+        let auth_message = [self.transcript.get(self.gs2_end..).unwrap_or_default()];
+        let auth_message = MacMessage::new(self.alg, &auth_message);
         let mut client_key = credentials_mac(credentials, StoredMac::StoredKey, &auth_message);
         client_key.xor_with(proof);
         let stored = self.alg.digest(&[client_key.as_slice()]);
