@@ -193,7 +193,10 @@ pub(crate) trait Core {
     /// Bytes of the big-endian message bit length in the final block.
     const LEN_BYTES: usize;
     const IV: Self::State;
-    fn compress(state: &mut Self::State, block: &Self::Block);
+    #[inline(always)]
+    fn compress(state: &mut Self::State, block: &Self::Block) {
+        Self::compress_blocks(state, core::slice::from_ref(block));
+    }
     /// Compresses consecutive blocks in one call (the SHA-NI code loads and stores
     /// the state once per call, not per block).
     fn compress_blocks(state: &mut Self::State, blocks: &[Self::Block]);
@@ -239,10 +242,6 @@ impl Core for Sha1Core {
     const LEN_BYTES: usize = 8;
     const IV: [u32; 5] = sasl_core::hmac::SHA1_IV;
     #[inline(always)]
-    fn compress(state: &mut Self::State, block: &Self::Block) {
-        sha1::compress(state, core::slice::from_ref(block));
-    }
-    #[inline(always)]
     fn compress_blocks(state: &mut Self::State, blocks: &[Self::Block]) {
         sha1::compress(state, blocks);
     }
@@ -274,10 +273,6 @@ impl Core for Sha256Core {
     const LEN_BYTES: usize = 8;
     const IV: [u32; 8] = sasl_core::hmac::SHA256_IV;
     #[inline(always)]
-    fn compress(state: &mut Self::State, block: &Self::Block) {
-        sha2::compress256(state, core::slice::from_ref(block));
-    }
-    #[inline(always)]
     fn compress_blocks(state: &mut Self::State, blocks: &[Self::Block]) {
         sha2::compress256(state, blocks);
     }
@@ -307,10 +302,6 @@ impl Core for Sha512Core {
     const BLOCK: usize = 128;
     const LEN_BYTES: usize = 16;
     const IV: [u64; 8] = sasl_core::hmac::SHA512_IV;
-    #[inline(always)]
-    fn compress(state: &mut Self::State, block: &Self::Block) {
-        sha2::compress512(state, core::slice::from_ref(block));
-    }
     #[inline(always)]
     fn compress_blocks(state: &mut Self::State, blocks: &[Self::Block]) {
         sha2::compress512(state, blocks);
