@@ -140,6 +140,11 @@ impl ScramCredentials {
     /// As [`new`](Self::new), copying from borrowed bytes (a database row): one
     /// allocation in all for salts of up to 64 bytes. The caller's copies of the
     /// keys stay the caller's to zeroize.
+    ///
+    /// Building credentials costs their key schedules, which an unknown user's
+    /// lookup does not: a store that builds them per lookup and wants known and
+    /// unknown names to cost it the same should cache what it builds, or build from
+    /// a placeholder row on a miss (the SCRAM server itself does equal work for both).
     pub fn from_slices(
         hash: ScramHash,
         iterations: u32,

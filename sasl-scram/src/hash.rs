@@ -512,15 +512,15 @@ fn mac_state<C: Core>(key: &HmacKey<C>, parts: &[&[u8]]) -> C::State {
     for p in parts {
         s.update(p);
     }
-    outer_mac::<C>(key, s.finish())
+    outer_mac::<C>(key, &mut s.finish())
 }
 
 /// The outer hash of an HMAC from the final inner state: one compression of the
 /// inner digest, pre-padded (as in `hi`). Zeroizes the inner state and the block.
 #[inline(always)]
-fn outer_mac<C: Core>(key: &HmacKey<C>, mut inner: C::State) -> C::State {
+fn outer_mac<C: Core>(key: &HmacKey<C>, inner: &mut C::State) -> C::State {
     let mut block = padded_digest_block::<C>();
-    C::write(&inner, block.as_mut());
+    C::write(inner, block.as_mut());
     inner.zeroize();
     let mut outer = key.outer;
     C::compress(&mut outer, &block);
@@ -629,13 +629,13 @@ fn prepared_mac_state<C: Core>(key: &HmacKey<C>, m: &MacMessage<'_>) -> C::State
     };
     let mut inner = key.inner;
     C::compress_blocks(&mut inner, blocks);
-    outer_mac::<C>(key, inner)
+    outer_mac::<C>(key, &mut inner)
 }
 
-/// The inner hash of an HMAC (`H(K ^ ipad || parts...)` from the precomputed inner
-/// pad state), before its padding-length bookkeeping is finished: a message that fits
-/// in one block with its padding (the PRF's inputs for user names of up to ~18
-/// bytes) is built in place, without the streaming machinery. The message is public.
+/// The final state of an HMAC's inner hash, `H(K ^ ipad || parts...)` from the
+/// precomputed inner pad state, padding included. A message that fits in one block
+/// with its padding (the PRF's inputs for user names of up to 22 bytes) is built in
+/// place, without the streaming machinery. The message is public.
 #[inline]
 fn inner_state<C: Core>(key: &HmacKey<C>, parts: &[&[u8]]) -> C::State {
     let total: usize = parts.iter().map(|p| p.len()).sum();
@@ -700,8 +700,8 @@ impl Prf {
         for chunk in out.chunks_mut(Sha256Core::OUT) {
             counter = counter.wrapping_add(1);
             let parts: [&[u8]; 6] = [label, &[0], context, &[0], name, &counter.to_be_bytes()];
-            let inner = inner_state::<Sha256Core>(&self.0, &parts);
-            let mut st = outer_mac::<Sha256Core>(&self.0, inner);
+            let mut inner = inner_state::<Sha256Core>(&self.0, &parts);
+            let mut st = outer_mac::<Sha256Core>(&self.0, &mut inner);
             let mut block = [0u8; Sha256Core::OUT];
             Sha256Core::write(&st, &mut block);
             copy_prefix(chunk, &block);

@@ -673,6 +673,7 @@ pub(crate) fn append_base64(out: &mut Vec<u8>, data: &[u8], pad: bool) {
     let tail = triples.remainder();
     // The whole groups are written into the grown vector in one tight loop (a byte
     // per push, or copying a stack buffer in, cost more: both showed in profiles).
+    out.reserve(data.len().div_ceil(3) * 4);
     let start = out.len();
     out.resize(start + data.len() / 3 * 4, 0);
     let groups = out.get_mut(start..).unwrap_or_default();

@@ -37,7 +37,7 @@ pub struct ScramServerConfig {
     random: SharedRandom,
     /// HMAC-SHA-256 keyed with the server secret, pad states precomputed: the fake
     /// salt of an unknown user is its truncated inner hash, one SHA-256 compression
-    /// (for names up to 18 bytes) per 16 bytes of salt.
+    /// (for names up to 22 bytes) per 16 bytes of salt.
     secret_prf: Prf,
     /// Fake credentials per hash (SHA-1, SHA-256, SHA-512): StoredKey and ServerKey
     /// fixed per secret and derived here once, with their HMAC key schedules computed
@@ -768,7 +768,9 @@ impl ScramServer {
         append_base64(&mut verifier, signature.as_slice(), true);
         self.keys = None;
         // The transcript is no longer needed: its first bytes are the prepared name,
-        // which came from a `str`, so it turns into the authcid without a copy.
+        // which came from a `str`, so it turns into the authcid without a copy. Its
+        // spare capacity (the public AuthMessage, a few hundred bytes) goes with it:
+        // shrinking would cost a reallocation per login.
         let mut transcript = core::mem::take(&mut self.transcript);
         transcript.truncate(self.authcid_len);
         let authcid = String::from_utf8(transcript).unwrap_or_default();
