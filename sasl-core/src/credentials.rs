@@ -1,5 +1,6 @@
 //! Credential types shared between the session API and the mechanisms.
 
+use crate::small_bytes::SmallBytes;
 use crate::{Error, Secret};
 use std::sync::Arc;
 
@@ -61,7 +62,7 @@ pub struct ScramCredentials {
 struct ScramCredentialsInner {
     hash: ScramHash,
     iterations: u32,
-    salt: Salt,
+    salt: SmallBytes<INLINE_SALT>,
     /// StoredKey in the first `hash.output_len()` bytes, ServerKey in as many from
     /// byte [`MAX_KEY`].
     keys: Secret<[u8; 2 * MAX_KEY]>,
@@ -74,44 +75,6 @@ const MAX_KEY: usize = 64;
 /// The longest salt kept inside the credentials' allocation (real salts are 16 to 32
 /// bytes).
 const INLINE_SALT: usize = 64;
-
-/// A salt, inline when short.
-enum Salt {
-    Inline {
-        len: usize,
-        bytes: [u8; INLINE_SALT],
-    },
-    Heap(Vec<u8>),
-}
-
-impl Salt {
-    fn copy(salt: &[u8]) -> Self {
-        let mut bytes = [0u8; INLINE_SALT];
-        match bytes.get_mut(..salt.len()) {
-            Some(dst) => {
-                dst.copy_from_slice(salt);
-                Salt::Inline {
-                    len: salt.len(),
-                    bytes,
-                }
-            }
-            None => Salt::Heap(salt.to_vec()),
-        }
-    }
-
-    fn as_slice(&self) -> &[u8] {
-        match self {
-            Salt::Inline { len, bytes } => bytes.get(..*len).unwrap_or_default(),
-            Salt::Heap(salt) => salt,
-        }
-    }
-}
-
-impl core::fmt::Debug for Salt {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        core::fmt::Debug::fmt(self.as_slice(), f)
-    }
-}
 
 impl ScramCredentials {
     /// Checks and wraps stored credentials: the keys must be as long as the hash
@@ -183,7 +146,7 @@ impl ScramCredentials {
             inner: Arc::new(ScramCredentialsInner {
                 hash,
                 iterations,
-                salt: Salt::copy(salt),
+                salt: SmallBytes::copy(salt),
                 keys,
                 schedules,
             }),

@@ -150,6 +150,7 @@ mod random;
 mod request;
 mod secret;
 mod server;
+mod small_bytes;
 mod ticket;
 mod time;
 pub mod wire;

@@ -4,6 +4,7 @@ use super::{Answer, Verdict};
 use crate::credentials::{ScramCredentials, ScramHash};
 use crate::failure::FailureKind;
 use crate::mechanism::MechanismName;
+use crate::small_bytes::SmallBytes;
 use crate::ticket::Ticket;
 
 /// A request for a user's stored SCRAM credentials.
@@ -30,7 +31,12 @@ impl ScramLookup {
         authzid: Option<String>,
         hash: ScramHash,
     ) -> Self {
-        Self::with_name(mechanism, Name::Heap(authcid), authzid, hash)
+        Self::with_name(
+            mechanism,
+            Name(SmallBytes::Heap(authcid.into_bytes())),
+            authzid,
+            hash,
+        )
     }
 
     /// Builds the request with a copy of the user name (for mechanism
@@ -109,33 +115,17 @@ impl ScramLookup {
 /// Longest user name a lookup keeps inline.
 const INLINE_NAME: usize = 22;
 
-/// The user name of a lookup: inline when short, otherwise a `String`.
-enum Name {
-    Inline { len: u8, bytes: [u8; INLINE_NAME] },
-    Heap(String),
-}
+/// The user name of a lookup: UTF-8, inline when short.
+struct Name(SmallBytes<INLINE_NAME>);
 
 impl Name {
     fn copy(name: &str) -> Self {
-        let mut bytes = [0u8; INLINE_NAME];
-        match (bytes.get_mut(..name.len()), u8::try_from(name.len())) {
-            (Some(dst), Ok(len)) => {
-                dst.copy_from_slice(name.as_bytes());
-                Name::Inline { len, bytes }
-            }
-            _ => Name::Heap(name.to_owned()),
-        }
+        Name(SmallBytes::copy(name.as_bytes()))
     }
 
     fn as_str(&self) -> &str {
-        match self {
-            // Copied from a `str` whole, so always valid UTF-8.
-            Name::Inline { len, bytes } => {
-                core::str::from_utf8(bytes.get(..usize::from(*len)).unwrap_or_default())
-                    .unwrap_or_default()
-            }
-            Name::Heap(name) => name,
-        }
+        // Always made from a whole `str`, so always valid UTF-8.
+        core::str::from_utf8(self.0.as_slice()).unwrap_or_default()
     }
 }
 
