@@ -522,13 +522,18 @@ impl ScramServer {
     /// the transcript receives at the end so that AuthMessage is one slice. A client
     /// sending more (extensions) only makes the buffer grow.
     fn final_without_proof_len(&self, gs2_len: usize, client_nonce_len: usize) -> usize {
-        let cb_len = self
-            .cb_data
-            .and_then(|i| self.bindings.as_deref()?.get(i))
-            .and_then(Option::as_ref)
-            .map_or(0, |cb| cb.as_slice().len());
+        let cb_len = self.bound_data().len();
         // ",c=" base64(gs2 cb) ",r=" nonce
         3 + (gs2_len + cb_len).div_ceil(3) * 4 + 3 + client_nonce_len + self.server_nonce_part_len()
+    }
+
+    /// The channel-binding data the client chose (`p=`), empty without binding.
+    fn bound_data(&self) -> &[u8] {
+        self.cb_data
+            .and_then(|i| self.bindings.as_deref()?.get(i))
+            .and_then(Option::as_ref)
+            .map(CbData::as_slice)
+            .unwrap_or_default()
     }
 
     /// Length of the server nonce part [`server_first`](Self::server_first) appends:
@@ -677,12 +682,7 @@ impl ScramServer {
             .transcript
             .get(self.authcid_len..self.gs2_end)
             .unwrap_or_default();
-        let cb_data = self
-            .cb_data
-            .and_then(|i| self.bindings.as_deref()?.get(i))
-            .and_then(Option::as_ref)
-            .map(CbData::as_slice)
-            .unwrap_or_default();
+        let cb_data = self.bound_data();
         if !messages::base64_matches(parsed.channel_binding, &[gs2, cb_data]) {
             return Err(Reject::new(
                 E::ChannelBindingsDontMatch,
