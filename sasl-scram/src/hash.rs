@@ -200,8 +200,6 @@ pub(crate) trait Core {
     /// Compresses consecutive blocks in one call (the SHA-NI code loads and stores
     /// the state once per call, not per block).
     fn compress_blocks(state: &mut Self::State, blocks: &[Self::Block]);
-    /// The padded blocks of a [`MacMessage`] laid out for this block size, if any.
-    fn laid<'m>(message: &'m MacMessage<'_>) -> Option<&'m [Self::Block]>;
     /// Compresses one block given as a slice of exactly `BLOCK` bytes.
     fn compress_slice(state: &mut Self::State, block: &[u8]);
     /// The HMAC key schedule (pad states) of `key`: computed by `sasl-core`, which
@@ -245,12 +243,6 @@ impl Core for Sha1Core {
     fn compress_blocks(state: &mut Self::State, blocks: &[Self::Block]) {
         sha1::compress(state, blocks);
     }
-    fn laid<'m>(message: &'m MacMessage<'_>) -> Option<&'m [Self::Block]> {
-        match &message.laid {
-            Laid::Narrow { blocks, count } => blocks.get(..*count),
-            _ => None,
-        }
-    }
     #[inline(always)]
     fn compress_slice(state: &mut Self::State, block: &[u8]) {
         // `from_slice` only panics on a length mismatch; callers pass exact chunks.
@@ -276,12 +268,6 @@ impl Core for Sha256Core {
     fn compress_blocks(state: &mut Self::State, blocks: &[Self::Block]) {
         sha2::compress256(state, blocks);
     }
-    fn laid<'m>(message: &'m MacMessage<'_>) -> Option<&'m [Self::Block]> {
-        match &message.laid {
-            Laid::Narrow { blocks, count } => blocks.get(..*count),
-            _ => None,
-        }
-    }
     #[inline(always)]
     fn compress_slice(state: &mut Self::State, block: &[u8]) {
         sha2::compress256(
@@ -305,12 +291,6 @@ impl Core for Sha512Core {
     #[inline(always)]
     fn compress_blocks(state: &mut Self::State, blocks: &[Self::Block]) {
         sha2::compress512(state, blocks);
-    }
-    fn laid<'m>(message: &'m MacMessage<'_>) -> Option<&'m [Self::Block]> {
-        match &message.laid {
-            Laid::Wide { blocks, count } => blocks.get(..*count),
-            _ => None,
-        }
     }
     #[inline(always)]
     fn compress_slice(state: &mut Self::State, block: &[u8]) {
@@ -469,25 +449,17 @@ fn state_digest<C: Core>(state: &C::State) -> Digest {
 }
 
 fn hash_parts<C: Core>(parts: &[&[u8]]) -> Digest {
-    // One short part (H(ClientKey) in every proof check): a single padded block.
-    if let [data] = parts {
-        if data.len() + 1 + C::LEN_BYTES <= C::BLOCK {
-            let mut block = C::Block::default();
-            let bytes = block.as_mut();
-            let n = copy_prefix(bytes, data);
-            if let Some(b) = bytes.get_mut(n) {
-                *b = 0x80;
-            }
-            write_length::<C>(bytes, (n as u128) * 8);
-            let mut st = C::IV;
-            C::compress(&mut st, &block);
-            if let Some(message) = block.as_mut().get_mut(..n) {
-                message.zeroize();
-            }
-            let d = state_digest::<C>(&st);
-            st.zeroize();
-            return d;
+    // A short message (H(ClientKey) in every proof check): a single padded block.
+    if let Some((mut block, _)) = lay::<C, 1>(parts, 0) {
+        let mut st = C::IV;
+        C::compress_blocks(&mut st, &block);
+        let n: usize = parts.iter().map(|p| p.len()).sum();
+        if let Some(message) = block.get_mut(0).and_then(|b| b.as_mut().get_mut(..n)) {
+            message.zeroize();
         }
+        let d = state_digest::<C>(&st);
+        st.zeroize();
+        return d;
     }
     // The message may be secret (ClientKey, an over-long HMAC key).
     let mut s = Stream::<C>::new(C::IV, 0, true);
@@ -569,25 +541,40 @@ impl<'a> MacMessage<'a> {
     pub(crate) fn new(alg: Alg, parts: &'a [&'a [u8]]) -> Self {
         let laid = match alg {
             // SHA-1 and SHA-256 share the block size and the length field.
-            Alg::Sha1 | Alg::Sha256 => {
-                lay::<Sha256Core, LAID_NARROW>(parts).map_or(Laid::Streamed, |(blocks, count)| {
-                    Laid::Narrow { blocks, count }
-                })
-            }
-            Alg::Sha512 => {
-                lay::<Sha512Core, LAID_WIDE>(parts).map_or(Laid::Streamed, |(blocks, count)| {
-                    Laid::Wide { blocks, count }
-                })
-            }
+            Alg::Sha1 | Alg::Sha256 => lay::<Sha256Core, LAID_NARROW>(parts, Sha256Core::BLOCK)
+                .map_or(Laid::Streamed, |(blocks, count)| Laid::Narrow {
+                    blocks,
+                    count,
+                }),
+            Alg::Sha512 => lay::<Sha512Core, LAID_WIDE>(parts, Sha512Core::BLOCK).map_or(
+                Laid::Streamed,
+                |(blocks, count)| Laid::Wide { blocks, count },
+            ),
         };
         Self { parts, laid }
     }
+
+    /// The padded 64-byte blocks (SHA-1, SHA-256), if laid out for them.
+    fn narrow(&self) -> Option<&[GenericArray<u8, U64>]> {
+        match &self.laid {
+            Laid::Narrow { blocks, count } => blocks.get(..*count),
+            _ => None,
+        }
+    }
+
+    /// The padded 128-byte blocks (SHA-512), if laid out for them.
+    fn wide(&self) -> Option<&[GenericArray<u8, U128>]> {
+        match &self.laid {
+            Laid::Wide { blocks, count } => blocks.get(..*count),
+            _ => None,
+        }
+    }
 }
 
-/// The concatenation of `parts`, 0x80, zeros and the bit length of (key pad +
-/// message), in whole blocks of `C`, and how many blocks that is; `None` if more than
-/// `N` blocks.
-fn lay<C: Core, const N: usize>(parts: &[&[u8]]) -> Option<([C::Block; N], usize)> {
+/// The concatenation of `parts`, 0x80, zeros and the bit length of (`already` bytes
+/// hashed before them + the message), in whole blocks of `C`, and how many blocks
+/// that is; `None` if more than `N` blocks.
+fn lay<C: Core, const N: usize>(parts: &[&[u8]], already: usize) -> Option<([C::Block; N], usize)> {
     let end: usize = parts.iter().map(|p| p.len()).sum();
     let count = (end + 1 + C::LEN_BYTES).div_ceil(C::BLOCK);
     if count > N {
@@ -615,17 +602,23 @@ fn lay<C: Core, const N: usize>(parts: &[&[u8]]) -> Option<([C::Block; N], usize
     {
         *b = 0x80;
     }
-    let bits = ((C::BLOCK + end) as u128).wrapping_mul(8);
+    let bits = ((already + end) as u128).wrapping_mul(8);
     if let Some(last) = blocks.get_mut(count - 1) {
         write_length::<C>(last.as_mut(), bits);
     }
     Some((blocks, count))
 }
 
-/// HMAC of a [`MacMessage`] on a precomputed key schedule; returns the final state.
-fn prepared_mac_state<C: Core>(key: &HmacKey<C>, m: &MacMessage<'_>) -> C::State {
-    let Some(blocks) = C::laid(m) else {
-        return mac_state::<C>(key, m.parts);
+/// HMAC of a message on a precomputed key schedule from its laid-out blocks, or
+/// streamed from its parts when it has none for this block size; returns the final
+/// state.
+fn prepared_mac_state<C: Core>(
+    key: &HmacKey<C>,
+    blocks: Option<&[C::Block]>,
+    parts: &[&[u8]],
+) -> C::State {
+    let Some(blocks) = blocks else {
+        return mac_state::<C>(key, parts);
     };
     let mut inner = key.inner;
     C::compress_blocks(&mut inner, blocks);
@@ -638,26 +631,17 @@ fn prepared_mac_state<C: Core>(key: &HmacKey<C>, m: &MacMessage<'_>) -> C::State
 /// place, without the streaming machinery. The message is public.
 #[inline]
 fn inner_state<C: Core>(key: &HmacKey<C>, parts: &[&[u8]]) -> C::State {
-    let total: usize = parts.iter().map(|p| p.len()).sum();
-    if total + 1 + C::LEN_BYTES > C::BLOCK {
-        let mut s = Stream::<C>::new(key.inner, C::BLOCK as u64, false);
-        for p in parts {
-            s.update(p);
-        }
-        return s.finish();
-    }
-    let mut block = C::Block::default();
-    let bytes = block.as_mut();
-    let mut at = 0;
-    for p in parts {
-        at += copy_prefix(bytes.get_mut(at..).unwrap_or_default(), p);
-    }
-    if let Some(b) = bytes.get_mut(at) {
-        *b = 0x80;
-    }
-    write_length::<C>(bytes, ((C::BLOCK + at) as u128) * 8);
     let mut inner = key.inner;
-    C::compress(&mut inner, &block);
+    match lay::<C, 1>(parts, C::BLOCK) {
+        Some((block, _)) => C::compress_blocks(&mut inner, &block),
+        None => {
+            let mut s = Stream::<C>::new(key.inner, C::BLOCK as u64, false);
+            for p in parts {
+                s.update(p);
+            }
+            inner = s.finish();
+        }
+    }
     inner
 }
 
@@ -696,18 +680,7 @@ impl Prf {
     /// Fills `out` with `HMAC(key, label || 0 || context || 0 || name || counter)` for
     /// counter = 1, 2, ... (big-endian `u32`), 32 bytes per block, the last one cut.
     pub(crate) fn expand(&self, label: &[u8], context: &[u8], name: &[u8], out: &mut [u8]) {
-        let mut counter = 0u32;
-        for chunk in out.chunks_mut(Sha256Core::OUT) {
-            counter = counter.wrapping_add(1);
-            let parts: [&[u8]; 6] = [label, &[0], context, &[0], name, &counter.to_be_bytes()];
-            let mut inner = inner_state::<Sha256Core>(&self.0, &parts);
-            let mut st = outer_mac::<Sha256Core>(&self.0, &mut inner);
-            let mut block = [0u8; Sha256Core::OUT];
-            Sha256Core::write(&st, &mut block);
-            copy_prefix(chunk, &block);
-            block.zeroize();
-            st.zeroize();
-        }
+        self.counter_mode(label, context, name, out, Sha256Core::OUT, true);
     }
 
     /// Fills `out` with the first 16 bytes of the *inner* hash of the HMAC above,
@@ -724,15 +697,31 @@ impl Prf {
         name: &[u8],
         out: &mut [u8],
     ) {
-        const CUT: usize = 16;
+        self.counter_mode(label, context, name, out, 16, false);
+    }
+
+    /// The counter-mode loop of both: `cut` bytes per block, of the HMAC (`full`) or
+    /// of its inner hash.
+    fn counter_mode(
+        &self,
+        label: &[u8],
+        context: &[u8],
+        name: &[u8],
+        out: &mut [u8],
+        cut: usize,
+        full: bool,
+    ) {
         let mut counter = 0u32;
-        for chunk in out.chunks_mut(CUT) {
+        for chunk in out.chunks_mut(cut) {
             counter = counter.wrapping_add(1);
             let parts: [&[u8]; 6] = [label, &[0], context, &[0], name, &counter.to_be_bytes()];
             let mut st = inner_state::<Sha256Core>(&self.0, &parts);
+            if full {
+                st = outer_mac::<Sha256Core>(&self.0, &mut st);
+            }
             let mut block = [0u8; Sha256Core::OUT];
             Sha256Core::write(&st, &mut block);
-            copy_prefix(chunk, block.get(..CUT).unwrap_or_default());
+            copy_prefix(chunk, block.get(..cut).unwrap_or_default());
             block.zeroize();
             st.zeroize();
         }
@@ -776,13 +765,13 @@ pub(crate) fn schedules_mac(
     }
     match schedules {
         HmacSchedules::Sha1 { stored, server } => {
-            laid_mac::<Sha1Core>(pick(which, stored, server), message)
+            laid_mac::<Sha1Core>(pick(which, stored, server), message.narrow(), message)
         }
         HmacSchedules::Sha256 { stored, server } => {
-            laid_mac::<Sha256Core>(pick(which, stored, server), message)
+            laid_mac::<Sha256Core>(pick(which, stored, server), message.narrow(), message)
         }
         HmacSchedules::Sha512 { stored, server } => {
-            laid_mac::<Sha512Core>(pick(which, stored, server), message)
+            laid_mac::<Sha512Core>(pick(which, stored, server), message.wide(), message)
         }
         _ => Digest::empty(),
     }
@@ -795,8 +784,12 @@ fn finish_mac<C: Core>(key: &HmacKey<C>, parts: &[&[u8]]) -> Digest {
     d
 }
 
-fn laid_mac<C: Core>(key: &HmacKey<C>, message: &MacMessage<'_>) -> Digest {
-    let mut st = prepared_mac_state::<C>(key, message);
+fn laid_mac<C: Core>(
+    key: &HmacKey<C>,
+    blocks: Option<&[C::Block]>,
+    message: &MacMessage<'_>,
+) -> Digest {
+    let mut st = prepared_mac_state::<C>(key, blocks, message.parts);
     let d = state_digest::<C>(&st);
     st.zeroize();
     d
@@ -948,7 +941,7 @@ mod tests {
                 "SHA-256, {len} bytes"
             );
             let laid = MacMessage::new(Alg::Sha1, &parts);
-            let mut st = prepared_mac_state::<Sha1Core>(&pads1, &laid);
+            let mut st = prepared_mac_state::<Sha1Core>(&pads1, laid.narrow(), laid.parts);
             let mut m = hmac::Hmac::<sha1::Sha1>::new_from_slice(&key).unwrap();
             m.update(&msg);
             assert_eq!(
@@ -960,14 +953,14 @@ mod tests {
             m.update(&msg);
             let expected = m.finalize().into_bytes();
             st.zeroize();
-            let st = prepared_mac_state::<Sha512Core>(&pads512, &laid);
+            let st = prepared_mac_state::<Sha512Core>(&pads512, laid.wide(), laid.parts);
             assert_eq!(
                 state_digest::<Sha512Core>(&st).as_slice(),
                 expected.as_slice()
             );
             // A layout for another block size falls back to streaming, same result.
             let other = MacMessage::new(Alg::Sha256, &parts);
-            let st = prepared_mac_state::<Sha512Core>(&pads512, &other);
+            let st = prepared_mac_state::<Sha512Core>(&pads512, other.wide(), other.parts);
             assert_eq!(
                 state_digest::<Sha512Core>(&st).as_slice(),
                 expected.as_slice()
